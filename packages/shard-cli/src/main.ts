@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// The `shard` command: parses arguments, runs one subcommand, turns errors into one line and an exit code.
+import os from 'node:os';
+import { Command, CommanderError } from 'commander';
+import { buildCommand } from './commands/build.js';
+import { exitCodeOf, reportError } from './cli-error.js';
+
+// sharp and fs work run on libuv's pool; give it at least one thread per core before anything uses it.
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, os.availableParallelism()));
+
+export function createProgram(): Command {
+  const program = new Command('shard')
+    .description('Build, verify, inspect and stream fixed-size CT-slice shards for TensorFlow.js training.')
+    .option('--debug', 'print stack traces')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const cmd of [buildCommand()]) program.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    reportError(err, program.opts().debug === true || argv.includes('--debug'));
+    return exitCodeOf(err);
+  }
+}
+
+const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
+if (isEntry) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

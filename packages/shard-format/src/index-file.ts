@@ -1,0 +1,44 @@
+// Per-shard index sidecar (shard-NNNNN.index.json): sample keys and labels, readable without image bytes.
+import { canonicalJson } from './canonical-json.js';
+import { FORMAT_VERSION, INDEX_FORMAT, LIMITS } from './constants.js';
+import { FormatError } from './errors.js';
+import { JsonChecker, parseJson } from './validate.js';
+
+export interface ShardIndex {
+  format: typeof INDEX_FORMAT;
+  version: number;
+  shard: string;
+  firstSample: number;
+  keys: string[];
+  /** One row per record, float32 values (as stored in the record). */
+  labels: number[][];
+}
+
+export function encodeShardIndex(index: Omit<ShardIndex, 'format' | 'version'>): string {
+  return canonicalJson({ format: INDEX_FORMAT, version: FORMAT_VERSION, ...index }) + '\n';
+}
+
+/** Parses and validates an index sidecar against what the manifest expects of it. */
+export function decodeShardIndex(text: string, file: string, expect: { shard: string; firstSample: number; samples: number; labelCount: number }): ShardIndex {
+  const c = new JsonChecker(file);
+  const root = c.object(parseJson(text, file), 'index');
+  if (root.format !== INDEX_FORMAT) c.fail('format', `must be "${INDEX_FORMAT}"`);
+  const version = c.int(root.version, 'version', 0, 2 ** 31);
+  if (version !== FORMAT_VERSION) throw new FormatError(`unsupported index version ${version}`, { file });
+  const shard = c.fileName(root.shard, 'shard');
+  if (shard !== expect.shard) c.fail('shard', `is ${JSON.stringify(shard)}, the manifest pairs it with ${JSON.stringify(expect.shard)}`);
+  const firstSample = c.int(root.firstSample, 'firstSample', 0, LIMITS.maxSamples);
+  if (firstSample !== expect.firstSample) c.fail('firstSample', `is ${firstSample}, the manifest says ${expect.firstSample}`);
+  const keys = c.array(root.keys, 'keys', LIMITS.maxRecordsPerShard) as unknown[];
+  if (keys.length !== expect.samples) c.fail('keys', `has ${keys.length} entries, the manifest says ${expect.samples}`);
+  const labels = c.array(root.labels, 'labels', LIMITS.maxRecordsPerShard) as unknown[];
+  if (labels.length !== expect.samples) c.fail('labels', `has ${labels.length} rows, the manifest says ${expect.samples}`);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (typeof k !== 'string' || k.length === 0 || k.length > LIMITS.maxKeyBytes) c.fail(`keys[${i}]`, 'must be a non-empty string');
+    const row = labels[i];
+    if (!Array.isArray(row) || row.length !== expect.labelCount) c.fail(`labels[${i}]`, `must be an array of ${expect.labelCount} numbers`);
+    for (const x of row as unknown[]) if (typeof x !== 'number' || !Number.isFinite(x)) c.fail(`labels[${i}]`, 'must hold only finite numbers');
+  }
+  return { format: INDEX_FORMAT, version, shard, firstSample, keys: keys as string[], labels: labels as number[][] };
+}

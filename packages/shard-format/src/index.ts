@@ -1,0 +1,26 @@
+// shard-format public API: constants, layout, header, record, manifest and index codecs, checksums.
+export {
+  DATA_OFFSET,
+  DTYPES,
+  DTYPE_BYTES,
+  FORMAT_VERSION,
+  HEADER_BYTES,
+  LIMITS,
+  MAGIC,
+  MANIFEST_FILE,
+  PAGE_SIZE,
+  RECORD_ALIGN,
+  indexFileName,
+  shardFileName,
+  type Dtype,
+} from './constants.js';
+export { FormatError, type FormatErrorWhere } from './errors.js';
+export { crc32, sha256Hex, createSha256 } from './checksum.js';
+export { canonicalJson } from './canonical-json.js';
+export { alignUp, recordLayout, recordsPerShard, type RecordLayout, type Shape } from './layout.js';
+export { schemaHash, type Fit, type Preprocess, type Schema } from './schema.js';
+export { encodeHeader, decodeHeader, shardByteLength, type ShardHeader } from './header.js';
+export { encodeRecord, decodeLabels, imageBytes, keyCrc, paddingIsZero, recordCrcOk, storedCrc, storedKeyCrc } from './record.js';
+export { encodeManifest, decodeManifest, type FileEntry, type Manifest, type ShardEntry, type SkippedInput } from './manifest.js';
+export { encodeShardIndex, decodeShardIndex, type ShardIndex } from './index-file.js';
+export { checkHeaderAgainstManifest } from './consistency.js';

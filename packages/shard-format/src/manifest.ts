@@ -1,0 +1,149 @@
+// manifest.json: the dataset's table of contents. Encoded canonically, validated strictly on read.
+import { canonicalJson } from './canonical-json.js';
+import { DATA_OFFSET, DTYPES, FORMAT_VERSION, LIMITS, MANIFEST_FORMAT } from './constants.js';
+import { FormatError } from './errors.js';
+import { recordLayout, recordsPerShard, type Shape } from './layout.js';
+import { schemaHash, type Fit, type Preprocess, type Schema } from './schema.js';
+import { JsonChecker, parseJson } from './validate.js';
+
+export interface FileEntry {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface ShardEntry extends FileEntry {
+  samples: number;
+  firstSample: number;
+  index: FileEntry;
+}
+
+export interface SkippedInput {
+  file: string;
+  reason: string;
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  version: number;
+  schema: Schema;
+  schemaHash: string;
+  samples: number;
+  recordsPerShard: number;
+  dataOffset: number;
+  build: {
+    tool: string;
+    shardBytes: number;
+    inputs: number;
+    written: number;
+    skipped: SkippedInput[];
+  };
+  shards: ShardEntry[];
+}
+
+export function encodeManifest(m: Manifest): string {
+  return canonicalJson(m, 1) + '\n';
+}
+
+const FITS: readonly Fit[] = ['contain', 'cover', 'fill'];
+
+/** Parses and validates manifest text; every error names `file` and the offending field. */
+export function decodeManifest(text: string, file: string): Manifest {
+  const c = new JsonChecker(file);
+  const root = c.object(parseJson(text, file), 'manifest');
+  if (root.format !== MANIFEST_FORMAT) c.fail('format', `must be "${MANIFEST_FORMAT}"`);
+  const version = c.int(root.version, 'version', 0, 2 ** 31);
+  if (version !== FORMAT_VERSION) throw new FormatError(`unsupported manifest version ${version} (this reader knows ${FORMAT_VERSION})`, { file });
+
+  const schema = decodeSchema(c, root.schema);
+  const hash = c.hex(root.schemaHash, 'schemaHash', 32);
+  if (hash !== schemaHash(schema)) c.fail('schemaHash', 'does not match the schema');
+  const samples = c.int(root.samples, 'samples', 0, LIMITS.maxSamples);
+  const perShard = c.int(root.recordsPerShard, 'recordsPerShard', 1, LIMITS.maxRecordsPerShard);
+  const dataOffset = c.int(root.dataOffset, 'dataOffset', DATA_OFFSET, DATA_OFFSET);
+
+  const b = c.object(root.build, 'build');
+  const build: Manifest['build'] = {
+    tool: c.string(b.tool, 'build.tool'),
+    shardBytes: c.int(b.shardBytes, 'build.shardBytes', 1, 2 ** 48),
+    inputs: c.int(b.inputs, 'build.inputs', 0, LIMITS.maxSamples),
+    written: c.int(b.written, 'build.written', 0, LIMITS.maxSamples),
+    skipped: c.array(b.skipped, 'build.skipped', LIMITS.maxSamples).map((s, i) => {
+      const o = c.object(s, `build.skipped[${i}]`);
+      return { file: c.string(o.file, `build.skipped[${i}].file`), reason: c.string(o.reason, `build.skipped[${i}].reason`, 1 << 16) };
+    }),
+  };
+  if (build.inputs !== build.written + build.skipped.length) c.fail('build', `counts do not add up: inputs ${build.inputs} != written ${build.written} + skipped ${build.skipped.length}`);
+  if (build.written !== samples) c.fail('build.written', `is ${build.written} but samples is ${samples}`);
+  if (perShard !== recordsPerShard(build.shardBytes, DATA_OFFSET, schema.record.stride)) c.fail('recordsPerShard', 'does not follow from build.shardBytes and the record stride');
+
+  const shards = c.array(root.shards, 'shards', LIMITS.maxShards).map((s, i) => decodeShardEntry(c, s, i));
+  checkShardTable(c, shards, samples, perShard, schema.record.stride);
+  return { format: MANIFEST_FORMAT, version, schema, schemaHash: hash, samples, recordsPerShard: perShard, dataOffset, build, shards };
+}
+
+function decodeSchema(c: JsonChecker, value: unknown): Schema {
+  const s = c.object(value, 'schema');
+  const shapeArr = c.array(s.shape, 'schema.shape', 3);
+  if (shapeArr.length !== 3) c.fail('schema.shape', 'must be [height, width, channels]');
+  const shape: Shape = [
+    c.int(shapeArr[0], 'schema.shape[0]', 1, LIMITS.maxSide),
+    c.int(shapeArr[1], 'schema.shape[1]', 1, LIMITS.maxSide),
+    c.int(shapeArr[2], 'schema.shape[2]', 1, LIMITS.maxChannels),
+  ];
+  const dtype = c.oneOf(s.dtype, 'schema.dtype', DTYPES);
+  const labelNames = c.array(s.labelNames, 'schema.labelNames', LIMITS.maxLabels).map((n, i) => c.string(n, `schema.labelNames[${i}]`, 256));
+  if (new Set(labelNames).size !== labelNames.length) c.fail('schema.labelNames', 'has duplicates');
+  let record;
+  try {
+    record = recordLayout(shape, dtype, labelNames.length);
+  } catch (err) {
+    c.fail('schema.shape', (err as Error).message);
+  }
+  const r = c.object(s.record, 'schema.record');
+  for (const k of Object.keys(record) as (keyof typeof record)[]) {
+    if (r[k] !== record[k]) c.fail(`schema.record.${k}`, `must be ${record[k]} for this shape, dtype and label count`);
+  }
+  const p = c.object(s.preprocess, 'schema.preprocess');
+  const w = p.window === null ? null : c.object(p.window, 'schema.preprocess.window');
+  const preprocess: Preprocess = {
+    size: c.int(p.size, 'schema.preprocess.size', 1, LIMITS.maxSide),
+    fit: c.oneOf(p.fit, 'schema.preprocess.fit', FITS),
+    kernel: c.string(p.kernel, 'schema.preprocess.kernel', 64),
+    window: w && { center: c.number(w.center, 'schema.preprocess.window.center'), width: c.number(w.width, 'schema.preprocess.window.width') },
+  };
+  return { shape, dtype, labelNames, record, preprocess };
+}
+
+function decodeFileEntry(c: JsonChecker, value: unknown, path: string, maxBytes: number): FileEntry {
+  const o = c.object(value, path);
+  return { file: c.fileName(o.file, `${path}.file`), bytes: c.int(o.bytes, `${path}.bytes`, 0, maxBytes), sha256: c.hex(o.sha256, `${path}.sha256`, 32) };
+}
+
+function decodeShardEntry(c: JsonChecker, value: unknown, i: number): ShardEntry {
+  const path = `shards[${i}]`;
+  const o = c.object(value, path);
+  return {
+    ...decodeFileEntry(c, o, path, 2 ** 48),
+    samples: c.int(o.samples, `${path}.samples`, 1, LIMITS.maxRecordsPerShard),
+    firstSample: c.int(o.firstSample, `${path}.firstSample`, 0, LIMITS.maxSamples),
+    index: decodeFileEntry(c, o.index, `${path}.index`, 2 ** 40),
+  };
+}
+
+/** Shards must tile [0, samples) in order, full except the last, each exactly as long as its records. */
+function checkShardTable(c: JsonChecker, shards: ShardEntry[], samples: number, perShard: number, stride: number): void {
+  let next = 0;
+  const names = new Set<string>();
+  shards.forEach((s, i) => {
+    if (names.has(s.file) || names.has(s.index.file)) c.fail(`shards[${i}]`, 'names a file twice');
+    names.add(s.file).add(s.index.file);
+    if (s.firstSample !== next) c.fail(`shards[${i}].firstSample`, `is ${s.firstSample}, expected ${next}`);
+    const last = i === shards.length - 1;
+    if (!last && s.samples !== perShard) c.fail(`shards[${i}].samples`, `is ${s.samples}; every shard but the last holds ${perShard}`);
+    if (s.samples > perShard) c.fail(`shards[${i}].samples`, `is ${s.samples}, more than recordsPerShard ${perShard}`);
+    if (s.bytes !== DATA_OFFSET + s.samples * stride) c.fail(`shards[${i}].bytes`, `is ${s.bytes}, expected ${DATA_OFFSET + s.samples * stride} for ${s.samples} records`);
+    next += s.samples;
+  });
+  if (next !== samples) c.fail('shards', `hold ${next} samples but samples is ${samples}`);
+}

@@ -1,0 +1,71 @@
+// Build options: defaults, validation, and the `256MiB`-style size parser.
+import os from 'node:os';
+import type { Dtype, Fit } from 'shard-format';
+import type { CtWindow } from './window.js';
+
+export type OnError = 'fail' | 'skip';
+
+export interface BuildOptions {
+  input: string;
+  out: string;
+  size?: number;
+  dtype?: Dtype;
+  fit?: Fit;
+  kernel?: Kernel;
+  window?: CtWindow | null;
+  /** Target shard file size in bytes. */
+  shardBytes?: number;
+  /** Images decoded at once; default: every core. */
+  workers?: number;
+  onError?: OnError;
+  onProgress?: (p: BuildProgress) => void;
+}
+
+export interface BuildProgress {
+  phase: 'scan' | 'write';
+  total: number;
+  done: number;
+  written: number;
+  skipped: number;
+}
+
+export type ResolvedOptions = Required<Omit<BuildOptions, 'onProgress'>> & Pick<BuildOptions, 'onProgress'>;
+
+export const DEFAULT_SHARD_BYTES = 256 * 1024 * 1024;
+export const KERNELS = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'] as const;
+export type Kernel = (typeof KERNELS)[number];
+
+export function resolveOptions(o: BuildOptions): ResolvedOptions {
+  const r: ResolvedOptions = {
+    input: o.input,
+    out: o.out,
+    size: o.size ?? 256,
+    dtype: o.dtype ?? 'uint8',
+    fit: o.fit ?? 'contain',
+    kernel: o.kernel ?? 'lanczos3',
+    window: o.window ?? null,
+    shardBytes: o.shardBytes ?? DEFAULT_SHARD_BYTES,
+    workers: o.workers ?? os.availableParallelism(),
+    onError: o.onError ?? 'fail',
+    onProgress: o.onProgress,
+  };
+  if (!Number.isInteger(r.size) || r.size < 1 || r.size > 16384) throw new RangeError(`size must be an integer from 1 to 16384 (got ${r.size})`);
+  if (r.dtype !== 'uint8' && r.dtype !== 'uint16') throw new RangeError(`dtype must be uint8 or uint16 (got ${r.dtype})`);
+  if (!['contain', 'cover', 'fill'].includes(r.fit)) throw new RangeError(`fit must be contain, cover or fill (got ${r.fit})`);
+  if (!(KERNELS as readonly string[]).includes(r.kernel)) throw new RangeError(`kernel must be one of ${KERNELS.join(', ')} (got ${r.kernel})`);
+  if (r.window && r.dtype !== 'uint8') throw new RangeError('--window maps to uint8; it cannot be combined with --dtype uint16');
+  if (!Number.isInteger(r.workers) || r.workers < 1) throw new RangeError(`workers must be a positive integer (got ${r.workers})`);
+  if (!Number.isSafeInteger(r.shardBytes) || r.shardBytes < 4096 * 2) throw new RangeError(`shard size must be at least 8KiB (got ${r.shardBytes})`);
+  if (r.onError !== 'fail' && r.onError !== 'skip') throw new RangeError(`on-error must be fail or skip (got ${r.onError})`);
+  return r;
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+
+/** Parses `256MiB`, `64MB`, `1GiB` or a plain byte count. */
+export function parseBytes(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new RangeError(`not a byte size: ${JSON.stringify(text)} (use e.g. 256MiB, 64MB or 1048576)`);
+  return Math.round(Number(m[1]) * unit);
+}

@@ -1,0 +1,48 @@
+// Decodes one slice with sharp and turns it into the schema's pixels: one channel, size x size, uint8/uint16.
+import sharp from 'sharp';
+import type { Dtype, Fit } from 'shard-format';
+import type { Kernel } from './options.js';
+import { applyWindow, type CtWindow } from './window.js';
+
+export interface PreprocessOptions {
+  size: number;
+  dtype: Dtype;
+  fit: Fit;
+  kernel: Kernel;
+  window: CtWindow | null;
+}
+
+/**
+ * Returns the slice's raw little-endian pixel bytes (size*size*bytesPerPixel).
+ * 16-bit greyscale input is decoded without any 8-bit/sRGB step, so it stays bit-exact when no resize is needed.
+ */
+export async function preprocessSlice(file: string, opts: PreprocessOptions): Promise<Uint8Array> {
+  let img = sharp(file, { sequentialRead: true });
+  const meta = await img.metadata();
+  // 16-bit work happens whenever the input or output is 16-bit, so no step narrows through 8-bit sRGB.
+  const wide = opts.dtype === 'uint16' || opts.window !== null || meta.depth === 'ushort';
+  // Colour and alpha become one grey channel; transparent pixels count as black.
+  if (meta.hasAlpha) img = img.flatten({ background: '#000000' });
+  if (meta.width !== opts.size || meta.height !== opts.size) {
+    img = img.resize(opts.size, opts.size, { fit: opts.fit, kernel: opts.kernel, position: 'centre', background: '#000000' });
+  }
+  img = img.toColourspace(wide ? 'grey16' : 'b-w');
+  const { data, info } = await img.raw(wide ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
+  const bytes = info.channels * info.width * info.height * (wide ? 2 : 1);
+  if (info.width !== opts.size || info.height !== opts.size || info.channels !== 1 || data.length !== bytes) {
+    throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${opts.size}x${opts.size}x1`);
+  }
+  if (wide && opts.dtype === 'uint8') {
+    const wideValues = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
+    const out = new Uint8Array(opts.size * opts.size);
+    if (opts.window) applyWindow(wideValues, out, opts.window);
+    else narrowTo8Bit(wideValues, out);
+    return out;
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
+
+/** 16-bit to 8-bit by round(v / 257): 0 -> 0, 65535 -> 255, exact inverse of the 8-to-16 bit scale (v * 257). */
+export function narrowTo8Bit(src: Uint16Array, dst: Uint8Array): void {
+  for (let i = 0; i < src.length; i++) dst[i] = Math.round(src[i] / 257);
+}

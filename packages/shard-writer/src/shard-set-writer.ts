@@ -1,0 +1,155 @@
+// Writes records into fixed-size shards: rollover, temp-name-then-rename, index sidecars, file hashes.
+import { createReadStream } from 'node:fs';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  DATA_OFFSET,
+  createSha256,
+  encodeHeader,
+  encodeRecord,
+  encodeShardIndex,
+  indexFileName,
+  shardFileName,
+  type FileEntry,
+  type Schema,
+  type ShardEntry,
+} from 'shard-format';
+
+const FLUSH_BYTES = 4 << 20;
+
+interface OpenShard {
+  index: number;
+  firstSample: number;
+  handle: FileHandle;
+  tempPath: string;
+  keys: string[];
+  labels: number[][];
+  /** Records waiting to be written, flushed in ~4 MiB writes. */
+  pending: Uint8Array;
+  pendingCount: number;
+}
+
+export class ShardSetWriter {
+  readonly shards: ShardEntry[] = [];
+  private current: OpenShard | undefined;
+  private samples = 0;
+  private readonly recordsPerFlush: number;
+
+  constructor(
+    private readonly outDir: string,
+    private readonly schema: Schema,
+    private readonly hash: string,
+    private readonly perShard: number,
+  ) {
+    this.recordsPerFlush = Math.max(1, Math.floor(FLUSH_BYTES / schema.record.stride));
+  }
+
+  get written(): number {
+    return this.samples;
+  }
+
+  async add(image: Uint8Array, labels: number[], key: string): Promise<void> {
+    const shard = this.current ?? (this.current = await this.openShard());
+    const stride = this.schema.record.stride;
+    const slot = shard.pending.subarray(shard.pendingCount * stride, (shard.pendingCount + 1) * stride);
+    slot.fill(0);
+    encodeRecord(slot, this.schema.record, image, labels, key);
+    shard.keys.push(key);
+    shard.labels.push(labels.map(Math.fround));
+    shard.pendingCount++;
+    this.samples++;
+    if (shard.pendingCount === this.recordsPerFlush) await this.flush(shard);
+    if (shard.keys.length === this.perShard) await this.closeShard();
+  }
+
+  /** Completes the last shard; returns every shard written. */
+  async finish(): Promise<ShardEntry[]> {
+    if (this.current) await this.closeShard();
+    return this.shards;
+  }
+
+  /** Removes the temp file of a shard that will never complete (build failed). */
+  async abort(): Promise<void> {
+    const shard = this.current;
+    this.current = undefined;
+    if (!shard) return;
+    await shard.handle.close().catch(() => {});
+    await rm(shard.tempPath, { force: true });
+  }
+
+  private async openShard(): Promise<OpenShard> {
+    const index = this.shards.length;
+    const tempPath = path.join(this.outDir, `${shardFileName(index)}.partial`);
+    const handle = await open(tempPath, 'w');
+    return { index, firstSample: this.samples, handle, tempPath, keys: [], labels: [], pending: new Uint8Array(this.recordsPerFlush * this.schema.record.stride), pendingCount: 0 };
+  }
+
+  private async flush(shard: OpenShard): Promise<void> {
+    if (shard.pendingCount === 0) return;
+    const offset = DATA_OFFSET + (shard.keys.length - shard.pendingCount) * this.schema.record.stride;
+    await shard.handle.write(shard.pending, 0, shard.pendingCount * this.schema.record.stride, offset);
+    shard.pendingCount = 0;
+  }
+
+  private async closeShard(): Promise<void> {
+    const shard = this.current!;
+    this.current = undefined;
+    await this.flush(shard);
+    const [h, w, c] = this.schema.shape;
+    // The header goes in last: only now is the record count known. The zero gap up to DATA_OFFSET is part of the file.
+    const header = new Uint8Array(DATA_OFFSET);
+    header.set(
+      encodeHeader({
+        schemaHash: this.hash,
+        shardIndex: shard.index,
+        recordCount: shard.keys.length,
+        recordStride: this.schema.record.stride,
+        firstSample: shard.firstSample,
+        imageBytes: this.schema.record.imageBytes,
+        labelCount: this.schema.labelNames.length,
+        dtype: this.schema.dtype,
+        height: h,
+        width: w,
+        channels: c,
+      }),
+    );
+    await shard.handle.write(header, 0, header.length, 0);
+    await shard.handle.sync();
+    await shard.handle.close();
+
+    const file = shardFileName(shard.index);
+    const index = await writeAtomic(
+      this.outDir,
+      indexFileName(shard.index),
+      encodeShardIndex({ shard: file, firstSample: shard.firstSample, keys: shard.keys, labels: shard.labels }),
+    );
+    const bytes = DATA_OFFSET + shard.keys.length * this.schema.record.stride;
+    const sha256 = await hashFile(shard.tempPath);
+    await rename(shard.tempPath, path.join(this.outDir, file));
+    this.shards.push({ file, bytes, sha256, samples: shard.keys.length, firstSample: shard.firstSample, index });
+  }
+}
+
+/** Writes `name` in `dir` via a temp file, fsync and rename, so readers never see half a file. */
+export async function writeAtomic(dir: string, name: string, text: string): Promise<FileEntry> {
+  const data = Buffer.from(text, 'utf8');
+  const temp = path.join(dir, `${name}.partial`);
+  const fh = await open(temp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(temp, path.join(dir, name));
+  const h = createSha256();
+  h.update(data);
+  return { file: name, bytes: data.length, sha256: h.hex() };
+}
+
+export async function hashFile(file: string): Promise<string> {
+  const h = createSha256();
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.hex();
+}
+

@@ -1,0 +1,52 @@
+// Loads the optional native mmap addon (build/Release/shard_mmap.node); undefined when it is absent or disabled.
+import { createRequire } from 'node:module';
+import type { AccessHint } from './types.js';
+
+/** The addon's API (native/mmap.cc). Buffers may be the mapping's ArrayBuffer or any view of it. */
+export interface MmapAddon {
+  /** Read-only MAP_SHARED mapping of [offset, offset + length); offset page-aligned, range inside the file. */
+  map(fd: number, offset: number, length: number): ArrayBuffer;
+  /** Unmaps now and detaches the buffer; false (a no-op) when it is not a live mapping. */
+  unmap(buffer: ArrayBuffer | ArrayBufferView): boolean;
+  /** madvise on [offset, offset + length) of a mapping; offset is rounded down to a page. */
+  advise(buffer: ArrayBuffer | ArrayBufferView, offset: number, length: number, hint: AccessHint): void;
+  /** posix_fadvise on a file; length 0 means to the end of the file. */
+  fadvise(fd: number, offset: number, length: number, hint: AccessHint): void;
+  /** Mappings currently mapped in this process. */
+  liveMappings(): number;
+  readonly pageSize: number;
+}
+
+// Two levels below the package root from both src/io and dist/io.
+const ADDON_PATH = '../../build/Release/shard_mmap.node';
+
+let loaded: { addon?: MmapAddon; error?: string } | undefined;
+
+function load(): { addon?: MmapAddon; error?: string } {
+  if (!loaded) {
+    try {
+      loaded = { addon: createRequire(import.meta.url)(ADDON_PATH) as MmapAddon };
+    } catch (error) {
+      loaded = { error: error instanceof Error ? error.message.split('\n')[0] : String(error) };
+    }
+  }
+  return loaded;
+}
+
+/** The native addon, or undefined when it was not built, fails to load, or SHARD_READER_NO_MMAP=1. */
+export function loadMmapAddon(): MmapAddon | undefined {
+  if (process.env.SHARD_READER_NO_MMAP === '1') return undefined;
+  return load().addon;
+}
+
+/** Why loadMmapAddon() returns undefined, or undefined when the addon is available. */
+export function mmapUnavailableReason(): string | undefined {
+  if (process.env.SHARD_READER_NO_MMAP === '1') return 'disabled by SHARD_READER_NO_MMAP=1';
+  const { addon, error } = load();
+  return addon ? undefined : `native addon not loadable (run pnpm install to build it): ${error}`;
+}
+
+/** Mappings currently mapped by the addon in this process (0 without the addon). */
+export function liveMappings(): number {
+  return load().addon?.liveMappings() ?? 0;
+}

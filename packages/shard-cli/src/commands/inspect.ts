@@ -1,0 +1,56 @@
+// `shard inspect <dir>`: what a dataset holds, from the manifest and index alone (no image bytes read).
+import { Command } from 'commander';
+import type { Dataset } from 'shard-reader';
+import { formatBytes } from '../format-units.js';
+import { openForCli } from '../open-dataset.js';
+
+export function inspectSummary(ds: Dataset) {
+  const m = ds.manifest;
+  const L = ds.labelNames.length;
+  const positives: Record<string, number> = Object.fromEntries(ds.labelNames.map((n) => [n, 0]));
+  for (let i = 0; i < ds.size; i++) for (let j = 0; j < L; j++) if (ds.labels[i * L + j] > 0) positives[ds.labelNames[j]]++;
+  return {
+    dir: ds.dir,
+    samples: ds.size,
+    shape: ds.shape,
+    dtype: ds.dtype,
+    labelNames: ds.labelNames,
+    positives,
+    recordBytes: ds.recordBytes,
+    imageBytes: m.schema.record.imageBytes,
+    recordsPerShard: m.recordsPerShard,
+    bytes: m.shards.reduce((n, s) => n + s.bytes + s.index.bytes, 0),
+    preprocess: m.schema.preprocess,
+    build: { tool: m.build.tool, shardBytes: m.build.shardBytes, inputs: m.build.inputs, written: m.build.written, skipped: m.build.skipped.length },
+    shards: m.shards.map((s) => ({ file: s.file, samples: s.samples, bytes: s.bytes })),
+  };
+}
+
+export function inspectCommand(): Command {
+  return new Command('inspect')
+    .description('summarise a dataset: samples, shape, dtype, labels and their positive counts, shards')
+    .argument('<dir>', 'dataset folder (holds manifest.json)')
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string, flags: { json?: boolean }) => {
+      const ds = await openForCli(dir);
+      try {
+        const s = inspectSummary(ds);
+        if (flags.json) {
+          process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+          return;
+        }
+        const p = s.preprocess;
+        const lines = [
+          `dataset   ${s.dir}`,
+          `samples   ${s.samples} in ${s.shards.length} shards (${s.recordsPerShard} per shard), ${formatBytes(s.bytes)}`,
+          `sample    ${s.shape.join(' x ')} ${s.dtype}, record ${s.recordBytes} bytes`,
+          `preproc   size ${p.size}, fit ${p.fit}, kernel ${p.kernel}${p.window ? `, window ${p.window.center},${p.window.width}` : ''}`,
+          `build     ${s.build.inputs} inputs = ${s.build.written} written + ${s.build.skipped} skipped (${s.build.tool})`,
+          'labels    ' + s.labelNames.map((n) => `${n} ${s.positives[n]}/${s.samples}`).join(', '),
+        ];
+        process.stdout.write(lines.join('\n') + '\n');
+      } finally {
+        await ds.close();
+      }
+    });
+}

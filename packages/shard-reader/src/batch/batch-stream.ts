@@ -1,0 +1,159 @@
+// The batch iterator of one epoch on one rank: plans, prefetches `prefetch` batches ahead, yields in order.
+import type { AugmentOptions } from '../augment/augment.js';
+import { blockWindows, type ShuffleMode } from '../shuffle/index.js';
+import type { BatchData, BatchRequest, FloatOutput } from './assemble.js';
+import type { BatchExecutor } from './executor.js';
+import { planEpoch, type EpochPlan, type PlanOptions } from './plan.js';
+
+export interface BatchOptions {
+  batchSize?: number;
+  seed?: number;
+  epoch?: number;
+  shuffle?: ShuffleMode;
+  rank?: number;
+  worldSize?: number;
+  /** Drop the final partial batch (on every rank) instead of yielding it short. */
+  dropLast?: boolean;
+  /** Resume: the first batch to yield; earlier ones are never read. */
+  startBatch?: number;
+  /** Shards mixed at a time in block mode. */
+  blockShards?: number;
+  /** Batches assembled ahead of the consumer. */
+  prefetch?: number;
+  /** Seeded augmentation; leave unset for validation. */
+  augment?: AugmentOptions | null;
+  /** Float32 images (value * scale + offset) instead of the stored dtype; used by the tfjs adapter. */
+  float?: FloatOutput;
+}
+
+export interface Batch {
+  /** batch x H x W x C, stored dtype (or Float32Array with `float`). */
+  images: Uint8Array | Uint16Array | Float32Array;
+  /** batch x labelCount */
+  labels: Float32Array;
+  keys: string[];
+  /** Global sample indices. */
+  indices: Uint32Array;
+  /** Position of this batch in the epoch on this rank. */
+  batch: number;
+  epoch: number;
+}
+
+/** Everything a trainer needs to checkpoint and resume exactly here. */
+export interface BatchState {
+  epoch: number;
+  /** The batch the next call to next() yields; pass as startBatch to resume. */
+  nextBatch: number;
+  batchesPerEpoch: number;
+  seed: number;
+  shuffle: ShuffleMode;
+  rank: number;
+  worldSize: number;
+  batchSize: number;
+  dropLast: boolean;
+}
+
+export interface StreamContext {
+  shardSizes: readonly number[];
+  keys: readonly string[];
+  executor: () => BatchExecutor;
+}
+
+export class BatchStream implements AsyncIterableIterator<Batch> {
+  readonly plan: EpochPlan;
+  readonly options: Required<Omit<BatchOptions, 'augment' | 'float'>> & Pick<BatchOptions, 'augment' | 'float'>;
+  private nextBatch: number;
+  private requested: number;
+  private readonly queue: Promise<BatchData>[] = [];
+  private readonly windowOfPosition: ((position: number) => number) | undefined;
+  private readonly windows: number[][] = [];
+  private hintedWindow = -1;
+
+  constructor(
+    private readonly ctx: StreamContext,
+    o: BatchOptions,
+  ) {
+    this.options = {
+      batchSize: o.batchSize ?? 32,
+      seed: o.seed ?? 0,
+      epoch: o.epoch ?? 0,
+      shuffle: o.shuffle ?? 'global',
+      rank: o.rank ?? 0,
+      worldSize: o.worldSize ?? 1,
+      dropLast: o.dropLast ?? false,
+      startBatch: o.startBatch ?? 0,
+      blockShards: o.blockShards ?? 4,
+      prefetch: o.prefetch ?? 4,
+      augment: o.augment ?? null,
+      float: o.float,
+    };
+    const p: PlanOptions = this.options;
+    this.plan = planEpoch(ctx.shardSizes, p);
+    const { startBatch, prefetch } = this.options;
+    if (!Number.isSafeInteger(startBatch) || startBatch < 0 || startBatch > this.plan.batches) throw new RangeError(`startBatch ${startBatch} is outside 0..${this.plan.batches}`);
+    if (!Number.isSafeInteger(prefetch) || prefetch < 1) throw new RangeError(`prefetch must be an integer >= 1 (got ${prefetch})`);
+    this.nextBatch = this.requested = startBatch;
+    if (this.options.shuffle === 'block') {
+      this.windows = blockWindows(ctx.shardSizes, p.seed, p.epoch, p.blockShards);
+      const ends: number[] = [];
+      let total = 0;
+      for (const w of this.windows) ends.push((total += w.reduce((n, s) => n + ctx.shardSizes[s], 0)));
+      this.windowOfPosition = (pos) => ends.findIndex((e) => pos < e);
+    }
+  }
+
+  get batchesPerEpoch(): number {
+    return this.plan.batches;
+  }
+
+  state(): BatchState {
+    const { epoch, seed, shuffle, rank, worldSize, batchSize, dropLast } = this.options;
+    return { epoch, nextBatch: this.nextBatch, batchesPerEpoch: this.plan.batches, seed, shuffle, rank, worldSize, batchSize, dropLast };
+  }
+
+  async next(): Promise<IteratorResult<Batch>> {
+    if (this.nextBatch >= this.plan.batches) return { done: true, value: undefined };
+    while (this.requested < this.plan.batches && this.requested - this.nextBatch < this.options.prefetch) this.request(this.requested++);
+    const b = this.nextBatch;
+    const data = await this.queue.shift()!;
+    this.nextBatch++;
+    const indices = this.plan.batch(b);
+    return { done: false, value: { ...data, keys: Array.from(indices, (i) => this.ctx.keys[i]), indices, batch: b, epoch: this.options.epoch } };
+  }
+
+  async return(): Promise<IteratorResult<Batch>> {
+    this.nextBatch = this.plan.batches;
+    this.queue.length = 0;
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private request(b: number): void {
+    const indices = this.plan.batch(b);
+    const req: BatchRequest = {
+      indices,
+      keys: Array.from(indices, (i) => this.ctx.keys[i]),
+      float: this.options.float,
+      augment: this.options.augment ? { options: this.options.augment, seed: this.options.seed, epoch: this.options.epoch } : undefined,
+      hints: this.hintsFor(b),
+    };
+    const p = this.ctx.executor().run(req);
+    p.catch(() => {}); // surfaced when this batch is consumed; never an unhandled rejection if it is not
+    this.queue.push(p);
+  }
+
+  /** Block mode: when a batch enters a new window, ask the kernel to read that window and the next one ahead. */
+  private hintsFor(b: number): BatchRequest['hints'] {
+    if (!this.windowOfPosition) return undefined;
+    const w = this.windowOfPosition(b * this.options.worldSize * this.options.batchSize);
+    if (w <= this.hintedWindow) return undefined;
+    const hints = [w, w + 1]
+      .filter((x) => x > this.hintedWindow && x < this.windows.length)
+      .flatMap((x) => this.windows[x].map((shard) => ({ shard, hint: 'willneed' as const })));
+    this.hintedWindow = Math.min(w + 1, this.windows.length - 1);
+    return hints;
+  }
+}

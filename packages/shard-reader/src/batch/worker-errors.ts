@@ -1,0 +1,28 @@
+// Errors cross the worker boundary as plain data and are rebuilt with their type and location.
+import { FormatError } from 'shard-format';
+import { CorruptRecordError } from '../dataset/record-store.js';
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  file?: string;
+  record?: number;
+  key?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  const e = err as Error & Partial<SerializedError>;
+  return { name: e?.name ?? 'Error', message: e?.message ?? String(err), file: e?.file, record: e?.record, key: e?.key };
+}
+
+/** Rebuilds a worker's error on this side, keeping its type and location. */
+export function reviveError(s: SerializedError): Error {
+  if (s.name === 'CorruptRecordError' || s.name === 'FormatError') {
+    const prefix = [s.file, s.record !== undefined ? `record ${s.record}` : undefined, s.key !== undefined ? `key ${s.key}` : undefined].filter(Boolean).join(', ');
+    const bare = prefix && s.message.startsWith(`${prefix}: `) ? s.message.slice(prefix.length + 2) : s.message;
+    const where = { file: s.file, record: s.record, key: s.key };
+    return s.name === 'CorruptRecordError' ? new CorruptRecordError(bare, where) : new FormatError(bare, where);
+  }
+  const err = s.name === 'RangeError' ? new RangeError(s.message) : new Error(s.message);
+  return err;
+}

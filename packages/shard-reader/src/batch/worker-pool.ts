@@ -1,0 +1,65 @@
+// A small pool of batch-assembly worker threads; results come back as transferred (never shared) buffers.
+import { Worker } from 'node:worker_threads';
+import type { BatchData, BatchRequest } from './assemble.js';
+import type { ExecutorSpec } from './executor.js';
+import type { SerializedError } from './worker-errors.js';
+import { workerEntry } from './worker-entry.js';
+
+interface Pending {
+  resolve: (d: BatchData) => void;
+  reject: (e: SerializedError) => void;
+}
+
+export class WorkerPool {
+  private readonly workers: Worker[];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private failure: SerializedError | undefined;
+
+  constructor(spec: ExecutorSpec, count: number) {
+    const { file, execArgv } = workerEntry();
+    this.workers = Array.from({ length: count }, () => {
+      const w = new Worker(file, { workerData: spec, execArgv });
+      w.on('message', (msg: { id: number; data?: BatchData; error?: SerializedError }) => this.settle(msg));
+      w.on('error', (err) => this.failAll({ name: err.name, message: `batch worker failed: ${err.message}` }));
+      w.on('exit', (code) => code !== 0 && this.failAll({ name: 'Error', message: `batch worker exited with code ${code}` }));
+      w.unref(); // an idle pool never keeps the process alive; pending work re-refs it
+      return w;
+    });
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  send(worker: number, req: BatchRequest): Promise<BatchData> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const w = this.workers[worker];
+    return new Promise<BatchData>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.ref();
+      w.postMessage({ id, req });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.failAll({ name: 'Error', message: 'dataset closed' });
+  }
+
+  private settle(msg: { id: number; data?: BatchData; error?: SerializedError }): void {
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (this.pending.size === 0) this.workers.forEach((w) => w.unref());
+    if (msg.error) p.reject(msg.error);
+    else p.resolve(msg.data!);
+  }
+
+  private failAll(err: SerializedError): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}

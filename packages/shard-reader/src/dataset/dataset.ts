@@ -1,0 +1,112 @@
+// A dataset opened for training: metadata from the manifest and index, records through a RecordStore, batches.
+import os from 'node:os';
+import { decodeLabels, type Dtype, type Manifest, type Shape } from 'shard-format';
+import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
+import { InlineExecutor, WorkerExecutor, type BatchExecutor, type ExecutorSpec } from '../batch/executor.js';
+import type { BackendChoice } from '../io/types.js';
+import { loadDataset } from './load-manifest.js';
+import { RecordStore } from './record-store.js';
+
+export interface OpenDatasetOptions {
+  /** Record I/O: 'auto' (mmap when the addon is built, else pread), 'mmap' or 'pread'. */
+  backend?: BackendChoice;
+  /** Threads assembling batches off the main thread; 0 assembles inline. Default 1. */
+  workers?: number;
+  /** Check every record's CRC-32 and key as it is read. Default true. */
+  verify?: boolean;
+}
+
+export class Dataset {
+  readonly size: number;
+  readonly labelNames: string[];
+  readonly shape: Shape;
+  readonly dtype: Dtype;
+  /** Bytes between records in a shard. */
+  readonly recordBytes: number;
+  readonly shardSizes: number[];
+  private readonly store: RecordStore;
+  private executor: BatchExecutor | undefined;
+  private closed = false;
+
+  constructor(
+    readonly dir: string,
+    readonly manifest: Manifest,
+    /** Global index -> sample key. */
+    readonly keys: string[],
+    /** size x labelNames.length, from the index (no image bytes read). */
+    readonly labels: Float32Array,
+    private readonly options: Required<OpenDatasetOptions>,
+  ) {
+    this.size = manifest.samples;
+    this.labelNames = manifest.schema.labelNames;
+    this.shape = manifest.schema.shape;
+    this.dtype = manifest.schema.dtype;
+    this.recordBytes = manifest.schema.record.stride;
+    this.shardSizes = manifest.shards.map((s) => s.samples);
+    this.store = new RecordStore(this.executorSpec().store);
+  }
+
+  get backend(): string {
+    return this.store.backend ?? (this.options.backend === 'auto' ? 'auto' : this.options.backend);
+  }
+
+  /** Image bytes of one sample (a copy, in the stored dtype), checked against its CRC. */
+  image(index: number): Uint8Array | Uint16Array {
+    this.assertOpen();
+    const layout = this.manifest.schema.record;
+    const bytes = this.store.record(index, this.keys[index]).slice(0, layout.imageBytes);
+    return this.dtype === 'uint16' ? new Uint16Array(bytes.buffer, 0, bytes.length / 2) : bytes;
+  }
+
+  /** The label vector stored in the record itself (the index copy is `labels`). */
+  recordLabels(index: number): Float32Array {
+    this.assertOpen();
+    return decodeLabels(this.store.record(index, this.keys[index]), this.manifest.schema.record);
+  }
+
+  /** Batches of one epoch on one rank; see BatchOptions for defaults. */
+  batches(options: BatchOptions = {}): BatchStream {
+    this.assertOpen();
+    return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, executor: () => (this.executor ??= this.createExecutor()) }, options);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.store.close();
+    await this.executor?.close();
+  }
+
+  private createExecutor(): BatchExecutor {
+    const spec = this.executorSpec();
+    return this.options.workers === 0 ? new InlineExecutor(spec) : new WorkerExecutor(spec, this.options.workers);
+  }
+
+  private executorSpec(): ExecutorSpec {
+    const m = this.manifest;
+    return {
+      store: {
+        dir: this.dir,
+        shardFiles: m.shards.map((s) => s.file),
+        perShard: m.recordsPerShard,
+        size: m.samples,
+        layout: m.schema.record,
+        backend: this.options.backend,
+        verify: this.options.verify,
+      },
+      image: { dtype: m.schema.dtype, shape: m.schema.shape, labelCount: m.schema.labelNames.length },
+    };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`dataset ${this.dir} is closed`);
+  }
+}
+
+/** Opens a dataset folder, validating manifest, shard sizes and headers, and index sidecars first. */
+export async function openDataset(dir: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
+  const loaded = loadDataset(dir);
+  return new Dataset(dir, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers, verify: options.verify ?? true });
+}

@@ -1,0 +1,68 @@
+// Reads records by global index from lazily opened shard sources, checking each record's CRC and key.
+import path from 'node:path';
+import { DATA_OFFSET, FormatError, keyCrc, recordCrcOk, storedKeyCrc, type RecordLayout } from 'shard-format';
+import { openSource } from '../io/open-source.js';
+import type { AccessHint, Backend, BackendChoice, RecordSource } from '../io/types.js';
+import { Spanner } from './spanner.js';
+
+/** What a store needs to know; plain data so it can be posted to a worker thread. */
+export interface StoreSpec {
+  dir: string;
+  shardFiles: string[];
+  perShard: number;
+  size: number;
+  layout: RecordLayout;
+  backend: BackendChoice;
+  verify: boolean;
+}
+
+/** A record whose bytes do not match their checksum (or belong to another key). */
+export class CorruptRecordError extends FormatError {
+  override name = 'CorruptRecordError';
+}
+
+export class RecordStore {
+  private readonly sources: (RecordSource | undefined)[];
+  private readonly spanner: Spanner;
+  private readonly scratch: Uint8Array;
+
+  constructor(readonly spec: StoreSpec) {
+    this.sources = new Array(spec.shardFiles.length);
+    this.spanner = new Spanner(spec.size, spec.perShard);
+    this.scratch = new Uint8Array(spec.layout.stride);
+  }
+
+  get backend(): Backend | undefined {
+    return this.sources.find(Boolean)?.backend;
+  }
+
+  source(shard: number): RecordSource {
+    return (this.sources[shard] ??= openSource(path.join(this.spec.dir, this.spec.shardFiles[shard]), this.spec.backend));
+  }
+
+  /**
+   * The whole record of sample `index` (a zero-copy view with mmap, else the store's scratch buffer:
+   * valid until the next call). Checks CRC and key unless verification is off.
+   */
+  record(index: number, key: string): Uint8Array {
+    const { shard, record } = this.spanner.locate(index);
+    const src = this.source(shard);
+    const offset = DATA_OFFSET + record * this.spec.layout.stride;
+    const bytes = src.view ? src.view(offset, this.spec.layout.stride) : src.read(offset, this.spec.layout.stride, this.scratch);
+    if (this.spec.verify) {
+      const where = { file: this.spec.shardFiles[shard], record, key };
+      if (!recordCrcOk(bytes, this.spec.layout)) throw new CorruptRecordError('record checksum mismatch (corrupted bytes)', where);
+      if (storedKeyCrc(bytes, this.spec.layout) !== keyCrc(key)) throw new CorruptRecordError('record belongs to another key (index and shard disagree)', where);
+    }
+    return bytes;
+  }
+
+  advise(shard: number, hint: AccessHint): void {
+    this.source(shard).advise(0, 0, hint);
+  }
+
+  close(): void {
+    this.sources.forEach((s) => s?.close());
+    this.sources.fill(undefined);
+  }
+}

@@ -2,9 +2,11 @@
 // The `shard` command: parses arguments, runs one subcommand, turns errors into one line and an exit code.
 import os from 'node:os';
 import { Command, CommanderError } from 'commander';
+import { benchCommand } from './commands/bench.js';
 import { buildCommand } from './commands/build.js';
 import { exportCommand } from './commands/export.js';
 import { inspectCommand } from './commands/inspect.js';
+import { orderCommand } from './commands/order.js';
 import { exitCodeOf, reportError } from './cli-error.js';
 
 // sharp and fs work run on libuv's pool; give it at least one thread per core before anything uses it.
@@ -16,7 +18,7 @@ export function createProgram(): Command {
     .option('--debug', 'print stack traces')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [buildCommand(), inspectCommand(), exportCommand()]) program.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
+  for (const cmd of [buildCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand()]) program.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
   return program;
 }
 

@@ -3,7 +3,8 @@ import os from 'node:os';
 import { decodeLabels, type Dtype, type Manifest, type Shape } from 'shard-format';
 import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
 import { InlineExecutor, WorkerExecutor, type BatchExecutor, type ExecutorSpec } from '../batch/executor.js';
-import type { BackendChoice } from '../io/types.js';
+import { loadMmapAddon } from '../io/native.js';
+import type { Backend, BackendChoice } from '../io/types.js';
 import { loadDataset } from './load-manifest.js';
 import { RecordStore } from './record-store.js';
 
@@ -46,8 +47,10 @@ export class Dataset {
     this.store = new RecordStore(this.executorSpec().store);
   }
 
-  get backend(): string {
-    return this.store.backend ?? (this.options.backend === 'auto' ? 'auto' : this.options.backend);
+  /** The backend records are read with ('auto' resolved). */
+  get backend(): Backend {
+    if (this.options.backend !== 'auto') return this.options.backend;
+    return this.store.backend ?? (loadMmapAddon() ? 'mmap' : 'pread');
   }
 
   /** Image bytes of one sample (a copy, in the stored dtype), checked against its CRC. */

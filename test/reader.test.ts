@@ -1,0 +1,257 @@
+// shard-reader semantics: every shuffle mode through one conformance suite, ranks, resume, determinism, I/O.
+import { appendFileSync, copyFileSync, cpSync, openSync, readFileSync, rmSync, truncateSync, writeSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildShards } from 'shard-writer';
+import { CorruptRecordError, SHUFFLE_MODES, liveMappings, loadMmapAddon, openDataset, planEpoch, type Batch, type BatchOptions, type Dataset } from 'shard-reader';
+import { readDataset } from './helpers/read-shards.js';
+import { tempDir } from './helpers/tree.js';
+
+const REAL_MR = path.join(import.meta.dirname, 'fixtures/real-mr');
+const dirs: string[] = [];
+let data = '';
+beforeAll(async () => {
+  const d = tempDir();
+  dirs.push(d);
+  // 51 samples of 24x24 uint8, 9 per shard: 6 shards, the last one short.
+  data = (await buildShards({ input: REAL_MR, out: path.join(d, 'shards'), size: 24, shardBytes: 4096 + 9 * 640 })).out;
+});
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function collect(ds: Dataset, o: BatchOptions): Promise<Batch[]> {
+  const out: Batch[] = [];
+  for await (const b of ds.batches(o)) out.push(b);
+  return out;
+}
+const keysOf = (batches: Batch[]) => batches.flatMap((b) => b.keys);
+
+describe('shuffle conformance (pure plans)', () => {
+  const sizes = [9, 9, 9, 9, 9, 6];
+  const N = 51;
+  for (const shuffle of SHUFFLE_MODES) {
+    describe(shuffle, () => {
+      it('each epoch is a permutation of every sample, deterministic in (seed, epoch)', () => {
+        const base = { batchSize: 4, seed: 7, rank: 0, worldSize: 1, dropLast: false, blockShards: 2, shuffle };
+        const a = planEpoch(sizes, { ...base, epoch: 0 }).order;
+        expect([...a].sort((x, y) => x - y)).toEqual([...Array(N).keys()]);
+        expect(planEpoch(sizes, { ...base, epoch: 0 }).order).toEqual(a);
+        if (shuffle !== 'none') {
+          expect(planEpoch(sizes, { ...base, epoch: 1 }).order).not.toEqual(a);
+          expect(planEpoch(sizes, { ...base, epoch: 0, seed: 8 }).order).not.toEqual(a);
+        }
+      });
+
+      for (const worldSize of [1, 2, 3]) {
+        for (const batchSize of [4, 5, 8]) {
+          it(`world ${worldSize}, batch ${batchSize}: same batch count per rank, every sample covered, repeats only to pad`, () => {
+            const plans = Array.from({ length: worldSize }, (_, rank) => planEpoch(sizes, { batchSize, seed: 3, epoch: 2, rank, worldSize, dropLast: false, blockShards: 2, shuffle }));
+            const counts = new Map<number, number>();
+            for (const p of plans) {
+              expect(p.batches).toBe(plans[0].batches);
+              for (let b = 0; b < p.batches; b++) {
+                const batch = p.batch(b);
+                expect(batch.length).toBeGreaterThan(0);
+                expect(batch.length).toBeLessThanOrEqual(batchSize);
+                for (const i of batch) counts.set(i, (counts.get(i) ?? 0) + 1);
+              }
+            }
+            expect(counts.size).toBe(N);
+            const rest = N % (worldSize * batchSize);
+            const repeats = [...counts.values()].reduce((a, c) => a + c - 1, 0);
+            expect(repeats).toBe(rest > 0 && rest < worldSize ? worldSize - rest : 0);
+            // dropLast: only full batches, none repeated, the same count everywhere.
+            const dropped = Array.from({ length: worldSize }, (_, rank) => planEpoch(sizes, { batchSize, seed: 3, epoch: 2, rank, worldSize, dropLast: true, blockShards: 2, shuffle }));
+            const seen = new Set<number>();
+            for (const p of dropped) {
+              expect(p.batches).toBe(Math.floor(N / (worldSize * batchSize)));
+              for (let b = 0; b < p.batches; b++) for (const i of p.batch(b)) {
+                expect(seen.has(i)).toBe(false);
+                seen.add(i);
+              }
+            }
+          });
+        }
+      }
+    });
+  }
+
+  it('block mode mixes at most blockShards shards per window of the epoch', () => {
+    const p = planEpoch(sizes, { batchSize: 4, seed: 1, epoch: 0, rank: 0, worldSize: 1, dropLast: false, blockShards: 2, shuffle: 'block' });
+    const shardOf = (i: number) => Math.floor(i / 9);
+    // Walk the order: a window holds whole shards, at most two, and the next starts only when they are used up.
+    let window = new Map<number, number>();
+    let windows = 0;
+    for (const i of p.order) {
+      const s = shardOf(i);
+      window.set(s, (window.get(s) ?? 0) + 1);
+      expect(window.size).toBeLessThanOrEqual(2);
+      if (window.size === 2 && [...window].every(([sh, n]) => n === sizes[sh])) {
+        window = new Map();
+        windows++;
+      }
+    }
+    expect(windows).toBe(3);
+  });
+});
+
+describe('reading batches', () => {
+  it('yields every sample exactly once per epoch with the bytes and labels on disk', async () => {
+    const truth = new Map(readDataset(data).samples.map((s) => [s.key, s]));
+    const ds = await openDataset(data, { workers: 1 });
+    try {
+      for (const shuffle of SHUFFLE_MODES) {
+        const batches = await collect(ds, { batchSize: 8, seed: 1, shuffle });
+        expect(keysOf(batches).sort()).toEqual([...truth.keys()].sort());
+        for (const b of batches) {
+          b.keys.forEach((k, j) => {
+            expect(b.images.subarray(j * 576, (j + 1) * 576), k).toEqual(truth.get(k)!.image);
+            expect([...b.labels.subarray(j * 5, (j + 1) * 5)], k).toEqual(truth.get(k)!.labels);
+          });
+        }
+      }
+    } finally {
+      await ds.close();
+    }
+  });
+
+  it('gives the same order and bytes whatever the prefetch depth and worker count', async () => {
+    const o: BatchOptions = { batchSize: 5, seed: 11, epoch: 3, shuffle: 'global', worldSize: 2, rank: 1 };
+    const runs: Batch[][] = [];
+    for (const [workers, prefetch] of [[0, 1], [1, 1], [1, 8], [2, 3]]) {
+      const ds = await openDataset(data, { workers });
+      runs.push(await collect(ds, { ...o, prefetch }));
+      await ds.close();
+    }
+    for (const r of runs.slice(1)) {
+      expect(keysOf(r)).toEqual(keysOf(runs[0]));
+      r.forEach((b, i) => expect(b.images).toEqual(runs[0][i].images));
+    }
+  });
+
+  it('resumes at startBatch with exactly the suffix of the epoch, and exposes the state to checkpoint', async () => {
+    const ds = await openDataset(data, { workers: 0 });
+    try {
+      const o: BatchOptions = { batchSize: 4, seed: 5, epoch: 1, shuffle: 'block', blockShards: 2 };
+      const full = await collect(ds, o);
+      const stream = ds.batches(o);
+      await stream.next();
+      await stream.next();
+      const state = stream.state();
+      expect(state).toMatchObject({ epoch: 1, nextBatch: 2, batchesPerEpoch: full.length, seed: 5, shuffle: 'block' });
+      const resumed = await collect(ds, { ...o, startBatch: state.nextBatch });
+      expect(resumed.map((b) => b.keys)).toEqual(full.slice(2).map((b) => b.keys));
+      expect(resumed[0].batch).toBe(2);
+    } finally {
+      await ds.close();
+    }
+  });
+
+  it('augments deterministically per (seed, epoch, sample), and never in place of the stored data', async () => {
+    const ds = await openDataset(data, { workers: 1 });
+    try {
+      const aug = { flipH: true, flipV: true, rot90: true, cropPad: 2, scale: [0.9, 1.1] as [number, number], noise: 0.01 };
+      const o: BatchOptions = { batchSize: 8, seed: 2, shuffle: 'none', augment: aug };
+      const a = await collect(ds, o);
+      const b = await collect(ds, o);
+      const c = await collect(ds, { ...o, epoch: 1 });
+      const plain = await collect(ds, { ...o, augment: null });
+      expect(a.map((x) => x.images)).toEqual(b.map((x) => x.images));
+      expect(a.map((x) => x.images)).not.toEqual(c.map((x) => x.images));
+      expect(a.map((x) => x.images)).not.toEqual(plain.map((x) => x.images));
+      expect(plain[0].images.subarray(0, 576)).toEqual(ds.image(0));
+    } finally {
+      await ds.close();
+    }
+  });
+
+  it('flipH mirrors each row exactly', async () => {
+    const ds = await openDataset(data, { workers: 0 });
+    try {
+      // Every sample flips with probability 1/2: over 51 samples some must flip, and a flip must be an exact mirror.
+      const plain = await collect(ds, { batchSize: 51, shuffle: 'none' });
+      const flipped = await collect(ds, { batchSize: 51, shuffle: 'none', augment: { flipH: true } });
+      let mirrored = 0;
+      for (let s = 0; s < 51; s++) {
+        const p = plain[0].images.subarray(s * 576, (s + 1) * 576);
+        const f = flipped[0].images.subarray(s * 576, (s + 1) * 576);
+        const mirror = Uint8Array.from({ length: 576 }, (_, i) => p[Math.floor(i / 24) * 24 + 23 - (i % 24)]);
+        const same = Buffer.compare(Buffer.from(f), Buffer.from(p)) === 0;
+        const isMirror = Buffer.compare(Buffer.from(f), Buffer.from(mirror)) === 0;
+        expect(same || isMirror, `sample ${s}`).toBe(true);
+        if (isMirror && !same) mirrored++;
+      }
+      expect(mirrored).toBeGreaterThan(5);
+    } finally {
+      await ds.close();
+    }
+  });
+});
+
+describe('I/O backends', () => {
+  const hasMmap = Boolean(loadMmapAddon());
+  it.skipIf(!hasMmap)('mmap and pread give identical bytes', async () => {
+    const m = await openDataset(data, { backend: 'mmap', workers: 0 });
+    const p = await openDataset(data, { backend: 'pread', workers: 0 });
+    expect(m.backend).toBe('mmap');
+    expect(p.backend).toBe('pread');
+    for (let i = 0; i < m.size; i++) expect(m.image(i)).toEqual(p.image(i));
+    await m.close();
+    await p.close();
+  });
+
+  it.skipIf(!hasMmap)('close() releases every mapping', async () => {
+    const before = liveMappings();
+    const ds = await openDataset(data, { backend: 'mmap', workers: 0 });
+    for (let i = 0; i < ds.size; i++) ds.image(i);
+    await collect(ds, { batchSize: 16 });
+    expect(liveMappings()).toBeGreaterThan(before);
+    await ds.close();
+    expect(liveMappings()).toBe(before);
+    expect(() => ds.image(0)).toThrow(/closed/);
+  });
+});
+
+describe('damaged datasets', () => {
+  function copy(): string {
+    const d = tempDir();
+    dirs.push(d);
+    cpSync(data, d, { recursive: true });
+    return d;
+  }
+
+  it('refuses at open a shard shorter than the manifest says, naming it', async () => {
+    const d = copy();
+    truncateSync(path.join(d, 'shard-00002.bin'), 5000);
+    await expect(openDataset(d)).rejects.toThrow(`${path.join(d, 'shard-00002.bin')}: is 5000 bytes, the manifest says 9856 (truncated)`);
+  });
+
+  it('refuses a shard whose header disagrees with the manifest', async () => {
+    const d = copy();
+    copyFileSync(path.join(d, 'shard-00001.bin'), path.join(d, 'shard-00000.bin'));
+    await expect(openDataset(d)).rejects.toThrow(/shard-00000\.bin: header shard index is 1, the manifest says 0/);
+  });
+
+  it('raises a CorruptRecordError naming shard, record and key for a flipped byte', async () => {
+    const d = copy();
+    const fd = openSync(path.join(d, 'shard-00003.bin'), 'r+');
+    const at = 4096 + 4 * 640 + 100; // record 4, inside the image
+    const byte = readFileSync(path.join(d, 'shard-00003.bin'))[at];
+    writeSync(fd, Buffer.from([byte ^ 0xff]), 0, 1, at);
+    closeSync(fd);
+    const ds = await openDataset(d, { workers: 1 });
+    const key = ds.keys[3 * 9 + 4];
+    await expect(collect(ds, { batchSize: 8, shuffle: 'none' })).rejects.toThrow(`shard-00003.bin, record 4, key ${key}: record checksum mismatch`);
+    await expect(collect(ds, { batchSize: 8, shuffle: 'none' })).rejects.toBeInstanceOf(CorruptRecordError);
+    await ds.close();
+    const unchecked = await openDataset(d, { workers: 0, verify: false });
+    expect((await collect(unchecked, { batchSize: 8 })).length).toBe(7);
+    await unchecked.close();
+  });
+
+  it('names a missing manifest', async () => {
+    const d = copy();
+    rmSync(path.join(d, 'manifest.json'));
+    appendFileSync(path.join(d, 'x'), '');
+    await expect(openDataset(d)).rejects.toThrow(/no manifest\.json/);
+  });
+});

@@ -1,5 +1,5 @@
 // The build pipeline: discover -> join labels -> decode in parallel -> write shards in order -> manifest last.
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -17,6 +17,8 @@ import {
 import { discoverSlices } from './discover.js';
 import { InputError } from './errors.js';
 import { joinLabels, type PlannedSlice } from './join-labels.js';
+import { Journal, planHash } from './journal.js';
+import { acquireLock } from './lock.js';
 import { mapOrdered } from './map-ordered.js';
 import { resolveOptions, type BuildOptions, type ResolvedOptions } from './options.js';
 import { preprocessSlice } from './preprocess.js';
@@ -56,60 +58,94 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   if (join.labelNames.length === 0) throw new InputError(o.input, 'no usable labels.csv found');
 
   const schema = makeSchema(o, join.labelNames);
-  const hash = schemaHash(schema);
-  const perShard = recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride);
-  await prepareOutDir(o.out);
+  await mkdir(o.out, { recursive: true });
+  const lock = acquireLock(o.out);
+  try {
+    const shards = await writeShards(o, join.slices, schema);
+    const manifest: Manifest = {
+      format: 'ct-shards',
+      version: 1,
+      schema,
+      schemaHash: schemaHash(schema),
+      samples: shards.written,
+      recordsPerShard: recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride),
+      dataOffset: DATA_OFFSET,
+      build: { tool: TOOL, shardBytes: o.shardBytes, inputs: slices.length, written: shards.written, skipped: shards.skipped },
+      shards: shards.entries,
+    };
+    await writeAtomic(o.out, MANIFEST_FILE, encodeManifest(manifest));
+    shards.journal.finish();
+    return {
+      out: o.out,
+      inputs: slices.length,
+      written: shards.written,
+      skipped: shards.skipped.map((k) => ({ file: path.join(o.input, k.file), reason: k.reason })),
+      warnings: join.orphanRows.map((e) => e.message),
+      shards: shards.entries.length,
+      bytes: shards.entries.reduce((n, s) => n + s.bytes + s.index.bytes, 0),
+      seconds: (performance.now() - started) / 1000,
+      labelNames: join.labelNames,
+    };
+  } catch (err) {
+    throw asDiskError(err, o.out);
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Decodes and writes every slice, resuming after the shards an interrupted run of the same plan
+ * completed. Skipped inputs are returned with paths relative to the input root.
+ */
+async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema) {
+  const journal = new Journal(o.out, await buildPlan(o, slices, schema));
+  const resume = await journal.resume();
+  const skipped: SkippedInput[] = [...resume.skipped];
+  let sinceLastShard: SkippedInput[] = [];
+  let position = resume.inputsConsumed;
+  const writer = new ShardSetWriter(o.out, schema, schemaHash(schema), recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride), resume.shards, async (entry) => {
+    await journal.record(writer.shards.length - 1, { entry, inputsConsumed: position + 1, skipped: sinceLastShard });
+    sinceLastShard = [];
+  });
 
   sharp.concurrency(1); // parallelism comes from decoding `workers` images at once, one thread each
   sharp.cache(false); // every file is read once; a cache would only grow memory
-  const writer = new ShardSetWriter(o.out, schema, hash, perShard);
-  const skipped: SkippedInput[] = [];
-  let done = 0;
+  const todo = slices.slice(resume.inputsConsumed);
+  const decoded = mapOrdered(todo, o.workers, (s) => (s.error ? Promise.reject(s.error) : preprocessSlice(s.file, o)));
   try {
-    const decoded = mapOrdered(join.slices, o.workers, (s) => (s.error ? Promise.reject(s.error) : preprocessSlice(s.file, o)));
-    for (const slice of join.slices) {
+    for (const slice of todo) {
       const result = (await decoded.next()).value!;
       if (result.ok) {
         await writer.add(result.value, slice.labels!, slice.key);
       } else {
         const error = asInputError(result.error, slice);
         if (o.onError === 'fail') throw error;
-        skipped.push({ file: error.file, reason: error.reason });
+        const skip = { file: slice.rel, reason: error.file === slice.file ? error.reason : error.message };
+        skipped.push(skip);
+        sinceLastShard.push(skip);
       }
-      done++;
-      o.onProgress?.({ phase: 'write', total: slices.length, done, written: writer.written, skipped: skipped.length });
+      position++;
+      o.onProgress?.({ phase: 'write', total: slices.length, done: position, written: writer.written, skipped: skipped.length });
     }
-    await decoded.return(undefined);
+    position--; // the last shard closes after the last input
+    const entries = await writer.finish();
+    return { entries, written: writer.written, skipped, journal };
   } catch (err) {
+    await decoded.return(undefined);
     await writer.abort();
     throw err;
   }
-  const shards = await writer.finish();
-  await removeStaleShards(o.out, new Set(shards.flatMap((s) => [s.file, s.index.file])));
+}
 
-  const manifest: Manifest = {
-    format: 'ct-shards',
-    version: 1,
-    schema,
-    schemaHash: hash,
-    samples: writer.written,
-    recordsPerShard: perShard,
-    dataOffset: DATA_OFFSET,
-    build: { tool: TOOL, shardBytes: o.shardBytes, inputs: slices.length, written: writer.written, skipped: skipped.map(relativeSkip(o.input)) },
-    shards,
-  };
-  await writeAtomic(o.out, MANIFEST_FILE, encodeManifest(manifest));
-  return {
-    out: o.out,
-    inputs: slices.length,
-    written: writer.written,
-    skipped,
-    warnings: join.orphanRows.map((e) => e.message),
-    shards: shards.length,
-    bytes: shards.reduce((n, s) => n + s.bytes + s.index.bytes, 0),
-    seconds: (performance.now() - started) / 1000,
-    labelNames: join.labelNames,
-  };
+/** Everything that decides the output bytes: options, schema, and each input's identity and labels. */
+async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema): Promise<string> {
+  const inputs = await Promise.all(
+    slices.map(async (s) => {
+      const st = await stat(s.file).catch(() => undefined);
+      return [s.rel, st?.size ?? -1, st?.mtimeMs ?? -1, s.labels ?? s.error?.message ?? null];
+    }),
+  );
+  return planHash({ tool: TOOL, schema, shardBytes: o.shardBytes, onError: o.onError, inputs });
 }
 
 async function assertFolder(dir: string): Promise<void> {
@@ -135,19 +171,9 @@ function asInputError(error: unknown, slice: PlannedSlice): InputError {
   return new InputError(slice.file, `cannot be decoded (${message.split('\n')[0]})`);
 }
 
-/** The manifest goes first, so a dataset being rebuilt never looks complete. */
-async function prepareOutDir(out: string): Promise<void> {
-  await mkdir(out, { recursive: true });
-  await rm(path.join(out, MANIFEST_FILE), { force: true });
-}
-
-/** Shards of an earlier, larger build into the same folder would otherwise linger beside the new manifest. */
-async function removeStaleShards(out: string, keep: Set<string>): Promise<void> {
-  for (const name of await readdir(out)) {
-    if (/^shard-\d+\.(bin|index\.json)(\.partial)?$/.test(name) && !keep.has(name)) await rm(path.join(out, name), { force: true });
-  }
-}
-
-function relativeSkip(root: string): (s: SkippedInput) => SkippedInput {
-  return (s) => ({ file: path.relative(root, s.file).split(path.sep).join('/'), reason: s.reason });
+/** Out of disk space is the user's to fix: say so, with the path. */
+function asDiskError(err: unknown, out: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return new InputError(e.path ?? out, `out of disk space (${e.code}) while writing the dataset; free space and run the same command again to resume`);
+  return err;
 }

@@ -30,18 +30,26 @@ interface OpenShard {
 }
 
 export class ShardSetWriter {
-  readonly shards: ShardEntry[] = [];
+  readonly shards: ShardEntry[];
   private current: OpenShard | undefined;
-  private samples = 0;
+  private samples: number;
   private readonly recordsPerFlush: number;
 
+  /**
+   * `done` are shards already complete on disk (a resumed build); writing continues after them.
+   * `onShardClosed` runs once a shard and its index are in place under their final names.
+   */
   constructor(
     private readonly outDir: string,
     private readonly schema: Schema,
     private readonly hash: string,
     private readonly perShard: number,
+    done: ShardEntry[] = [],
+    private readonly onShardClosed: (entry: ShardEntry) => Promise<void> = async () => {},
   ) {
     this.recordsPerFlush = Math.max(1, Math.floor(FLUSH_BYTES / schema.record.stride));
+    this.shards = [...done];
+    this.samples = done.reduce((n, s) => n + s.samples, 0);
   }
 
   get written(): number {
@@ -80,14 +88,14 @@ export class ShardSetWriter {
   private async openShard(): Promise<OpenShard> {
     const index = this.shards.length;
     const tempPath = path.join(this.outDir, `${shardFileName(index)}.partial`);
-    const handle = await open(tempPath, 'w');
+    const handle = await withPath(tempPath, () => open(tempPath, 'w'));
     return { index, firstSample: this.samples, handle, tempPath, keys: [], labels: [], pending: new Uint8Array(this.recordsPerFlush * this.schema.record.stride), pendingCount: 0 };
   }
 
   private async flush(shard: OpenShard): Promise<void> {
     if (shard.pendingCount === 0) return;
     const offset = DATA_OFFSET + (shard.keys.length - shard.pendingCount) * this.schema.record.stride;
-    await shard.handle.write(shard.pending, 0, shard.pendingCount * this.schema.record.stride, offset);
+    await withPath(shard.tempPath, () => shard.handle.write(shard.pending, 0, shard.pendingCount * this.schema.record.stride, offset));
     shard.pendingCount = 0;
   }
 
@@ -113,9 +121,11 @@ export class ShardSetWriter {
         channels: c,
       }),
     );
-    await shard.handle.write(header, 0, header.length, 0);
-    await shard.handle.sync();
-    await shard.handle.close();
+    await withPath(shard.tempPath, async () => {
+      await shard.handle.write(header, 0, header.length, 0);
+      await shard.handle.sync();
+      await shard.handle.close();
+    });
 
     const file = shardFileName(shard.index);
     const index = await writeAtomic(
@@ -126,7 +136,9 @@ export class ShardSetWriter {
     const bytes = DATA_OFFSET + shard.keys.length * this.schema.record.stride;
     const sha256 = await hashFile(shard.tempPath);
     await rename(shard.tempPath, path.join(this.outDir, file));
-    this.shards.push({ file, bytes, sha256, samples: shard.keys.length, firstSample: shard.firstSample, index });
+    const entry = { file, bytes, sha256, samples: shard.keys.length, firstSample: shard.firstSample, index };
+    this.shards.push(entry);
+    await this.onShardClosed(entry);
   }
 }
 
@@ -134,17 +146,29 @@ export class ShardSetWriter {
 export async function writeAtomic(dir: string, name: string, text: string): Promise<FileEntry> {
   const data = Buffer.from(text, 'utf8');
   const temp = path.join(dir, `${name}.partial`);
-  const fh = await open(temp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await withPath(temp, async () => {
+    const fh = await open(temp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  });
   await rename(temp, path.join(dir, name));
   const h = createSha256();
   h.update(data);
   return { file: name, bytes: data.length, sha256: h.hex() };
+}
+
+/** File-handle errors carry no path; add it, so "out of disk space" can say where. */
+async function withPath<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err && typeof err === 'object' && !('path' in err)) (err as NodeJS.ErrnoException).path = file;
+    throw err;
+  }
 }
 
 export async function hashFile(file: string): Promise<string> {

@@ -128,6 +128,27 @@ describe('reading batches', () => {
     }
   });
 
+  it('recycles released buffers without changing a single byte, and detaches what was released', async () => {
+    for (const workers of [0, 1]) {
+      const ds = await openDataset(data, { workers });
+      const o: BatchOptions = { batchSize: 4, seed: 9, shuffle: 'global' };
+      const fresh = (await collect(ds, o)).map((b) => ({ keys: b.keys, images: b.images.slice(), labels: b.labels.slice() }));
+      let i = 0;
+      for await (const b of ds.batches(o)) {
+        expect(b.keys).toEqual(fresh[i].keys);
+        expect(b.images).toEqual(fresh[i].images);
+        expect(b.labels).toEqual(fresh[i].labels);
+        const images = b.images;
+        b.release();
+        b.release(); // idempotent
+        if (workers > 0) expect(images.length).toBe(0); // handed back to the worker: detached, never silently reused
+        i++;
+      }
+      expect(i).toBe(fresh.length);
+      await ds.close();
+    }
+  });
+
   it('resumes at startBatch with exactly the suffix of the epoch, and exposes the state to checkpoint', async () => {
     const ds = await openDataset(data, { workers: 0 });
     try {

@@ -9,8 +9,8 @@ import { inspectCommand } from './commands/inspect.js';
 import { orderCommand } from './commands/order.js';
 import { exitCodeOf, reportError } from './cli-error.js';
 
-// sharp and fs work run on libuv's pool; give it at least one thread per core before anything uses it.
-process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, os.availableParallelism()));
+// sharp and fs work run on libuv's pool; size it for the default two decodes per core before anything uses it.
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, 2 * os.availableParallelism()));
 
 export function createProgram(): Command {
   const program = new Command('shard')

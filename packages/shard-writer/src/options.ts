@@ -15,7 +15,7 @@ export interface BuildOptions {
   window?: CtWindow | null;
   /** Target shard file size in bytes. */
   shardBytes?: number;
-  /** Images decoded at once; default: every core. */
+  /** Images decoded at once; default: two per core, so every core stays busy while the main thread writes. */
   workers?: number;
   onError?: OnError;
   onProgress?: (p: BuildProgress) => void;
@@ -31,6 +31,10 @@ export interface BuildProgress {
 
 export type ResolvedOptions = Required<Omit<BuildOptions, 'onProgress'>> & Pick<BuildOptions, 'onProgress'>;
 
+export function defaultWorkers(): number {
+  return 2 * os.availableParallelism();
+}
+
 export const DEFAULT_SHARD_BYTES = 256 * 1024 * 1024;
 export const KERNELS = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'] as const;
 export type Kernel = (typeof KERNELS)[number];
@@ -45,7 +49,7 @@ export function resolveOptions(o: BuildOptions): ResolvedOptions {
     kernel: o.kernel ?? 'lanczos3',
     window: o.window ?? null,
     shardBytes: o.shardBytes ?? DEFAULT_SHARD_BYTES,
-    workers: o.workers ?? os.availableParallelism(),
+    workers: o.workers ?? defaultWorkers(),
     onError: o.onError ?? 'fail',
     onProgress: o.onProgress,
   };

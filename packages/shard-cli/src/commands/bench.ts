@@ -14,6 +14,7 @@ interface BenchFlags extends ReaderFlags {
   workers: number;
   prefetch: number;
   verify: boolean;
+  release: boolean;
   baseline?: boolean;
   cold?: boolean;
   json?: boolean;
@@ -29,6 +30,7 @@ export function benchCommand(): Command {
       .option('--workers <n>', 'batch assembly threads (0 = inline)', parseNonNegativeInt('--workers'), 1)
       .option('--prefetch <n>', 'batches assembled ahead', parsePositiveInt('--prefetch'), 4)
       .option('--no-verify', 'skip the per-record CRC check')
+      .option('--no-release', 'never hand batch buffers back for reuse (fresh memory for every batch)')
       .option('--baseline', 'also time raw pread of the same records in the same order')
       .option('--cold', 'drop the shards from the page cache first (needs the native addon)')
       .option('--json', 'machine-readable output'),
@@ -68,6 +70,7 @@ async function bench(ds: Dataset, f: BenchFlags) {
         samples += b.indices.length;
         batches++;
       }
+      if (f.release) b.release(); // what a trainer does once the batch is consumed
       if (started && performance.now() - started >= f.seconds * 1000) break outer;
     }
     stream = ds.batches({ ...opts, epoch: ++epoch, startBatch: 0, prefetch: f.prefetch });
@@ -82,6 +85,7 @@ async function bench(ds: Dataset, f: BenchFlags) {
     workers: f.workers,
     prefetch: f.prefetch,
     verify: f.verify,
+    release: f.release,
     cold: dropped,
     seconds,
     samples,

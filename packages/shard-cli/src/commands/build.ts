@@ -1,7 +1,6 @@
 // `shard build <input> --out <dir>`: one offline pass from slice folders to shards.
-import os from 'node:os';
 import { Command, Option } from 'commander';
-import { buildShards, KERNELS, parseBytes, parseWindow, type Kernel, type OnError } from 'shard-writer';
+import { buildShards, defaultWorkers, KERNELS, parseBytes, parseWindow, type Kernel, type OnError } from 'shard-writer';
 import type { Dtype, Fit } from 'shard-format';
 import { formatBytes, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
@@ -31,7 +30,7 @@ export function buildCommand(): Command {
     .addOption(new Option('--fit <mode>', 'how other sizes/aspects reach size x size').choices(['contain', 'cover', 'fill']).default('contain'))
     .addOption(new Option('--kernel <name>', 'resampling kernel when resizing').choices([...KERNELS]).default('lanczos3'))
     .option('--shard-bytes <size>', 'target shard file size (e.g. 256MiB, 64MB)', '256MiB')
-    .option('--workers <n>', 'images decoded at once', parsePositiveInt('--workers'), os.availableParallelism())
+    .option('--workers <n>', 'images decoded at once (default: 2 per core)', parsePositiveInt('--workers'), defaultWorkers())
     .addOption(new Option('--on-error <policy>', 'stop at the first bad input, or skip and report it').choices(['fail', 'skip']).default('fail'))
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'no progress output')

@@ -1,9 +1,10 @@
 // Fills fresh batch buffers from records: image bytes (optionally augmented, optionally as float32) and labels.
-// Buffers are never reused: a tensor built from one may alias it.
+// Output buffers are fresh unless the consumer released an earlier batch's: a tensor may alias them.
 import { decodeLabels, type Dtype } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
 import type { RecordStore } from '../dataset/record-store.js';
 import type { AccessHint } from '../io/types.js';
+import { BufferPool } from './buffer-pool.js';
 
 export interface FloatOutput {
   /** out = value * scale + offset */
@@ -32,14 +33,20 @@ export interface ImageSpec {
   labelCount: number;
 }
 
-export function assembleBatch(store: RecordStore, req: BatchRequest, spec: ImageSpec): BatchData {
+/**
+ * `pool` supplies output buffers (released ones first); `scratch` holds the raw pixels when the output
+ * is float32, which never leave this function and so are always reused.
+ */
+export function assembleBatch(store: RecordStore, req: BatchRequest, spec: ImageSpec, pool = new BufferPool(0), scratch = new BufferPool(1)): BatchData {
   for (const { shard, hint } of req.hints ?? []) store.advise(shard, hint);
   const [h, w, c] = spec.shape;
   const pixels = h * w * c;
   const n = req.indices.length;
   const wide = spec.dtype === 'uint16';
-  const raw = wide ? new Uint16Array(n * pixels) : new Uint8Array(n * pixels);
-  const labels = new Float32Array(n * spec.labelCount);
+  const bytesPer = wide ? 2 : 1;
+  const rawBuffer = (req.float ? scratch : pool).take(n * pixels * bytesPer);
+  const raw = wide ? new Uint16Array(rawBuffer) : new Uint8Array(rawBuffer);
+  const labels = new Float32Array(pool.take(n * spec.labelCount * 4));
   const layout = store.spec.layout;
   const tmp = req.augment ? (wide ? new Uint16Array(pixels) : new Uint8Array(pixels)) : undefined;
   for (let i = 0; i < n; i++) {
@@ -53,8 +60,9 @@ export function assembleBatch(store: RecordStore, req: BatchRequest, spec: Image
     }
   }
   if (!req.float) return { images: raw, labels };
-  const out = new Float32Array(n * pixels);
+  const out = new Float32Array(pool.take(n * pixels * 4));
   const { scale, offset } = req.float;
   for (let i = 0; i < out.length; i++) out[i] = raw[i] * scale + offset;
+  scratch.give(rawBuffer);
   return { images: out, labels };
 }

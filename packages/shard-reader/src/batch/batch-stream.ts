@@ -1,8 +1,8 @@
 // The batch iterator of one epoch on one rank: plans, prefetches `prefetch` batches ahead, yields in order.
 import type { AugmentOptions } from '../augment/augment.js';
 import { blockWindows, type ShuffleMode } from '../shuffle/index.js';
-import type { BatchData, BatchRequest, FloatOutput } from './assemble.js';
-import type { BatchExecutor } from './executor.js';
+import type { BatchRequest, FloatOutput } from './assemble.js';
+import type { AssembledBatch, BatchExecutor } from './executor.js';
 import { planEpoch, type EpochPlan, type PlanOptions } from './plan.js';
 
 export interface BatchOptions {
@@ -37,6 +37,12 @@ export interface Batch {
   /** Position of this batch in the epoch on this rank. */
   batch: number;
   epoch: number;
+  /**
+   * Optional: say you are done with this batch so the reader can reuse its buffers (much faster than
+   * fresh memory). `images` and `labels` must not be used afterwards; with worker threads they become
+   * detached (length 0). Never call it while a tensor built from them may still alias them.
+   */
+  release(): void;
 }
 
 /** Everything a trainer needs to checkpoint and resume exactly here. */
@@ -64,7 +70,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
   readonly options: Required<Omit<BatchOptions, 'augment' | 'float'>> & Pick<BatchOptions, 'augment' | 'float'>;
   private nextBatch: number;
   private requested: number;
-  private readonly queue: Promise<BatchData>[] = [];
+  private readonly queue: Promise<AssembledBatch>[] = [];
   private readonly windowOfPosition: ((position: number) => number) | undefined;
   private readonly windows: number[][] = [];
   private hintedWindow = -1;
@@ -115,10 +121,15 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
     if (this.nextBatch >= this.plan.batches) return { done: true, value: undefined };
     while (this.requested < this.plan.batches && this.requested - this.nextBatch < this.options.prefetch) this.request(this.requested++);
     const b = this.nextBatch;
-    const data = await this.queue.shift()!;
+    const { images, labels, recycle } = await this.queue.shift()!;
     this.nextBatch++;
     const indices = this.plan.batch(b);
-    return { done: false, value: { ...data, keys: Array.from(indices, (i) => this.ctx.keys[i]), indices, batch: b, epoch: this.options.epoch } };
+    let released = false;
+    const release = () => {
+      if (!released) recycle();
+      released = true;
+    };
+    return { done: false, value: { images, labels, keys: Array.from(indices, (i) => this.ctx.keys[i]), indices, batch: b, epoch: this.options.epoch, release } };
   }
 
   async return(): Promise<IteratorResult<Batch>> {

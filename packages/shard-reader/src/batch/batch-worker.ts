@@ -2,15 +2,26 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RecordStore } from '../dataset/record-store.js';
 import { assembleBatch, type BatchRequest } from './assemble.js';
+import { BufferPool } from './buffer-pool.js';
 import type { ExecutorSpec } from './executor.js';
 import { serializeError } from './worker-errors.js';
 
 const spec = workerData as ExecutorSpec;
 const store = new RecordStore(spec.store);
 
-parentPort!.on('message', ({ id, req }: { id: number; req: BatchRequest }) => {
+const pool = new BufferPool();
+const scratch = new BufferPool(1);
+
+type Message = { type: 'batch'; id: number; req: BatchRequest } | { type: 'recycle'; buffers: ArrayBuffer[] };
+
+parentPort!.on('message', (msg: Message) => {
+  if (msg.type === 'recycle') {
+    msg.buffers.forEach((b) => pool.give(b));
+    return;
+  }
+  const { id, req } = msg;
   try {
-    const data = assembleBatch(store, req, spec.image);
+    const data = assembleBatch(store, req, spec.image, pool, scratch);
     parentPort!.postMessage({ id, data }, [data.images.buffer as ArrayBuffer, data.labels.buffer as ArrayBuffer]);
   } catch (err) {
     parentPort!.postMessage({ id, error: serializeError(err) });

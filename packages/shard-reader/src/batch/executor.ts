@@ -1,11 +1,17 @@
 // Where batches are assembled: inline on the calling thread, or in a pool of worker threads.
 import { RecordStore, type StoreSpec } from '../dataset/record-store.js';
 import { assembleBatch, type BatchData, type BatchRequest, type ImageSpec } from './assemble.js';
+import { BufferPool } from './buffer-pool.js';
 import { reviveError, type SerializedError } from './worker-errors.js';
 import { WorkerPool } from './worker-pool.js';
 
+/** A batch's buffers plus the way to hand them back for reuse once the consumer is done with them. */
+export interface AssembledBatch extends BatchData {
+  recycle(): void;
+}
+
 export interface BatchExecutor {
-  run(req: BatchRequest): Promise<BatchData>;
+  run(req: BatchRequest): Promise<AssembledBatch>;
   close(): Promise<void>;
 }
 
@@ -17,13 +23,16 @@ export interface ExecutorSpec {
 /** Same thread; used when workers is 0 (debugging, tests, tiny datasets). */
 export class InlineExecutor implements BatchExecutor {
   private readonly store: RecordStore;
+  private readonly pool = new BufferPool();
+  private readonly scratch = new BufferPool(1);
 
   constructor(private readonly spec: ExecutorSpec) {
     this.store = new RecordStore(spec.store);
   }
 
-  async run(req: BatchRequest): Promise<BatchData> {
-    return assembleBatch(this.store, req, this.spec.image);
+  async run(req: BatchRequest): Promise<AssembledBatch> {
+    const data = assembleBatch(this.store, req, this.spec.image, this.pool, this.scratch);
+    return { ...data, recycle: () => [data.images.buffer, data.labels.buffer].forEach((b) => this.pool.give(b as ArrayBuffer)) };
   }
 
   async close(): Promise<void> {
@@ -39,11 +48,13 @@ export class WorkerExecutor implements BatchExecutor {
     this.pool = new WorkerPool(spec, workers);
   }
 
-  run(req: BatchRequest): Promise<BatchData> {
+  async run(req: BatchRequest): Promise<AssembledBatch> {
     const w = this.nextWorker++ % this.pool.size;
-    return this.pool.send(w, req).catch((err: SerializedError) => {
+    const data = await this.pool.send(w, req).catch((err: SerializedError) => {
       throw reviveError(err);
     });
+    // Transferring the buffers back detaches them here, so a view kept by mistake reads as empty, never as reused data.
+    return { ...data, recycle: () => this.pool.recycle(w, [data.images.buffer as ArrayBuffer, data.labels.buffer as ArrayBuffer]) };
   }
 
   close(): Promise<void> {

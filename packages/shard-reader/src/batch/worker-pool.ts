@@ -39,8 +39,14 @@ export class WorkerPool {
     return new Promise<BatchData>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       w.ref();
-      w.postMessage({ id, req });
+      w.postMessage({ type: 'batch', id, req });
     });
+  }
+
+  /** Hands released batch buffers back to the worker that made them. */
+  recycle(worker: number, buffers: ArrayBuffer[]): void {
+    const live = buffers.filter((b) => b.byteLength > 0);
+    if (!this.failure && live.length) this.workers[worker].postMessage({ type: 'recycle', buffers: live }, live);
   }
 
   async close(): Promise<void> {

@@ -44,15 +44,15 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   const started = performance.now();
   const o = resolveOptions(options);
   await assertFolder(o.input);
-  const slices = await discoverSlices(o.input).catch((err: NodeJS.ErrnoException) => {
+  const { slices, labelFiles, problems } = await discoverSlices(o.input).catch((err: NodeJS.ErrnoException) => {
     throw new InputError(err.path ?? o.input, `cannot be scanned (${err.code ?? err.message})`);
   });
   if (slices.length === 0) throw new InputError(o.input, 'no images found (looked for .png, .jpg, .jpeg, .tif, .tiff)');
   o.onProgress?.({ phase: 'scan', total: slices.length, done: 0, written: 0, skipped: 0 });
 
-  const join = await joinLabels(o.input, slices);
+  const join = await joinLabels(o.input, slices, labelFiles);
   if (o.onError === 'fail') {
-    const first = join.slices.find((s) => s.error)?.error ?? join.orphanRows[0];
+    const first = problems[0] ?? join.slices.find((s) => s.error)?.error ?? join.orphanRows[0];
     if (first) throw first;
   }
   if (join.labelNames.length === 0) throw new InputError(o.input, 'no usable labels.csv found');
@@ -80,7 +80,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
       inputs: slices.length,
       written: shards.written,
       skipped: shards.skipped.map((k) => ({ file: path.join(o.input, k.file), reason: k.reason })),
-      warnings: join.orphanRows.map((e) => e.message),
+      warnings: [...problems, ...join.orphanRows].map((e) => e.message),
       shards: shards.entries.length,
       bytes: shards.entries.reduce((n, s) => n + s.bytes + s.index.bytes, 0),
       seconds: (performance.now() - started) / 1000,

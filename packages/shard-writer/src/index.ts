@@ -2,7 +2,7 @@
 export { buildShards, type BuildSummary } from './build.js';
 export { DEFAULT_SHARD_BYTES, defaultWorkers, KERNELS, type Kernel, parseBytes, resolveOptions, type BuildOptions, type BuildProgress, type OnError } from './options.js';
 export { InputError } from './errors.js';
-export { discoverSlices, IMAGE_EXTENSIONS, type SliceFile } from './discover.js';
+export { discoverSlices, IMAGE_EXTENSIONS, type Discovery, type SliceFile } from './discover.js';
 export { parseLabels, LABELS_FILE, type LabelTable } from './labels.js';
 export { joinLabels, type LabelJoin, type PlannedSlice } from './join-labels.js';
 export { preprocessSlice, narrowTo8Bit, type PreprocessOptions } from './preprocess.js';

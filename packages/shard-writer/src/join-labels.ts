@@ -1,7 +1,6 @@
 // Joins every discovered slice with its row in its folder's labels.csv; collects what cannot be joined.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import fg from 'fast-glob';
 import type { SliceFile } from './discover.js';
 import { InputError } from './errors.js';
 import { LABELS_FILE, parseLabels, type LabelTable } from './labels.js';
@@ -21,8 +20,9 @@ export interface LabelJoin {
   orphanRows: InputError[];
 }
 
-export async function joinLabels(root: string, slices: SliceFile[]): Promise<LabelJoin> {
-  const csvRels = await fg(`**/${LABELS_FILE}`, { cwd: root, onlyFiles: true, followSymbolicLinks: true, suppressErrors: false });
+/** `labelFiles` are the labels.csv paths (relative to root) found by discovery, so folders without images are checked too. */
+export async function joinLabels(root: string, slices: SliceFile[], labelFiles: string[] = []): Promise<LabelJoin> {
+  const csvRels = labelFiles;
   const dirs = new Set([...slices.map((s) => s.dir), ...csvRels.map((r) => path.posix.dirname(r).replace(/^\.$/, ''))]);
   const tables = new Map<string, LabelTable | InputError>();
   let labelNames: string[] | undefined;

@@ -167,6 +167,24 @@ describe('reading batches', () => {
     }
   });
 
+  it('gives concurrent next() calls distinct, correctly labelled batches; return() keeps the resume point', async () => {
+    const ds = await openDataset(data, { workers: 1 });
+    try {
+      const o: BatchOptions = { batchSize: 4, seed: 4, shuffle: 'global' };
+      const full = await collect(ds, o);
+      const stream = ds.batches(o);
+      const [a, b] = await Promise.all([stream.next(), stream.next()]);
+      expect([a.value!.batch, b.value!.batch]).toEqual([0, 1]);
+      expect(b.value!.keys).toEqual(full[1].keys);
+      expect(b.value!.images).toEqual(full[1].images);
+      await stream.return();
+      expect(stream.state().nextBatch).toBe(2);
+      expect((await stream.next()).done).toBe(true);
+    } finally {
+      await ds.close();
+    }
+  });
+
   it('augments deterministically per (seed, epoch, sample), and never in place of the stored data', async () => {
     const ds = await openDataset(data, { workers: 1 });
     try {

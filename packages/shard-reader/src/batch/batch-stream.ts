@@ -68,7 +68,11 @@ export interface StreamContext {
 export class BatchStream implements AsyncIterableIterator<Batch> {
   readonly plan: EpochPlan;
   readonly options: Required<Omit<BatchOptions, 'augment' | 'float'>> & Pick<BatchOptions, 'augment' | 'float'>;
+  /** Next batch to hand out (claimed synchronously, so concurrent next() calls get distinct batches). */
   private nextBatch: number;
+  /** Batches actually delivered: what state() reports to checkpoint. */
+  private delivered: number;
+  private stopped = false;
   private requested: number;
   private readonly queue: Promise<AssembledBatch>[] = [];
   private readonly windowOfPosition: ((position: number) => number) | undefined;
@@ -98,7 +102,8 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
     const { startBatch, prefetch } = this.options;
     if (!Number.isSafeInteger(startBatch) || startBatch < 0 || startBatch > this.plan.batches) throw new RangeError(`startBatch ${startBatch} is outside 0..${this.plan.batches}`);
     if (!Number.isSafeInteger(prefetch) || prefetch < 1) throw new RangeError(`prefetch must be an integer >= 1 (got ${prefetch})`);
-    this.nextBatch = this.requested = startBatch;
+    if (o.float && !(Number.isFinite(o.float.scale) && Number.isFinite(o.float.offset))) throw new RangeError('float.scale and float.offset must be finite numbers');
+    this.nextBatch = this.requested = this.delivered = startBatch;
     if (this.options.shuffle === 'block') {
       this.windows = blockWindows(ctx.shardSizes, p.seed, p.epoch, p.blockShards);
       const ends: number[] = [];
@@ -114,15 +119,15 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
 
   state(): BatchState {
     const { epoch, seed, shuffle, rank, worldSize, batchSize, dropLast } = this.options;
-    return { epoch, nextBatch: this.nextBatch, batchesPerEpoch: this.plan.batches, seed, shuffle, rank, worldSize, batchSize, dropLast };
+    return { epoch, nextBatch: this.delivered, batchesPerEpoch: this.plan.batches, seed, shuffle, rank, worldSize, batchSize, dropLast };
   }
 
   async next(): Promise<IteratorResult<Batch>> {
-    if (this.nextBatch >= this.plan.batches) return { done: true, value: undefined };
+    if (this.stopped || this.nextBatch >= this.plan.batches) return { done: true, value: undefined };
     while (this.requested < this.plan.batches && this.requested - this.nextBatch < this.options.prefetch) this.request(this.requested++);
-    const b = this.nextBatch;
+    const b = this.nextBatch++;
     const { images, labels, recycle } = await this.queue.shift()!;
-    this.nextBatch++;
+    this.delivered = Math.max(this.delivered, b + 1);
     const indices = this.plan.batch(b);
     let released = false;
     const release = () => {
@@ -133,7 +138,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
   }
 
   async return(): Promise<IteratorResult<Batch>> {
-    this.nextBatch = this.plan.batches;
+    this.stopped = true; // state() still says where to resume
     this.queue.length = 0;
     return { done: true, value: undefined };
   }

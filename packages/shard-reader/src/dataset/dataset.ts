@@ -70,7 +70,10 @@ export class Dataset {
   /** Batches of one epoch on one rank; see BatchOptions for defaults. */
   batches(options: BatchOptions = {}): BatchStream {
     this.assertOpen();
-    return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, executor: () => (this.executor ??= this.createExecutor()) }, options);
+    return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, executor: () => {
+      this.assertOpen(); // a stream made before close() must not start a new worker pool after it
+      return (this.executor ??= this.createExecutor());
+    } }, options);
   }
 
   async close(): Promise<void> {

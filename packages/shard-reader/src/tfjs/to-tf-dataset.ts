@@ -1,0 +1,97 @@
+// toTfDataset: a shard-reader Dataset as a tf.data.Dataset of pre-batched { xs, ys } for model.fitDataset.
+//
+// Epochs are claimed lazily. fitDataset calls dataset.iterator() once before training and, without
+// batchesPerEpoch, again at every epoch, and never reads the first one. tf.data.generator calls our
+// function on iterator(); an async generator's body only starts at its first next(), so the epoch
+// number is taken there, and an iterator that is never read never uses one up.
+import type { BatchOptions, BatchState } from '../batch/batch-stream.js';
+import type { Dataset } from '../dataset/dataset.js';
+import { floatTransform } from './normalize.js';
+import type { ResumeOptions, ShardTfDataset, TensorLike, TfDatasetControls, TfDatasetOptions, TfLike } from './types.js';
+
+type Source = Pick<Dataset, 'batches' | 'shape' | 'dtype' | 'labelNames'>;
+
+/**
+ * Wraps `ds` for tf.data. `tf` is the caller's TensorFlow.js namespace (tfjs, tfjs-node or tfjs-node-gpu).
+ * xs: float32 [batch, H, W, C] (scaled per `normalize`); ys: float32 [batch, labels].
+ * Options are checked here, so a bad one throws now rather than inside fitDataset.
+ */
+export function toTfDataset<X extends TensorLike, Y extends TensorLike, D extends object>(ds: Source, tf: TfLike<X, Y, D>, options: TfDatasetOptions = {}): ShardTfDataset<D> {
+  const { normalize, repeat = false, startEpoch = 0, startBatch = 0, onBatch, ...batchOptions } = options;
+  const base: BatchOptions = { ...batchOptions, float: floatTransform(ds.dtype, normalize) };
+  // Building a stream validates every option (epoch, startBatch, rank...) without reading a record.
+  const batchesPerEpoch = ds.batches({ ...base, epoch: startEpoch, startBatch }).batchesPerEpoch;
+  if (repeat && batchesPerEpoch === 0) throw new RangeError('repeat needs at least one batch per epoch (the dataset is smaller than one batch and dropLast is set)');
+  const [h, w, c] = ds.shape;
+  const labelCount = ds.labelNames.length;
+
+  let claimed = 0;
+  // A copy, so a stream closed early (return() marks it finished) does not move the resume point.
+  let last: BatchState | undefined;
+
+  function claim(): { epoch: number; from: number } {
+    const from = claimed === 0 ? startBatch : 0;
+    return { epoch: startEpoch + claimed++, from };
+  }
+
+  async function* epochBatches(epoch: number, from: number): AsyncGenerator<{ xs: X; ys: Y }, void, undefined> {
+    const stream = ds.batches({ ...base, epoch, startBatch: from });
+    last = stream.state();
+    try {
+      for (;;) {
+        const t0 = performance.now();
+        const r = await stream.next();
+        const waitMs = performance.now() - t0;
+        last = stream.state();
+        if (r.done) return;
+        const b = r.value;
+        if (!(b.images instanceof Float32Array)) throw new TypeError('shard-reader/tfjs: expected float32 images from the batch worker');
+        const n = b.keys.length;
+        onBatch?.({ epoch, batch: b.batch, keys: b.keys, indices: b.indices, waitMs });
+        // Straight from the batch's own fresh buffers: no intermediate tensors, nothing to tidy, and no
+        // buffer is ever reused while a tensor may alias it.
+        const xs = tf.tensor4d(b.images, [n, h, w, c], 'float32');
+        let ys: Y;
+        try {
+          ys = tf.tensor2d(b.labels, [n, labelCount], 'float32');
+        } catch (err) {
+          xs.dispose();
+          throw err;
+        }
+        yield { xs, ys };
+      }
+    } finally {
+      // Runs on exhaustion, on error, and when a consumer calls return() early: stop prefetching.
+      await stream.return();
+    }
+  }
+
+  async function* oneEpoch(): AsyncGenerator<{ xs: X; ys: Y }, void, undefined> {
+    const { epoch, from } = claim();
+    yield* epochBatches(epoch, from);
+  }
+
+  async function* forever(): AsyncGenerator<{ xs: X; ys: Y }, void, undefined> {
+    for (;;) {
+      const { epoch, from } = claim();
+      yield* epochBatches(epoch, from);
+    }
+  }
+
+  const dataset = tf.data.generator(repeat ? forever : oneEpoch);
+  const resumeOptions = (): ResumeOptions => {
+    if (!last) return { startEpoch: startEpoch + claimed, startBatch: claimed === 0 ? startBatch : 0 };
+    if (last.nextBatch >= last.batchesPerEpoch) return { startEpoch: last.epoch + 1, startBatch: 0 };
+    return { startEpoch: last.epoch, startBatch: last.nextBatch };
+  };
+  // Read-only extras on tf's own Dataset object, so the result goes straight into fitDataset.
+  Object.defineProperties(dataset, {
+    batchesPerEpoch: { value: batchesPerEpoch, enumerable: true },
+    epochsStarted: { get: () => claimed, enumerable: true },
+    state: { value: (): BatchState | undefined => (last ? { ...last } : undefined) },
+    resumeOptions: { value: resumeOptions },
+  } satisfies Record<keyof TfDatasetControls, PropertyDescriptor>);
+  // tf.data's own size (batches per iteration) feeds fitDataset's progress reporting and derived datasets' sizes.
+  if ('size' in dataset) Object.defineProperty(dataset, 'size', { value: repeat ? Infinity : batchesPerEpoch, writable: true, configurable: true, enumerable: true });
+  return dataset as ShardTfDataset<D>;
+}

@@ -48,8 +48,9 @@ export function toTfDataset<X extends TensorLike, Y extends TensorLike, D extend
         if (!(b.images instanceof Float32Array)) throw new TypeError('shard-reader/tfjs: expected float32 images from the batch worker');
         const n = b.keys.length;
         onBatch?.({ epoch, batch: b.batch, keys: b.keys, indices: b.indices, waitMs });
-        // Straight from the batch's own fresh buffers: no intermediate tensors, nothing to tidy, and no
-        // buffer is ever reused while a tensor may alias it.
+        // Straight from the batch's own fresh buffers: no intermediate tensors, nothing to tidy, and the
+        // batch is never release()d: every backend, tfjs-node included, may keep a reference to the values
+        // until the tensor is first used (tfjs-node copies them into a native tensor only then).
         const xs = tf.tensor4d(b.images, [n, h, w, c], 'float32');
         let ys: Y;
         try {

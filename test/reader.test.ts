@@ -287,6 +287,28 @@ describe('damaged datasets', () => {
     await unchecked.close();
   });
 
+  it("onCorrupt 'skip' leaves corrupt records out, counts them and warns once per shard", async () => {
+    const d = copy();
+    const file = path.join(d, 'shard-00001.bin');
+    const fd = openSync(file, 'r+');
+    for (const r of [2, 7]) writeSync(fd, Buffer.from([0x5a]), 0, 1, 4096 + r * 640 + 3);
+    closeSync(fd);
+    for (const workers of [0, 1]) {
+      const warnings: string[] = [];
+      const ds = await openDataset(d, { workers, onCorrupt: 'skip', onWarning: (w) => warnings.push(w) });
+      const bad = [ds.keys[9 + 2], ds.keys[9 + 7]];
+      const batches = await collect(ds, { batchSize: 8, shuffle: 'global', seed: 3 });
+      const keys = keysOf(batches);
+      expect(keys.length).toBe(49);
+      for (const k of bad) expect(keys).not.toContain(k);
+      for (const b of batches) expect(b.images.length).toBe(b.keys.length * 576);
+      expect(ds.corruptSkipped).toBe(2);
+      expect(warnings.length).toBe(1);
+      expect(warnings[0]).toMatch(/shard-00001\.bin/);
+      await ds.close();
+    }
+  });
+
   it('names a missing manifest', async () => {
     const d = copy();
     rmSync(path.join(d, 'manifest.json'));

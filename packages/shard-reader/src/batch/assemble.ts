@@ -2,7 +2,7 @@
 // Output buffers are fresh unless the consumer released an earlier batch's: a tensor may alias them.
 import { decodeLabels, type Dtype } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
-import type { RecordStore } from '../dataset/record-store.js';
+import { CorruptRecordError, type RecordStore } from '../dataset/record-store.js';
 import type { AccessHint } from '../io/types.js';
 import { BufferPool } from './buffer-pool.js';
 
@@ -18,6 +18,8 @@ export interface BatchRequest {
   /** Set to get Float32 images instead of the stored dtype. */
   float?: FloatOutput;
   augment?: { options: AugmentOptions; seed: number; epoch: number };
+  /** Leave corrupt records out of the batch (reported in `corrupt`) instead of failing it. */
+  skipCorrupt?: boolean;
   /** Read-ahead/eviction hints to issue before reading (block mode window changes). */
   hints?: { shard: number; hint: AccessHint }[];
 }
@@ -25,6 +27,16 @@ export interface BatchRequest {
 export interface BatchData {
   images: Uint8Array | Uint16Array | Float32Array;
   labels: Float32Array;
+  /** Positions (in the request) of corrupt records left out under skipCorrupt. */
+  corrupt?: CorruptSample[];
+}
+
+export interface CorruptSample {
+  position: number;
+  file: string;
+  record: number;
+  key: string;
+  message: string;
 }
 
 export interface ImageSpec {
@@ -49,20 +61,32 @@ export function assembleBatch(store: RecordStore, req: BatchRequest, spec: Image
   const labels = new Float32Array(pool.take(n * spec.labelCount * 4));
   const layout = store.spec.layout;
   const tmp = req.augment ? (wide ? new Uint16Array(pixels) : new Uint8Array(pixels)) : undefined;
+  const corrupt: CorruptSample[] = [];
+  let k = 0; // output slot: behind i once corrupt records are left out
   for (let i = 0; i < n; i++) {
-    const rec = store.record(req.indices[i], req.keys[i]);
-    const dst = new Uint8Array(raw.buffer, i * pixels * raw.BYTES_PER_ELEMENT, layout.imageBytes);
+    let rec: Uint8Array;
+    try {
+      rec = store.record(req.indices[i], req.keys[i]);
+    } catch (err) {
+      if (!(req.skipCorrupt && err instanceof CorruptRecordError)) throw err;
+      corrupt.push({ position: i, file: err.file!, record: err.record!, key: err.key!, message: err.message });
+      continue;
+    }
+    const dst = new Uint8Array(raw.buffer, k * pixels * raw.BYTES_PER_ELEMENT, layout.imageBytes);
     dst.set(rec.subarray(0, layout.imageBytes));
-    decodeLabels(rec, layout, labels, i * spec.labelCount);
+    decodeLabels(rec, layout, labels, k * spec.labelCount);
     if (req.augment) {
-      const img = raw.subarray(i * pixels, (i + 1) * pixels);
+      const img = raw.subarray(k * pixels, (k + 1) * pixels);
       augmentImage(img, tmp!, spec.shape, req.augment.options, req.augment.seed, req.augment.epoch, req.indices[i]);
     }
+    k++;
   }
-  if (!req.float) return { images: raw, labels };
-  const out = new Float32Array(pool.take(n * pixels * 4));
+  const extra = corrupt.length ? { corrupt } : {};
+  const labelsOut = labels.subarray(0, k * spec.labelCount);
+  if (!req.float) return { images: raw.subarray(0, k * pixels), labels: labelsOut, ...extra };
+  const out = new Float32Array(pool.take(n * pixels * 4), 0, k * pixels);
   const { scale, offset } = req.float;
   for (let i = 0; i < out.length; i++) out[i] = raw[i] * scale + offset;
   scratch.give(rawBuffer);
-  return { images: out, labels };
+  return { images: out, labels: labelsOut, ...extra };
 }

@@ -1,7 +1,7 @@
 // The batch iterator of one epoch on one rank: plans, prefetches `prefetch` batches ahead, yields in order.
 import type { AugmentOptions } from '../augment/augment.js';
 import { blockWindows, type ShuffleMode } from '../shuffle/index.js';
-import type { BatchRequest, FloatOutput } from './assemble.js';
+import type { BatchRequest, CorruptSample, FloatOutput } from './assemble.js';
 import type { AssembledBatch, BatchExecutor } from './executor.js';
 import { planEpoch, type EpochPlan, type PlanOptions } from './plan.js';
 
@@ -63,6 +63,8 @@ export interface StreamContext {
   shardSizes: readonly number[];
   keys: readonly string[];
   executor: () => BatchExecutor;
+  /** Set when corrupt records are to be left out (and reported here) rather than fail the batch. */
+  onCorrupt?: (samples: CorruptSample[]) => void;
 }
 
 export class BatchStream implements AsyncIterableIterator<Batch> {
@@ -126,9 +128,14 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
     if (this.stopped || this.nextBatch >= this.plan.batches) return { done: true, value: undefined };
     while (this.requested < this.plan.batches && this.requested - this.nextBatch < this.options.prefetch) this.request(this.requested++);
     const b = this.nextBatch++;
-    const { images, labels, recycle } = await this.queue.shift()!;
+    const { images, labels, recycle, corrupt } = await this.queue.shift()!;
     this.delivered = Math.max(this.delivered, b + 1);
-    const indices = this.plan.batch(b);
+    let indices = this.plan.batch(b);
+    if (corrupt?.length) {
+      const left = new Set(corrupt.map((c) => c.position));
+      indices = indices.filter((_, p) => !left.has(p));
+      this.ctx.onCorrupt?.(corrupt);
+    }
     let released = false;
     const release = () => {
       if (!released) recycle();
@@ -155,6 +162,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
       float: this.options.float,
       augment: this.options.augment ? { options: this.options.augment, seed: this.options.seed, epoch: this.options.epoch } : undefined,
       hints: this.hintsFor(b),
+      skipCorrupt: this.ctx.onCorrupt !== undefined,
     };
     const p = this.ctx.executor().run(req);
     p.catch(() => {}); // surfaced when this batch is consumed; never an unhandled rejection if it is not

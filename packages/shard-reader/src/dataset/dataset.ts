@@ -1,6 +1,7 @@
 // A dataset opened for training: metadata from the manifest and index, records through a RecordStore, batches.
 import os from 'node:os';
 import { decodeLabels, type Dtype, type Manifest, type Shape } from 'shard-format';
+import type { CorruptSample } from '../batch/assemble.js';
 import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
 import { InlineExecutor, WorkerExecutor, type BatchExecutor, type ExecutorSpec } from '../batch/executor.js';
 import { loadMmapAddon } from '../io/native.js';
@@ -15,6 +16,10 @@ export interface OpenDatasetOptions {
   workers?: number;
   /** Check every record's CRC-32 and key as it is read. Default true. */
   verify?: boolean;
+  /** A corrupt record fails its batch ('error', default) or is left out, counted and warned about once per shard ('skip'). */
+  onCorrupt?: 'error' | 'skip';
+  /** Where 'skip' warnings go; default process.emitWarning. */
+  onWarning?: (message: string) => void;
 }
 
 export class Dataset {
@@ -28,6 +33,9 @@ export class Dataset {
   private readonly store: RecordStore;
   private executor: BatchExecutor | undefined;
   private closed = false;
+  /** Corrupt records left out so far (onCorrupt 'skip'). */
+  corruptSkipped = 0;
+  private readonly warnedShards = new Set<string>();
 
   constructor(
     readonly dir: string,
@@ -36,7 +44,7 @@ export class Dataset {
     readonly keys: string[],
     /** size x labelNames.length, from the index (no image bytes read). */
     readonly labels: Float32Array,
-    private readonly options: Required<OpenDatasetOptions>,
+    private readonly options: Required<Omit<OpenDatasetOptions, 'onWarning'>> & Pick<OpenDatasetOptions, 'onWarning'>,
   ) {
     this.size = manifest.samples;
     this.labelNames = manifest.schema.labelNames;
@@ -73,7 +81,18 @@ export class Dataset {
     return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, executor: () => {
       this.assertOpen(); // a stream made before close() must not start a new worker pool after it
       return (this.executor ??= this.createExecutor());
-    } }, options);
+    }, onCorrupt: this.options.onCorrupt === 'skip' ? (samples) => this.noteCorrupt(samples) : undefined }, options);
+  }
+
+  private noteCorrupt(samples: CorruptSample[]): void {
+    this.corruptSkipped += samples.length;
+    for (const s of samples) {
+      if (this.warnedShards.has(s.file)) continue;
+      this.warnedShards.add(s.file);
+      const message = `shard-reader: skipping corrupt records in ${s.file} (first: ${s.message}); later ones in this shard are skipped silently, see dataset.corruptSkipped`;
+      if (this.options.onWarning) this.options.onWarning(message);
+      else process.emitWarning(message, 'CorruptRecordWarning');
+    }
   }
 
   async close(): Promise<void> {
@@ -114,5 +133,7 @@ export async function openDataset(dir: string, options: OpenDatasetOptions = {})
   const workers = options.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
   const loaded = loadDataset(dir);
-  return new Dataset(dir, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers, verify: options.verify ?? true });
+  const onCorrupt = options.onCorrupt ?? 'error';
+  if (onCorrupt !== 'error' && onCorrupt !== 'skip') throw new RangeError(`onCorrupt must be 'error' or 'skip' (got ${String(onCorrupt)})`);
+  return new Dataset(dir, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers, verify: options.verify ?? true, onCorrupt, onWarning: options.onWarning });
 }

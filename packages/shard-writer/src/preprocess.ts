@@ -1,4 +1,5 @@
 // Decodes one slice with sharp and turns it into the schema's pixels: one channel, size x size, uint8/uint16.
+import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Dtype, Fit } from 'shard-format';
 import type { Kernel } from './options.js';
@@ -17,6 +18,16 @@ export interface PreprocessOptions {
  * 16-bit greyscale input is decoded without any 8-bit/sRGB step, so it stays bit-exact when no resize is needed.
  */
 export async function preprocessSlice(file: string, opts: PreprocessOptions): Promise<Uint8Array> {
+  try {
+    return await decode(file, opts);
+  } catch (err) {
+    // libvips says "unsupported image format" for an empty file; say what is really wrong.
+    if ((await stat(file).catch(() => undefined))?.size === 0) throw new Error('file is empty (0 bytes)');
+    throw err;
+  }
+}
+
+async function decode(file: string, opts: PreprocessOptions): Promise<Uint8Array> {
   let img = sharp(file, { sequentialRead: true });
   const meta = await img.metadata();
   // 16-bit work happens whenever the input or output is 16-bit, so no step narrows through 8-bit sRGB.

@@ -7,6 +7,7 @@ import { buildCommand } from './commands/build.js';
 import { exportCommand } from './commands/export.js';
 import { inspectCommand } from './commands/inspect.js';
 import { orderCommand } from './commands/order.js';
+import { verifyCommand } from './commands/verify.js';
 import { exitCodeOf, reportError } from './cli-error.js';
 
 // sharp and fs work run on libuv's pool; size it for the default two decodes per core before anything uses it.
@@ -18,7 +19,7 @@ export function createProgram(): Command {
     .option('--debug', 'print stack traces')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [buildCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand()]) program.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
+  for (const cmd of [buildCommand(), verifyCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand()]) program.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
   return program;
 }
 

@@ -6,4 +6,5 @@ export { planEpoch, type EpochPlan, type PlanOptions } from './batch/plan.js';
 export { SHUFFLE_MODES, getShuffle, type ShuffleMode, type ShuffleFn } from './shuffle/index.js';
 export { type AugmentOptions } from './augment/augment.js';
 export { shuffleQuality, type ShuffleQuality } from './quality.js';
+export * from './verify.js';
 export * from './io/index.js';

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { BatchData, BatchRequest } from './assemble.js';
 import type { ExecutorSpec } from './executor.js';
 import type { SerializedError } from './worker-errors.js';
-import { workerEntry } from './worker-entry.js';
+import { workerEntry } from '../worker-entry.js';
 
 interface Pending {
   resolve: (d: BatchData) => void;
@@ -17,9 +17,9 @@ export class WorkerPool {
   private failure: SerializedError | undefined;
 
   constructor(spec: ExecutorSpec, count: number) {
-    const { file, execArgv } = workerEntry();
+    const { file, options } = workerEntry(import.meta.url, 'batch-worker');
     this.workers = Array.from({ length: count }, () => {
-      const w = new Worker(file, { workerData: spec, execArgv });
+      const w = new Worker(file, { ...options, workerData: spec });
       w.on('message', (msg: { id: number; data?: BatchData; error?: SerializedError }) => this.settle(msg));
       w.on('error', (err) => this.failAll({ name: err.name, message: `batch worker failed: ${err.message}` }));
       w.on('exit', (code) => code !== 0 && this.failAll({ name: 'Error', message: `batch worker exited with code ${code}` }));

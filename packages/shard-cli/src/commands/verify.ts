@@ -1,0 +1,80 @@
+// `shard verify <dir>`: manifest, sizes, hashes, headers and every record checksum. Exit 0 intact, 1 damaged, 2 cannot run.
+import { statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { formatProblem, verifyDataset, type VerifyReport } from 'shard-reader';
+import { UsageError } from '../cli-error.js';
+import { formatBytes, parsePositiveInt } from '../format-units.js';
+import { createProgress } from '../progress.js';
+
+interface VerifyFlags {
+  json?: boolean;
+  quick?: boolean;
+  concurrency: number;
+  threads?: boolean;
+  quiet?: boolean;
+}
+
+const MiB = 1 << 20;
+
+export function verifyCommand(): Command {
+  return new Command('verify')
+    .description('check manifest, sizes, shard hashes and every record checksum (exit 0 intact, 1 damage found, 2 cannot run)')
+    .argument('<dir>', 'dataset folder (holds manifest.json)')
+    .option('--json', 'machine-readable report on stdout')
+    .option('--quick', 'only the manifest, file sizes and shard headers (no hashing, no record scan)')
+    .option('--concurrency <n>', 'shards checked at once', parsePositiveInt('--concurrency'), os.availableParallelism())
+    .option('--threads', 'check shards in worker threads, one per --concurrency (default: only for >= 1 GiB with 4+ cores)')
+    .option('--no-threads', 'check on the main thread (reads still overlap)')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (dir: string, flags: VerifyFlags) => {
+      assertDatasetFolder(dir);
+      const progress = createProgress('verify (MiB)', { quiet: flags.quiet || flags.quick }); // --quick reads a page per shard: instant
+      let report: VerifyReport;
+      try {
+        report = await verifyDataset(dir, {
+          quick: flags.quick,
+          concurrency: flags.concurrency,
+          threads: flags.threads,
+          onProgress: (done, total) => progress.update(Math.ceil(done / MiB), Math.ceil(total / MiB)),
+        });
+      } finally {
+        progress.stop();
+      }
+      if (flags.json) {
+        const { ok, problems, warnings, shards, samples, bytes, seconds, mbPerSec } = report;
+        process.stdout.write(JSON.stringify({ ok, quick: flags.quick === true, problems, warnings, shards, samples, bytes, seconds, mbPerSec }, null, 2) + '\n');
+      } else {
+        const lines = [...report.problems.map((p) => `PROBLEM ${formatProblem(p)}`), ...report.warnings.map((w) => `warning: ${formatProblem(w)}`), summaryLine(dir, report, flags.quick === true)];
+        process.stdout.write(lines.join('\n') + '\n');
+      }
+      process.exitCode = report.ok ? 0 : 1;
+    });
+}
+
+function summaryLine(dir: string, r: VerifyReport, quick: boolean): string {
+  const verdict = r.ok ? 'intact' : `DAMAGED: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`;
+  const scope = quick ? ' (quick: manifest, sizes and headers only; no hashes or record checksums)' : '';
+  const warn = r.warnings.length ? `, ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : '';
+  return (
+    `verify ${dir}: ${verdict}${warn}${scope}; ${r.shards} shards, ${r.samples} samples; ` +
+    `read ${formatBytes(r.bytes)} in ${r.seconds.toFixed(2)}s (${r.mbPerSec.toFixed(0)} MB/s)`
+  );
+}
+
+/** Not a dataset folder at all: the command cannot run (exit 2), as opposed to a damaged dataset (exit 1). */
+function assertDatasetFolder(dir: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new UsageError(`${dir}: no such dataset folder`);
+  }
+  if (!isDir) throw new UsageError(`${dir}: not a folder`);
+  try {
+    statSync(path.join(dir, 'manifest.json'));
+  } catch {
+    throw new UsageError(`${dir}: no manifest.json (not a dataset folder, or its build did not finish)`);
+  }
+}

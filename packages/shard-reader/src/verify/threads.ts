@@ -1,0 +1,53 @@
+// Runs shard checks in worker threads, so hashing and CRCs use every core (the in-process path is one thread).
+import { Worker } from 'node:worker_threads';
+import type { Manifest } from 'shard-format';
+import { workerEntry } from '../worker-entry.js';
+import type { Problem } from './problems.js';
+
+export interface WorkerSetup {
+  dir: string;
+  manifest: Manifest;
+  quick: boolean;
+}
+export interface ShardJob {
+  shard: number;
+}
+export type WorkerMessage = { bytes: number } | { shard: number; problems: Problem[] } | { shard: number; error: string };
+
+/**
+ * Checks every shard of `setup.manifest` with `threads` workers, each taking the next shard when done.
+ * Returns each shard's problems, in manifest order.
+ */
+export async function checkShardsInThreads(setup: WorkerSetup, threads: number, onBytes: (n: number) => void): Promise<Problem[][]> {
+  const count = setup.manifest.shards.length;
+  const results: Problem[][] = new Array(count);
+  const { file, options } = workerEntry(import.meta.url, 'shard-worker');
+  let next = 0;
+  const workers: Worker[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(threads, count) }, () => {
+        const w = new Worker(file, { ...options, workerData: setup });
+        workers.push(w);
+        return new Promise<void>((resolve, reject) => {
+          const give = () => {
+            if (next >= count) return resolve();
+            w.postMessage({ shard: next++ } satisfies ShardJob);
+          };
+          w.on('message', (m: WorkerMessage) => {
+            if ('bytes' in m) return onBytes(m.bytes);
+            if ('error' in m) return reject(new Error(`verify worker failed on ${setup.manifest.shards[m.shard].file}: ${m.error}`));
+            results[m.shard] = m.problems;
+            give();
+          });
+          w.on('error', (err) => reject(new Error(`verify worker failed: ${err.message}`)));
+          w.on('exit', (code) => reject(new Error(`verify worker exited early (code ${code})`)));
+          give();
+        });
+      }),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}

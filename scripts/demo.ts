@@ -1,0 +1,36 @@
+// The Quick start demo: synthetic CT set -> shard build -> inspect -> verify -> export -> a short training run.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { main as shard } from 'shard-cli';
+import { makeSyntheticSet } from './make-synthetic.js';
+import { train } from './train.js';
+
+const root = path.resolve(import.meta.dirname, '..', 'demo-data');
+const slices = path.join(root, 'slices');
+const shards = path.join(root, 'shards');
+
+async function step(args: string[]): Promise<void> {
+  process.stdout.write(`\n$ shard ${args.join(' ')}\n`);
+  const code = await shard(args);
+  if (code !== 0) {
+    process.stderr.write(`demo: 'shard ${args[0]}' exited with ${code}\n`);
+    process.exit(code);
+  }
+}
+
+rmSync(root, { recursive: true, force: true });
+process.stdout.write(`$ make-synthetic --out ${path.relative(process.cwd(), slices)} --patients 6 --slices 24 --size 64 (16-bit PNG)\n`);
+const made = await makeSyntheticSet({ out: slices, patients: 6, slices: 24, size: 64, bits: 16, seed: 1, splits: ['train', 'val'] });
+process.stdout.write(`wrote ${made.slices} slices\n`);
+
+const rel = (p: string) => path.relative(process.cwd(), p);
+await step(['build', rel(path.join(slices, 'train')), '--out', rel(path.join(shards, 'train')), '--size', '32', '--shard-bytes', '64KiB']);
+await step(['build', rel(path.join(slices, 'val')), '--out', rel(path.join(shards, 'val')), '--size', '32', '--shard-bytes', '64KiB']);
+await step(['inspect', rel(path.join(shards, 'train'))]);
+await step(['verify', rel(path.join(shards, 'train'))]);
+await step(['export', rel(path.join(shards, 'train')), '--out', rel(path.join(root, 'export')), '--format', 'png', '--limit', '3']);
+await step(['order', rel(path.join(shards, 'train')), '--seed', '7', '--batch-size', '8', '--batches', '--world-size', '2', '--rank', '0', '--shuffle', 'block', '--block-shards', '2']);
+
+process.stdout.write('\n$ train --data demo-data/shards/train --val demo-data/shards/val --epochs 2\n');
+await train({ data: path.join(shards, 'train'), val: path.join(shards, 'val'), epochs: 2, batchSize: 16, seed: 1, log: (line) => process.stdout.write(line + '\n') });
+process.stdout.write('\ndemo: done\n');

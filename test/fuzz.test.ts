@@ -2,7 +2,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FormatError } from 'shard-format';
+import { FormatError, manifestChecksum } from 'shard-format';
 import { buildShards } from 'shard-writer';
 import { openDataset } from 'shard-reader';
 import { tempDir } from './helpers/tree.js';
@@ -110,6 +110,7 @@ describe('hostile input', () => {
   it('refuses a manifest naming files outside its folder before touching them', async () => {
     const m = JSON.parse(pristineManifest);
     m.shards[0].file = '../outside.bin';
+    m.checksum = manifestChecksum(m); // a deliberate forgery, not damage
     writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m));
     await expect(openDataset(dir)).rejects.toThrow(/shards\[0\]\.file must be a plain file name inside the dataset folder/);
     writeFileSync(path.join(dir, 'manifest.json'), pristineManifest);

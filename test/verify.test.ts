@@ -3,9 +3,9 @@
 import { appendFileSync, closeSync, cpSync, openSync, readFileSync, readSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DATA_OFFSET, HEADER_BYTES, canonicalJson, decodeManifest, encodeShardIndex, sha256Hex, type Manifest } from 'shard-format';
+import { DATA_OFFSET, HEADER_BYTES, canonicalJson, decodeManifest, encodeManifest, encodeShardIndex, manifestChecksum, sha256Hex, type Manifest } from 'shard-format';
 // The library through its entry module; the CLI (below) imports it as 'shard-reader' once the package index re-exports it.
-import { MAX_RECORD_PROBLEMS_PER_SHARD, formatProblem, verifyDataset, type Problem, type VerifyReport } from '../packages/shard-reader/src/verify.js';
+import { MAX_RECORD_PROBLEMS_PER_SHARD, formatProblem, verifyDataset, type Problem, type VerifyReport } from 'shard-reader';
 import { buildShards } from 'shard-writer';
 import { makeSyntheticSet } from '../scripts/make-synthetic.js';
 import { tempDir } from './helpers/tree.js';
@@ -276,7 +276,7 @@ describe('verifyDataset', () => {
     writeFileSync(path.join(dir, entry.index.file), text);
     const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     m.shards[1].index = { ...m.shards[1].index, bytes: Buffer.byteLength(text), sha256: sha256Hex(text) };
-    writeFileSync(path.join(dir, 'manifest.json'), canonicalJson(m, 1) + '\n');
+    writeFileSync(path.join(dir, 'manifest.json'), encodeManifest(m)); // a consistent forgery: only the record scan can tell
     const r = await verifyDataset(dir);
     expect(r.problems).toEqual([{ shard: entry.file, record: 4, key: keys[1][4], message: expect.stringMatching(/^labels differ from the index \(record vs index: \w+ [01] vs [01]\)$/) }]);
   });
@@ -284,7 +284,9 @@ describe('verifyDataset', () => {
   it('stops at a manifest that does not validate: one problem', async () => {
     const dir = copy();
     const text = readFileSync(path.join(dir, 'manifest.json'), 'utf8');
-    writeFileSync(path.join(dir, 'manifest.json'), text.replace('"samples": 51', '"samples": 52'));
+    const forged = JSON.parse(text.replace('"samples": 51', '"samples": 52'));
+    forged.checksum = manifestChecksum(forged); // get past the checksum to the structural check
+    writeFileSync(path.join(dir, 'manifest.json'), canonicalJson(forged, 1) + '\n');
     unlinkSync(path.join(dir, 'shard-00000.bin'));
     const r = await verifyDataset(dir);
     expect(r.ok).toBe(false);

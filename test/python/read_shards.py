@@ -7,8 +7,10 @@ import hashlib, json, os, struct, sys, zlib
 def main(d):
     m = json.load(open(os.path.join(d, "manifest.json")))
     assert m["format"] == "ct-shards" and m["version"] == 1
+    rest = {k: v for k, v in m.items() if k != "checksum"}
+    assert hashlib.sha256(json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")).hexdigest() == m["checksum"], "manifest checksum"
     schema = m["schema"]
-    canon = json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()
+    canon = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     assert hashlib.sha256(canon).hexdigest() == m["schemaHash"], "schema hash"
     rec = schema["record"]
     h, w, c = schema["shape"]

@@ -67,10 +67,11 @@ export function decodeHeader(bytes: Uint8Array, file: string): ShardHeader {
     if (bytes[i] !== MAGIC[i]) throw new FormatError('not a shard file (bad magic)', { file });
   }
   const v = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
-  const version = v.getUint32(OFF.version, true);
-  if (version !== FORMAT_VERSION) throw new FormatError(`unsupported shard format version ${version} (this reader knows ${FORMAT_VERSION})`, { file });
+  // Checksum before version: a damaged version field is damage, not a newer format.
   const storedCrc = v.getUint32(OFF.crc, true);
   if (crc32(bytes.subarray(0, OFF.crc)) !== storedCrc) throw new FormatError('shard header checksum mismatch', { file });
+  const version = v.getUint32(OFF.version, true);
+  if (version !== FORMAT_VERSION) throw new FormatError(`unsupported shard format version ${version} (this reader knows ${FORMAT_VERSION})`, { file });
   const code = v.getUint16(OFF.dtype, true);
   const dtype = DTYPES.find((d) => DTYPE_CODE[d] === code);
   if (!dtype) throw new FormatError(`unknown dtype code ${code} in header`, { file });

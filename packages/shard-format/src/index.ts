@@ -21,6 +21,6 @@ export { alignUp, recordLayout, recordsPerShard, type RecordLayout, type Shape }
 export { schemaHash, type Fit, type Preprocess, type Schema } from './schema.js';
 export { encodeHeader, decodeHeader, shardByteLength, type ShardHeader } from './header.js';
 export { encodeRecord, decodeLabels, imageBytes, keyCrc, paddingIsZero, recordCrcOk, storedCrc, storedKeyCrc } from './record.js';
-export { encodeManifest, decodeManifest, type FileEntry, type Manifest, type ShardEntry, type SkippedInput } from './manifest.js';
+export { encodeManifest, decodeManifest, manifestChecksum, type FileEntry, type Manifest, type ShardEntry, type SkippedInput } from './manifest.js';
 export { encodeShardIndex, decodeShardIndex, type ShardIndex } from './index-file.js';
 export { checkHeaderAgainstManifest } from './consistency.js';

@@ -1,6 +1,7 @@
 // manifest.json: the dataset's table of contents. Encoded canonically, validated strictly on read.
 import { canonicalJson } from './canonical-json.js';
 import { DATA_OFFSET, DTYPES, FORMAT_VERSION, LIMITS, MANIFEST_FORMAT } from './constants.js';
+import { sha256Hex } from './checksum.js';
 import { FormatError } from './errors.js';
 import { recordLayout, recordsPerShard, type Shape } from './layout.js';
 import { schemaHash, type Fit, type Preprocess, type Schema } from './schema.js';
@@ -39,10 +40,18 @@ export interface Manifest {
     skipped: SkippedInput[];
   };
   shards: ShardEntry[];
+  /** SHA-256 (hex) of the canonical compact JSON of every other field: no edit goes unnoticed. */
+  checksum: string;
 }
 
-export function encodeManifest(m: Manifest): string {
-  return canonicalJson(m, 1) + '\n';
+export function manifestChecksum(m: Omit<Manifest, 'checksum'> & { checksum?: unknown }): string {
+  const { checksum: _ignored, ...rest } = m;
+  return sha256Hex(canonicalJson(rest));
+}
+
+/** Canonical text of a manifest, with its checksum filled in. */
+export function encodeManifest(m: Omit<Manifest, 'checksum'>): string {
+  return canonicalJson({ ...m, checksum: manifestChecksum(m) }, 1) + '\n';
 }
 
 const FITS: readonly Fit[] = ['contain', 'cover', 'fill'];
@@ -54,6 +63,8 @@ export function decodeManifest(text: string, file: string): Manifest {
   if (root.format !== MANIFEST_FORMAT) c.fail('format', `must be "${MANIFEST_FORMAT}"`);
   const version = c.int(root.version, 'version', 0, 2 ** 31);
   if (version !== FORMAT_VERSION) throw new FormatError(`unsupported manifest version ${version} (this reader knows ${FORMAT_VERSION})`, { file });
+  const checksum = c.hex(root.checksum, 'checksum', 32);
+  if (checksum !== manifestChecksum(root as unknown as Manifest)) c.fail('checksum', 'does not match the manifest content (edited or damaged)');
 
   const schema = decodeSchema(c, root.schema);
   const hash = c.hex(root.schemaHash, 'schemaHash', 32);
@@ -79,7 +90,7 @@ export function decodeManifest(text: string, file: string): Manifest {
 
   const shards = c.array(root.shards, 'shards', LIMITS.maxShards).map((s, i) => decodeShardEntry(c, s, i));
   checkShardTable(c, shards, samples, perShard, schema.record.stride);
-  return { format: MANIFEST_FORMAT, version, schema, schemaHash: hash, samples, recordsPerShard: perShard, dataOffset, build, shards };
+  return { format: MANIFEST_FORMAT, version, schema, schemaHash: hash, samples, recordsPerShard: perShard, dataOffset, build, shards, checksum };
 }
 
 function decodeSchema(c: JsonChecker, value: unknown): Schema {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DATA_OFFSET,
+  crc32,
   FormatError,
   HEADER_BYTES,
   RECORD_ALIGN,
@@ -11,6 +12,7 @@ import {
   decodeShardIndex,
   encodeHeader,
   encodeManifest,
+  manifestChecksum,
   encodeRecord,
   encodeShardIndex,
   imageBytes,
@@ -78,6 +80,7 @@ describe('header', () => {
     expect(() => decodeHeader(badMagic, 'x.bin')).toThrow('x.bin: not a shard file (bad magic)');
     const v2 = good.slice();
     v2[8] = 2;
+    new DataView(v2.buffer).setUint32(124, crc32(v2.subarray(0, 124)), true); // a well-formed header of a newer version
     expect(() => decodeHeader(v2, 'x.bin')).toThrow(/x\.bin: unsupported shard format version 2/);
     for (let byte = 8; byte < HEADER_BYTES; byte++) {
       const flipped = good.slice();
@@ -112,7 +115,7 @@ describe('record', () => {
   });
 });
 
-function manifest(): Manifest {
+function manifest(): Omit<Manifest, 'checksum'> {
   const stride = schema.record.stride;
   const perShard = recordsPerShard(DATA_OFFSET + 2 * stride, DATA_OFFSET, stride);
   const entry = (i: number, samples: number) => ({
@@ -137,9 +140,17 @@ function manifest(): Manifest {
 }
 
 describe('manifest', () => {
-  it('round-trips', () => {
+  it('round-trips, with a checksum over every field', () => {
     const m = manifest();
-    expect(decodeManifest(encodeManifest(m), 'manifest.json')).toEqual(m);
+    const decoded = decodeManifest(encodeManifest(m), 'manifest.json');
+    expect(decoded).toEqual({ ...m, checksum: decoded.checksum });
+    expect(decoded.checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('rejects any edit the structure alone would accept', () => {
+    const m = JSON.parse(encodeManifest(manifest()));
+    m.build.tool = 'someone else';
+    expect(() => decodeManifest(JSON.stringify(m), 'm.json')).toThrow('m.json: checksum does not match the manifest content (edited or damaged)');
   });
 
   const cases: [string, (m: any) => void, RegExp][] = [
@@ -159,6 +170,7 @@ describe('manifest', () => {
     it(`rejects ${name} naming the file and field`, () => {
       const m = JSON.parse(encodeManifest(manifest()));
       mutate(m);
+      m.checksum = manifestChecksum(m); // a consistent forgery, so the field checks themselves are exercised
       const error = catchError(() => decodeManifest(JSON.stringify(m), 'data/manifest.json'));
       expect(error).toBeInstanceOf(FormatError);
       expect(error.message).toMatch(/^data\/manifest\.json: /);

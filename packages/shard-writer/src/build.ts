@@ -62,7 +62,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   const lock = acquireLock(o.out);
   try {
     const shards = await writeShards(o, join.slices, schema);
-    const manifest: Manifest = {
+    const manifest: Omit<Manifest, 'checksum'> = {
       format: 'ct-shards',
       version: 1,
       schema,

@@ -136,6 +136,7 @@ export class ShardSetWriter {
     const bytes = DATA_OFFSET + shard.keys.length * this.schema.record.stride;
     const sha256 = await hashFile(shard.tempPath);
     await rename(shard.tempPath, path.join(this.outDir, file));
+    await syncDir(this.outDir);
     const entry = { file, bytes, sha256, samples: shard.keys.length, firstSample: shard.firstSample, index };
     this.shards.push(entry);
     await this.onShardClosed(entry);
@@ -156,9 +157,20 @@ export async function writeAtomic(dir: string, name: string, text: string): Prom
     }
   });
   await rename(temp, path.join(dir, name));
+  await syncDir(dir);
   const h = createSha256();
   h.update(data);
   return { file: name, bytes: data.length, sha256: h.hex() };
+}
+
+/** A rename is durable only once its folder is synced: without this, power loss can undo it. */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** File-handle errors carry no path; add it, so "out of disk space" can say where. */

@@ -6,6 +6,9 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
+    // CI (.ci/run) asks for a JSON report to count passed and failed tests from.
+    reporters: process.env.SHARDS_TEST_REPORT ? ['default', 'json'] : ['default'],
+    outputFile: process.env.SHARDS_TEST_REPORT ? { json: process.env.SHARDS_TEST_REPORT } : undefined,
     include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -38,7 +38,7 @@ try {
   giveUp('node-gyp is not installed');
 }
 
-const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', `--nodedir=${nodeDir}`], {
+const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--loglevel=warn', `--nodedir=${nodeDir}`], {
   cwd: packageDir,
   stdio: 'inherit',
   env: { ...process.env, npm_config_nodedir: nodeDir },

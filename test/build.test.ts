@@ -160,3 +160,23 @@ describe('bad input', () => {
     await expect(build({ input: path.join(empty, 'nope') })).rejects.toThrow('input folder does not exist');
   });
 });
+
+describe('a few thousand slices', () => {
+  it('builds 3,000 synthetic slices: every one written once, in key order, labels as in the CSVs', async () => {
+    const { makeSyntheticSet } = await import('../scripts/make-synthetic.js');
+    const input = tmp();
+    await makeSyntheticSet({ out: input, patients: 30, slices: 100, size: 40, bits: 16, seed: 11 });
+    const s = await build({ input, size: 32, shardBytes: 1 << 20 });
+    expect(s).toMatchObject({ inputs: 3000, written: 3000, skipped: [] });
+    const { manifest, samples } = readDataset(s.out);
+    expect(manifest.shards.length).toBe(Math.ceil(3000 / manifest.recordsPerShard));
+    const keys = samples.map((x) => x.key);
+    expect(new Set(keys).size).toBe(3000);
+    expect(keys).toEqual([...keys].sort());
+    for (const x of samples.filter((_, i) => i % 97 === 0)) {
+      const [patient, slice] = x.key.split('/');
+      const row = readFileSync(path.join(input, patient, 'labels.csv'), 'utf8').split('\n').find((l) => l.startsWith(`${slice}.png,`))!;
+      expect(x.labels, x.key).toEqual(row.split(',').slice(1).map(Number));
+    }
+  }, 120_000);
+});

@@ -20,9 +20,12 @@ export function keyCrc(key: string): number {
   return crc32(Buffer.from(key, 'utf8'));
 }
 
+/** A CRC-32 implementation (zlib's by default; a reader may pass a faster one with the same results). */
+export type Crc32Fn = (data: Uint8Array, value?: number) => number;
+
 /** True when the stored record CRC matches the bytes before it. */
-export function recordCrcOk(record: Uint8Array, layout: RecordLayout): boolean {
-  return storedCrc(record, layout) === crc32(record.subarray(0, layout.crcOffset));
+export function recordCrcOk(record: Uint8Array, layout: RecordLayout, crc: Crc32Fn = crc32): boolean {
+  return storedCrc(record, layout) === crc(record.subarray(0, layout.crcOffset)) >>> 0;
 }
 
 export function storedCrc(record: Uint8Array, layout: RecordLayout): number {

@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+void InitCrc32(Napi::Env env, Napi::Object exports);  // native/crc32.cc
+
 namespace {
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;  // Number.MAX_SAFE_INTEGER
@@ -289,6 +291,7 @@ Napi::Value LiveMappings(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InitCrc32(env, exports);
   exports.Set("map", Napi::Function::New(env, Map, "map"));
   exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));
   exports.Set("advise", Napi::Function::New(env, Advise, "advise"));

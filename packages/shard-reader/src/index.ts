@@ -1,10 +1,11 @@
 // shard-reader public API: open a dataset, iterate shuffled batches, and the record I/O beneath.
-export { openDataset, Dataset, type OpenDatasetOptions } from './dataset/dataset.js';
+export { openDataset, defaultReaderWorkers, Dataset, type OpenDatasetOptions } from './dataset/dataset.js';
 export { CorruptRecordError } from './dataset/record-store.js';
 export { type Batch, type BatchOptions, type BatchState, BatchStream } from './batch/batch-stream.js';
 export { planEpoch, type EpochPlan, type PlanOptions } from './batch/plan.js';
 export { SHUFFLE_MODES, getShuffle, type ShuffleMode, type ShuffleFn } from './shuffle/index.js';
 export { type AugmentOptions } from './augment/augment.js';
 export { shuffleQuality, type ShuffleQuality } from './quality.js';
+export { measureThroughput, rawPreadRate, type Throughput, type ThroughputOptions } from './throughput.js';
 export * from './verify.js';
 export * from './io/index.js';

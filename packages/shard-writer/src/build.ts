@@ -2,7 +2,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import sharp from 'sharp';
 import {
   DATA_OFFSET,
   MANIFEST_FILE,
@@ -21,7 +20,7 @@ import { Journal, planHash } from './journal.js';
 import { acquireLock } from './lock.js';
 import { mapOrdered } from './map-ordered.js';
 import { resolveOptions, type BuildOptions, type ResolvedOptions } from './options.js';
-import { preprocessSlice } from './preprocess.js';
+import { configureDecoder, preprocessSlice } from './preprocess.js';
 import { ShardSetWriter, writeAtomic } from './shard-set-writer.js';
 
 export interface BuildSummary {
@@ -108,8 +107,7 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: S
     sinceLastShard = [];
   });
 
-  sharp.concurrency(1); // parallelism comes from decoding `workers` images at once, one thread each
-  sharp.cache(false); // every file is read once; a cache would only grow memory
+  configureDecoder();
   const todo = slices.slice(resume.inputsConsumed);
   const decoded = mapOrdered(todo, o.workers, (s) => (s.error ? Promise.reject(s.error) : preprocessSlice(s.file, o)));
   try {

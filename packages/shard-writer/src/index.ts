@@ -5,5 +5,7 @@ export { InputError } from './errors.js';
 export { discoverSlices, IMAGE_EXTENSIONS, type Discovery, type SliceFile } from './discover.js';
 export { parseLabels, LABELS_FILE, type LabelTable } from './labels.js';
 export { joinLabels, type LabelJoin, type PlannedSlice } from './join-labels.js';
-export { preprocessSlice, narrowTo8Bit, type PreprocessOptions } from './preprocess.js';
+export { configureDecoder, preprocessSlice, narrowTo8Bit, type PreprocessOptions } from './preprocess.js';
 export { applyWindow, parseWindow, type CtWindow } from './window.js';
+export { mapOrdered, type Settled } from './map-ordered.js';
+export { ShardSetWriter, writeAtomic } from './shard-set-writer.js';

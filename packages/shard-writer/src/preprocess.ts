@@ -5,6 +5,15 @@ import type { Dtype, Fit } from 'shard-format';
 import type { Kernel } from './options.js';
 import { applyWindow, type CtWindow } from './window.js';
 
+/**
+ * How the builder runs sharp: one libvips thread per image (parallelism comes from decoding several
+ * images at once) and no cache (every file is read once; a cache would only grow memory).
+ */
+export function configureDecoder(): void {
+  sharp.concurrency(1);
+  sharp.cache(false);
+}
+
 export interface PreprocessOptions {
   size: number;
   dtype: Dtype;

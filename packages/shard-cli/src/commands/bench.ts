@@ -1,9 +1,7 @@
 // `shard bench <dir>`: read throughput of the reader for given options, beside raw pread of the same records.
-import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { DATA_OFFSET } from 'shard-format';
-import { dropPageCache, shuffleQuality, type Dataset } from 'shard-reader';
+import { defaultReaderWorkers, dropPageCache, measureThroughput, rawPreadRate, shuffleQuality, type Dataset } from 'shard-reader';
 import { parseNonNegativeInt, parsePositiveInt } from '../format-units.js';
 import { openForCli } from '../open-dataset.js';
 import { addReaderFlags, batchOptions, type ReaderFlags } from '../reader-flags.js';
@@ -27,7 +25,7 @@ export function benchCommand(): Command {
       .argument('<dir>', 'dataset folder')
       .option('--seconds <n>', 'how long to read', Number, 5)
       .addOption(new Option('--backend <name>', 'record I/O').choices(['mmap', 'pread', 'auto']).default('auto'))
-      .option('--workers <n>', 'batch assembly threads (0 = inline)', parseNonNegativeInt('--workers'), 1)
+      .option('--workers <n>', 'batch assembly threads (0 = inline; default one per core, up to 4)', parseNonNegativeInt('--workers'), defaultReaderWorkers())
       .option('--prefetch <n>', 'batches assembled ahead', parsePositiveInt('--prefetch'), 4)
       .option('--no-verify', 'skip the per-record CRC check')
       .option('--no-release', 'never hand batch buffers back for reuse (fresh memory for every batch)')
@@ -55,29 +53,10 @@ export function benchCommand(): Command {
 async function bench(ds: Dataset, f: BenchFlags) {
   const files = ds.manifest.shards.map((s) => path.join(ds.dir, s.file));
   const dropped = f.cold ? files.every((file) => dropPageCache(file)) : false;
-  const opts = batchOptions(f);
-  const first = ds.batches({ ...opts, prefetch: f.prefetch });
-  const quality = shuffleQuality(first.plan, ds.manifest.recordsPerShard);
-  let samples = 0;
-  let batches = 0;
-  let started = 0;
-  let epoch = opts.epoch!;
-  let stream = first;
-  outer: for (;;) {
-    for await (const b of stream) {
-      if (started === 0) started = performance.now(); // the first batch pays worker start-up; time the steady state
-      else {
-        samples += b.indices.length;
-        batches++;
-      }
-      if (f.release) b.release(); // what a trainer does once the batch is consumed
-      if (started && performance.now() - started >= f.seconds * 1000) break outer;
-    }
-    stream = ds.batches({ ...opts, epoch: ++epoch, startBatch: 0, prefetch: f.prefetch });
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const recordBytes = ds.manifest.schema.record.imageBytes;
-  const result = {
+  const opts = { ...batchOptions(f), prefetch: f.prefetch };
+  const plan = ds.batches(opts).plan;
+  const t = await measureThroughput(ds, { ...opts, seconds: f.seconds, release: f.release });
+  return {
     dir: ds.dir,
     backend: ds.backend,
     shuffle: opts.shuffle!,
@@ -87,37 +66,8 @@ async function bench(ds: Dataset, f: BenchFlags) {
     verify: f.verify,
     release: f.release,
     cold: dropped,
-    seconds,
-    samples,
-    batches,
-    samplesPerSec: samples / seconds,
-    bytesPerSec: (samples * recordBytes) / seconds,
-    batchesPerSec: batches / seconds,
-    quality,
-    rawPreadSamplesPerSec: undefined as number | undefined,
+    ...t,
+    quality: shuffleQuality(plan, ds.manifest.recordsPerShard),
+    rawPreadSamplesPerSec: f.baseline ? rawPreadRate(ds, plan.order, f.seconds, opts.batchSize!) : undefined,
   };
-  if (f.baseline) result.rawPreadSamplesPerSec = rawPread(ds, files, first.plan.order, f.seconds, opts.batchSize!);
-  return result;
-}
-
-/** The I/O limit: pread of the same record-sized ranges in the same order into one reused buffer. */
-function rawPread(ds: Dataset, files: string[], order: Uint32Array, seconds: number, batchSize: number): number {
-  const fds = files.map((file) => openSync(file, 'r'));
-  const { stride, imageBytes } = ds.manifest.schema.record;
-  const perShard = ds.manifest.recordsPerShard;
-  const buf = Buffer.alloc(batchSize * imageBytes);
-  let n = 0;
-  const started = performance.now();
-  try {
-    while (performance.now() - started < seconds * 1000) {
-      for (let k = 0; k < 256; k++) {
-        const i = order[n % order.length];
-        readSync(fds[Math.floor(i / perShard)], buf, (n % batchSize) * imageBytes, imageBytes, DATA_OFFSET + (i % perShard) * stride);
-        n++;
-      }
-    }
-  } finally {
-    fds.forEach((fd) => closeSync(fd));
-  }
-  return n / ((performance.now() - started) / 1000);
 }

@@ -1,6 +1,6 @@
 // Fills fresh batch buffers from records: image bytes (optionally augmented, optionally as float32) and labels.
 // Output buffers are fresh unless the consumer released an earlier batch's: a tensor may alias them.
-import { decodeLabels, type Dtype } from 'shard-format';
+import type { Dtype } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
 import { CorruptRecordError, type RecordStore } from '../dataset/record-store.js';
 import type { AccessHint } from '../io/types.js';
@@ -64,17 +64,14 @@ export function assembleBatch(store: RecordStore, req: BatchRequest, spec: Image
   const corrupt: CorruptSample[] = [];
   let k = 0; // output slot: behind i once corrupt records are left out
   for (let i = 0; i < n; i++) {
-    let rec: Uint8Array;
+    const dst = new Uint8Array(raw.buffer, k * pixels * raw.BYTES_PER_ELEMENT, layout.imageBytes);
     try {
-      rec = store.record(req.indices[i], req.keys[i]);
+      store.copyRecord(req.indices[i], req.keys[i], dst, labels, k * spec.labelCount);
     } catch (err) {
       if (!(req.skipCorrupt && err instanceof CorruptRecordError)) throw err;
       corrupt.push({ position: i, file: err.file!, record: err.record!, key: err.key!, message: err.message });
       continue;
     }
-    const dst = new Uint8Array(raw.buffer, k * pixels * raw.BYTES_PER_ELEMENT, layout.imageBytes);
-    dst.set(rec.subarray(0, layout.imageBytes));
-    decodeLabels(rec, layout, labels, k * spec.labelCount);
     if (req.augment) {
       const img = raw.subarray(k * pixels, (k + 1) * pixels);
       augmentImage(img, tmp!, spec.shape, req.augment.options, req.augment.seed, req.augment.epoch, req.indices[i]);

@@ -12,7 +12,10 @@ import { RecordStore } from './record-store.js';
 export interface OpenDatasetOptions {
   /** Record I/O: 'auto' (mmap when the addon is built, else pread), 'mmap' or 'pread'. */
   backend?: BackendChoice;
-  /** Threads assembling batches off the main thread; 0 assembles inline. Default 1. */
+  /**
+   * Threads assembling batches off the main thread; 0 assembles inline. Default: one per core, up to 4
+   * (they only work while the prefetch queue has room, so they do not starve a slower training loop).
+   */
   workers?: number;
   /** Check every record's CRC-32 and key as it is read. Default true. */
   verify?: boolean;
@@ -128,9 +131,13 @@ export class Dataset {
   }
 }
 
+export function defaultReaderWorkers(): number {
+  return Math.min(4, os.availableParallelism());
+}
+
 /** Opens a dataset folder, validating manifest, shard sizes and headers, and index sidecars first. */
 export async function openDataset(dir: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
-  const workers = options.workers ?? 1;
+  const workers = options.workers ?? defaultReaderWorkers();
   if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
   const loaded = loadDataset(dir);
   const onCorrupt = options.onCorrupt ?? 'error';

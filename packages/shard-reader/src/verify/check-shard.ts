@@ -19,6 +19,10 @@ import {
   type Manifest,
 } from 'shard-format';
 import { bareMessage, ShardProblems } from './problems.js';
+import { fastCrc32 } from '../io/native.js';
+
+/** Record CRCs through the addon when it is built: the same results as zlib.crc32, about 3x faster. */
+const recordCrc = fastCrc32();
 
 /** The parts of an index sidecar the record scan compares against. */
 export interface IndexData {
@@ -186,7 +190,7 @@ async function scan(ctx: ShardCheckContext, s: number, fh: FileHandle, index: In
         const base = k * stride;
         const rec = chunk.subarray(base, base + stride);
         const key = index?.keys[r];
-        if (!recordCrcOk(rec, layout)) {
+        if (!recordCrcOk(rec, layout, recordCrc)) {
           problems.record(r, key, paddingIsZero(rec, layout) ? 'checksum mismatch (damaged bytes)' : 'checksum mismatch (damaged bytes); record padding is not zero');
           continue;
         }

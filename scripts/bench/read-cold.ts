@@ -1,0 +1,43 @@
+// Benchmark 3: reading with the shards dropped from the page cache: block shuffle against a sequential read.
+import path from 'node:path';
+import { measureThroughput, openDataset, type ShuffleMode } from 'shard-reader';
+import { dropCache, sequentialRead } from './page-cache.js';
+import { readSet } from './read-warm.js';
+import { fmt, type Bench } from './types.js';
+
+export const readColdBench: Bench = async (ctx) => {
+  const dir = await readSet(ctx);
+  const probe = await openDataset(dir, { workers: 0 });
+  const files = probe.manifest.shards.map((s) => path.join(dir, s.file));
+  const size = probe.size;
+  await probe.close();
+  if (!dropCache(files)) throw new Error('cannot drop the page cache: the native addon is not built');
+  const sequential = sequentialRead(files);
+  const rows: (string | number)[][] = [['sequential read of the shard files (8 MiB reads): the limit', fmt.gbps(sequential), '1.00x']];
+  const figures: Record<string, number> = { sequential };
+  // Global reads at most a fifth of an epoch: random 64 KiB reads from cold disk are slow by nature.
+  for (const [shuffle, share] of [['block', 1], ['global', 0.2]] as [ShuffleMode, number][]) {
+    dropCache(files);
+    const ds = await openDataset(dir);
+    const t = await measureThroughput(ds, { batchSize: 32, seed: 1, shuffle, seconds: 600, maxSamples: Math.floor(size * share) });
+    await ds.close();
+    figures[shuffle] = t.bytesPerSec;
+    rows.push([`reader: ${shuffle} shuffle, CRC on, ${share === 1 ? 'one epoch' : 'a fifth of an epoch'}`, fmt.gbps(t.bytesPerSec), fmt.ratio(t.bytesPerSec / sequential)]);
+    ctx.log(`cold ${shuffle}: ${fmt.gbps(t.bytesPerSec)} GB/s vs sequential ${fmt.gbps(sequential)}`);
+  }
+  const ratio = figures.block / sequential;
+  return {
+    name: 'read-cold',
+    tables: [
+      {
+        title: `Read, cold cache (posix_fadvise DONTNEED before each run): ${size} samples, ${fmt.mb(files.length ? size * 65536 : 0)} MB of images`,
+        command: `pnpm bench --only read-cold${ctx.quick ? ' --quick' : ''}`,
+        columns: ['pipeline', 'GB/s', 'vs sequential'],
+        rows,
+        notes: ['Block mode asks the kernel to read the current and next window of shards ahead (WILLNEED), so the disk sees large sequential reads.'],
+      },
+    ],
+    figures,
+    targets: [{ target: 'cold block-shuffle read >= 70% of sequential read', measured: fmt.pct(ratio), met: ratio >= 0.7 }],
+  };
+};

@@ -1,5 +1,6 @@
 // shard-reader semantics: every shuffle mode through one conformance suite, ranks, resume, determinism, I/O.
 import { appendFileSync, copyFileSync, cpSync, openSync, readFileSync, rmSync, truncateSync, writeSync, closeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildShards } from 'shard-writer';
@@ -131,6 +132,7 @@ describe('reading batches', () => {
   it('recycles released buffers without changing a single byte, and detaches what was released', async () => {
     for (const workers of [0, 1]) {
       const ds = await openDataset(data, { workers });
+      await ds.ready(); // batches come from the worker from here on
       const o: BatchOptions = { batchSize: 4, seed: 9, shuffle: 'global' };
       const fresh = (await collect(ds, o)).map((b) => ({ keys: b.keys, images: b.images.slice(), labels: b.labels.slice() }));
       let i = 0;
@@ -247,6 +249,15 @@ describe('I/O backends', () => {
     await ds.close();
     expect(liveMappings()).toBe(before);
     expect(() => ds.image(0)).toThrow(/closed/);
+  });
+});
+
+describe('shutdown', () => {
+  it('close() with batches still in flight resolves, and the program goes on after it', () => {
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(import.meta.dirname, 'helpers/close-early.ts'), data], { encoding: 'utf8', cwd: path.join(import.meta.dirname, '..') });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('after close\n');
+    expect(r.status).toBe(0);
   });
 });
 

@@ -25,6 +25,7 @@ export function createProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = createProgram();
+  process.exitCode = 0;
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -37,7 +38,16 @@ export async function main(argv: string[]): Promise<number> {
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
 if (isEntry) {
+  let settled = false;
+  // If the event loop ever empties before the command settles, that is our bug: never exit 0 on it.
+  process.on('exit', () => {
+    if (!settled) {
+      process.stderr.write('shard: internal error: the command stopped before finishing\n');
+      process.exitCode = 70;
+    }
+  });
   main(process.argv.slice(2)).then((code) => {
+    settled = true;
     process.exitCode = code;
   });
 }

@@ -24,20 +24,18 @@ export interface Throughput {
   batchesPerSec: number;
 }
 
-/** Reads batches for `seconds`; the first batch (worker start-up) is not timed, the steady state is. */
+/** Reads batches for `seconds` once the worker threads are up: the steady state, not start-up. */
 export async function measureThroughput(ds: Dataset, o: ThroughputOptions): Promise<Throughput> {
+  await ds.ready();
   let samples = 0;
   let batches = 0;
-  let started = 0;
+  const started = performance.now();
   let epoch = o.epoch ?? 0;
   const limit = o.maxSamples ?? Infinity;
   outer: for (let stream = ds.batches(o); ; stream = ds.batches({ ...o, epoch: ++epoch, startBatch: 0 })) {
     for await (const b of stream) {
-      if (started === 0) started = performance.now();
-      else {
-        samples += b.keys.length;
-        batches++;
-      }
+      samples += b.keys.length;
+      batches++;
       if (o.release ?? true) b.release();
       if (performance.now() - started >= o.seconds * 1000 || samples >= limit) break outer;
     }

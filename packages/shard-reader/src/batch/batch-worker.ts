@@ -22,8 +22,10 @@ parentPort!.on('message', (msg: Message) => {
   const { id, req } = msg;
   try {
     const data = assembleBatch(store, req, spec.image, pool, scratch);
-    parentPort!.postMessage({ id, data }, [data.images.buffer as ArrayBuffer, data.labels.buffer as ArrayBuffer]);
+    parentPort!.postMessage({ type: 'result', id, data }, [data.images.buffer as ArrayBuffer, data.labels.buffer as ArrayBuffer]);
   } catch (err) {
-    parentPort!.postMessage({ id, error: serializeError(err) });
+    parentPort!.postMessage({ type: 'result', id, error: serializeError(err) });
   }
 });
+
+parentPort!.postMessage({ type: 'ready' });

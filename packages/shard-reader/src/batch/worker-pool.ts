@@ -15,21 +15,45 @@ export class WorkerPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private failure: SerializedError | undefined;
+  /** Workers that have loaded their modules and opened the dataset (they say so in a first message). */
+  private readonly ready: boolean[];
+  private readonly allReady: Promise<void>;
+  private markReady!: () => void;
 
   constructor(spec: ExecutorSpec, count: number) {
     const { file, options } = workerEntry(import.meta.url, 'batch-worker');
-    this.workers = Array.from({ length: count }, () => {
+    this.ready = new Array(count).fill(false);
+    this.allReady = new Promise((resolve) => (this.markReady = resolve));
+    this.workers = Array.from({ length: count }, (_, i) => {
       const w = new Worker(file, { ...options, workerData: spec });
-      w.on('message', (msg: { id: number; data?: BatchData; error?: SerializedError }) => this.settle(msg));
+      w.on('message', (msg: { type: 'ready' } | { type: 'result'; id: number; data?: BatchData; error?: SerializedError }) => {
+        if (msg.type === 'ready') {
+          this.ready[i] = true;
+          if (this.pending.size === 0) w.unref();
+          if (this.ready.every(Boolean)) this.markReady();
+        }
+        else this.settle(msg);
+      });
       w.on('error', (err) => this.failAll({ name: err.name, message: `batch worker failed: ${err.message}` }));
       w.on('exit', (code) => code !== 0 && this.failAll({ name: 'Error', message: `batch worker exited with code ${code}` }));
-      w.unref(); // an idle pool never keeps the process alive; pending work re-refs it
+      // Starting up counts as work (someone may be waiting in whenReady); once idle, a worker never
+      // keeps the process alive, and pending batches ref it again.
       return w;
     });
   }
 
   get size(): number {
     return this.workers.length;
+  }
+
+  isReady(worker: number): boolean {
+    return this.ready[worker];
+  }
+
+  /** Resolves once every worker has started (or rejects if one failed first). */
+  whenReady(): Promise<void> {
+    if (this.failure) return Promise.reject(new Error(this.failure.message));
+    return this.allReady;
   }
 
   send(worker: number, req: BatchRequest): Promise<BatchData> {
@@ -50,13 +74,14 @@ export class WorkerPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    this.failAll({ name: 'Error', message: 'dataset closed' });
+    this.failAll({ name: 'Error', message: 'dataset closed' }); // also stops late results from unref'ing workers
+    // An unref'd worker's exit would not keep the process alive long enough to report it.
+    await Promise.all(this.workers.map((w) => (w.ref(), w.terminate())));
   }
 
   private settle(msg: { id: number; data?: BatchData; error?: SerializedError }): void {
     const p = this.pending.get(msg.id);
-    if (!p) return;
+    if (!p) return; // a result for a batch nobody waits for any more (closed, or the pool failed)
     this.pending.delete(msg.id);
     if (this.pending.size === 0) this.workers.forEach((w) => w.unref());
     if (msg.error) p.reject(msg.error);

@@ -98,6 +98,15 @@ export class Dataset {
     }
   }
 
+  /**
+   * Starts the batch worker threads and resolves once they are running. Optional: until then batches are
+   * assembled on this thread, so nothing waits; call it to keep thread start-up out of a measurement.
+   */
+  async ready(): Promise<void> {
+    this.assertOpen();
+    await (this.executor ??= this.createExecutor()).ready();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -22,12 +22,14 @@ export const memoryBench: Bench = async (ctx) => {
     rmSync(out, { recursive: true, force: true });
     const build = await peakRssKiB([CLI, 'build', input, '--out', out, '--size', '256', '-q']);
     const read = await peakRssKiB([path.join(import.meta.dirname, 'read-epoch.ts'), out]);
-    const readSamples = JSON.parse(read.stdout).samples as number;
+    const r = JSON.parse(read.stdout) as { samples: number; anonKiB: number; fileKiB: number };
     rmSync(out, { recursive: true, force: true });
     figures[`build-${label}-MiB`] = build.kib / 1024;
-    figures[`read-${label}-MiB`] = read.kib / 1024;
-    rows.push([`${n} slices`, (build.kib / 1024).toFixed(0), (read.kib / 1024).toFixed(0), readSamples]);
-    ctx.log(`${label}: build ${(build.kib / 1024).toFixed(0)} MiB, read ${(read.kib / 1024).toFixed(0)} MiB peak RSS`);
+    figures[`read-${label}-MiB`] = r.anonKiB / 1024;
+    figures[`read-${label}-mapped-MiB`] = r.fileKiB / 1024;
+    const mib = (k: number) => (k / 1024).toFixed(0);
+    rows.push([`${n} slices`, mib(build.kib), mib(r.anonKiB), mib(r.fileKiB), mib(read.kib), r.samples]);
+    ctx.log(`${label}: build ${mib(build.kib)} MiB, read ${mib(r.anonKiB)} MiB own + ${mib(r.fileKiB)} MiB mapped shard pages`);
   }
   const buildGrowth = figures['build-large-MiB'] / figures['build-small-MiB'];
   const readGrowth = figures['read-large-MiB'] / figures['read-small-MiB'];
@@ -45,11 +47,14 @@ export const memoryBench: Bench = async (ctx) => {
     name: 'memory',
     tables: [
       {
-        title: 'Memory: peak RSS (GNU time) of `shard build` and of reading one full epoch, on two dataset sizes',
+        title: 'Memory: peak RSS of `shard build` (GNU time) and of reading one full epoch, on two dataset sizes',
         command: `pnpm bench --only memory${ctx.quick ? ' --quick' : ''}`,
-        columns: ['dataset', 'build peak RSS (MiB)', 'read peak RSS (MiB)', 'samples read'],
+        columns: ['dataset', 'build peak RSS (MiB)', 'read: own memory (RssAnon, MiB)', 'read: mapped shard pages (RssFile, MiB)', 'read: total RSS (MiB)', 'samples read'],
         rows,
-        notes: [`large / small: build ${fmt.ratio(buildGrowth)}, read ${fmt.ratio(readGrowth)} for ${fmt.ratio(4)} the data`],
+        notes: [
+          `large / small: build ${fmt.ratio(buildGrowth)}, reader's own memory ${fmt.ratio(readGrowth)} for ${fmt.ratio(4)} the data`,
+          'RssFile is file-backed memory: the Node binary and libraries (~100 MiB) plus the shard pages seen through mmap, which are page cache (shared, reclaimable, bounded by RAM, not by the process); they count in total RSS because every record of the epoch was touched.',
+        ],
       },
       {
         title: 'Scale: a fresh process opens a 100,000-sample dataset (64x64 uint8, 5 labels) and gets its first global-shuffle batch of 32',
@@ -65,7 +70,7 @@ export const memoryBench: Bench = async (ctx) => {
     figures: { ...figures, buildGrowth, readGrowth, ...first },
     targets: [
       { target: 'build memory flat across dataset sizes (large/small < 1.25)', measured: fmt.ratio(buildGrowth), met: buildGrowth < 1.25 },
-      { target: 'read memory flat across dataset sizes (large/small < 1.25)', measured: fmt.ratio(readGrowth), met: readGrowth < 1.25 },
+      { target: "reader's own memory flat across dataset sizes (large/small < 1.25)", measured: fmt.ratio(readGrowth), met: readGrowth < 1.25 },
       { target: 'first batch of a 100k-sample set in < 300 ms', measured: `${firstMs.toFixed(0)} ms`, met: firstMs < 300 },
     ],
   };

@@ -226,3 +226,28 @@ describe('toTfDataset batches', () => {
     expect(() => toTfDataset(train, tf, { rank: 2, worldSize: 2 })).toThrow(/rank/);
   });
 });
+
+describe('buffer recycling', () => {
+  it('reuses a batch buffer only after its tensor data is gone, never while a clone still uses it', async () => {
+    const ds = await openDataset(train.dir, { workers: 1 });
+    await ds.ready();
+    const handed: Float32Array[] = [];
+    const spy = { ...tf, data: tf.data, engine: tf.engine, tensor2d: tf.tensor2d, tensor4d: (v: Float32Array, s: [number, number, number, number], d: 'float32') => (handed.push(v), tf.tensor4d(v, s, d)) };
+    const it = await toTfDataset(ds, spy as unknown as typeof tf, { ...OPTS, batchSize: 4 }).iterator();
+    const first = (await it.next()).value as { xs: tf.Tensor; ys: tf.Tensor };
+    const kept = tf.clone(first.xs);
+    const expected = kept.dataSync().slice();
+    first.xs.dispose();
+    first.ys.dispose();
+    for (let i = 0; i < 5; i++) {
+      const { xs, ys } = (await it.next()).value as { xs: tf.Tensor; ys: tf.Tensor };
+      xs.dispose();
+      ys.dispose();
+    }
+    expect(handed[0].length).toBeGreaterThan(0); // a clone still shares it: not recycled
+    expect(kept.dataSync()).toEqual(expected);
+    expect(handed.slice(1, 4).every((a) => a.length === 0)).toBe(true); // disposed ones went back (detached here)
+    kept.dispose();
+    await ds.close();
+  });
+});

@@ -1,4 +1,4 @@
-// Helpers for the seed and feed benchmarks: the PNG tree as a user without shards sees it, and a timed drain of a batch pipeline.
+// Helpers for the seed and feed benchmarks: the PNG tree as a user without shards sees it, and timed races between batch pipelines.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { discoverSlices, joinLabels } from 'shard-writer';
@@ -138,3 +138,46 @@ export function poolDrains(runs: DrainResult[]): DrainResult {
     samplesPerSec: steadySeconds > 0 ? steadySamples / steadySeconds : sum((r) => r.samples) / sum((r) => r.seconds),
   };
 }
+
+/** One pipeline in a race: `run` drains it for about `seconds` and cleans up after itself. */
+export interface Competitor {
+  name: string;
+  run(seconds: number): Promise<DrainResult>;
+}
+
+export interface RaceResult {
+  name: string;
+  /** The timed rounds pooled. */
+  result: DrainResult;
+  rounds: DrainResult[];
+  /** Time to the first batch of the very first (untimed warm-up) run: start-up as a user meets it. */
+  coldFirstBatchMs: number;
+}
+
+export interface RaceOptions {
+  /** Timed seconds per competitor, split over the rounds. */
+  seconds: number;
+  rounds: number;
+  /** Untimed seconds each competitor runs first: worker threads start and JIT-compile their loops. */
+  warmupSeconds: number;
+  log(line: string): void;
+}
+
+/**
+ * Times competitors in interleaved rounds (A B C A B C) after one warm-up run each, so a burst of load
+ * from elsewhere on a shared machine lands on all of them rather than on one.
+ */
+export async function race(competitors: Competitor[], o: RaceOptions): Promise<RaceResult[]> {
+  const cold: DrainResult[] = [];
+  for (const c of competitors) cold.push(await c.run(o.warmupSeconds));
+  const rounds: DrainResult[][] = competitors.map(() => []);
+  for (let round = 0; round < o.rounds; round++) {
+    for (const [i, c] of competitors.entries()) {
+      const r = await c.run(o.seconds / o.rounds);
+      rounds[i].push(r);
+      o.log(`round ${round + 1}/${o.rounds} ${c.name}: ${r.samplesPerSec.toFixed(0)} samples/s (${r.samples} samples)`);
+    }
+  }
+  return competitors.map((c, i) => ({ name: c.name, result: poolDrains(rounds[i]), rounds: rounds[i], coldFirstBatchMs: cold[i].firstBatchMs }));
+}
+

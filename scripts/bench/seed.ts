@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { openDataset } from 'shard-reader';
 import { toTfDataset } from 'shard-reader/tfjs';
 import { ensureShards, ensureSource, readSetSpec } from './data.js';
-import { decodePngInto, drainFor, listPngSet, poolDrains, type DrainResult, type EpochIterator, type PngSet } from './png-feed.js';
+import { decodePngInto, drainFor, listPngSet, race, type Competitor, type EpochIterator, type PngSet, type RaceResult } from './png-feed.js';
 import { fmt, type Bench, type BenchContext, type BenchTable, type TargetCheck } from './types.js';
 
 const BATCH = 32;
@@ -113,95 +113,72 @@ async function settle(): Promise<void> {
   }
 }
 
-/** A competitor: how to start its next epoch, what to free after a run stopped mid-epoch, and when the benchmark is done with it. */
-interface Pipeline {
-  name: string;
-  openEpoch(): Promise<EpochIterator<XY>>;
-  afterRun(): void;
+/** A competitor feeding XY batches, plus the tensors its runs left behind (runs stop mid-epoch). */
+interface TensorCompetitor extends Competitor {
+  tensorsLeft: number;
   close(): Promise<void>;
 }
 
-const nothing = () => {};
+/** `afterRun` frees what a run stopped mid-epoch still holds, where the pipeline allows it. */
+function tensorCompetitor(name: string, openEpoch: () => Promise<EpochIterator<XY>>, close: () => Promise<void>, afterRun = () => {}): TensorCompetitor {
+  const c: TensorCompetitor = {
+    name,
+    tensorsLeft: 0,
+    close,
+    async run(seconds) {
+      const before = tf.memory().numTensors;
+      const r = await drainFor(seconds, openEpoch, disposeBatch);
+      await settle();
+      afterRun();
+      c.tensorsLeft += tf.memory().numTensors - before;
+      return r;
+    },
+  };
+  return c;
+}
 
-async function sequencePipeline(src: string, size: number): Promise<Pipeline> {
+async function sequenceCompetitor(src: string, size: number): Promise<TensorCompetitor> {
   // Listing and label parsing are the generator's construction, done once before training: not timed.
   const seq = new CtScanSequence(await listPngSet(src), size);
-  return { name: 'seed-style Sequence', openEpoch: async () => sequenceEpoch(seq), afterRun: nothing, close: async () => {} };
+  return tensorCompetitor('seed-style Sequence', async () => sequenceEpoch(seq), async () => {});
 }
 
-async function tfDataPipeline(src: string, size: number): Promise<Pipeline> {
+async function tfDataCompetitor(src: string, size: number): Promise<TensorCompetitor> {
   const { dataset, freeUnbatched } = pngTfDataset(await listPngSet(src), size);
   // Its iterators cannot be closed: the shuffle buffer of one stopped mid-epoch is freed by hand.
-  return { name: 'tf.data.generator over PNGs', openEpoch: () => dataset.iterator(), afterRun: freeUnbatched, close: async () => freeUnbatched() };
+  return tensorCompetitor('tf.data.generator over PNGs', () => dataset.iterator(), async () => freeUnbatched(), freeUnbatched);
 }
 
-async function readerPipeline(shards: string): Promise<Pipeline> {
+async function readerCompetitor(shards: string): Promise<TensorCompetitor> {
   const ds = await openDataset(shards);
   const dataset = toTfDataset(ds, tf, { batchSize: BATCH, seed: 1, shuffle: 'global' });
   // The adapter yields {xs: Tensor4D, ys: Tensor2D}; its tf.data type only says TensorContainer.
-  return { name: 'shard-reader + toTfDataset', openEpoch: () => dataset.iterator() as Promise<EpochIterator<XY>>, afterRun: nothing, close: () => ds.close() };
+  return tensorCompetitor('shard-reader + toTfDataset', () => dataset.iterator() as Promise<EpochIterator<XY>>, () => ds.close());
 }
 
-interface Run {
-  name: string;
-  /** The rounds pooled. */
-  result: DrainResult;
-  rounds: DrainResult[];
-  /** Time to the first batch of the very first (warm-up) run: start-up as a user meets it. */
-  coldFirstBatchMs: number;
-  /** tf.memory().numTensors added over all rounds: what abandoned pipelines still hold. */
-  tensorsLeft: number;
-}
-
-/** Rounds interleave the competitors (A B C A B C), so a burst of load from elsewhere on a shared machine hits all of them. */
 const ROUNDS = 2;
-
-/** Untimed seconds each pipeline runs first: worker threads start and JIT-compile their loops (ours takes ~0.5 s to reach speed). */
 const WARMUP_SECONDS = 1;
 
-async function race(ctx: BenchContext, pipelines: Pipeline[]): Promise<Run[]> {
-  const cold: DrainResult[] = [];
-  for (const p of pipelines) {
-    cold.push(await drainFor(WARMUP_SECONDS, () => p.openEpoch(), disposeBatch));
-    await settle();
-    p.afterRun();
-  }
-  const rounds: DrainResult[][] = pipelines.map(() => []);
-  const left = pipelines.map(() => 0);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, p] of pipelines.entries()) {
-      const before = tf.memory().numTensors;
-      const r = await drainFor(ctx.seconds / ROUNDS, () => p.openEpoch(), disposeBatch);
-      await settle();
-      p.afterRun();
-      left[i] += tf.memory().numTensors - before;
-      rounds[i].push(r);
-      ctx.log(`seed: round ${round + 1}/${ROUNDS} ${p.name}: ${fmt.rate(r.samplesPerSec)} samples/s (${r.samples} samples, first batch ${r.firstBatchMs.toFixed(0)} ms)`);
-    }
-  }
-  return pipelines.map((p, i) => ({ name: p.name, result: poolDrains(rounds[i]), rounds: rounds[i], coldFirstBatchMs: cold[i].firstBatchMs, tensorsLeft: left[i] }));
-}
-
-function table(ctx: BenchContext, runs: Run[], samples: number): BenchTable {
+function table(ctx: BenchContext, runs: RaceResult[], competitors: TensorCompetitor[], samples: number): BenchTable {
   const base = runs[0].result.samplesPerSec;
   return {
     title: `The seed's design vs our reader: ${BATCH}-sample batches of {xs: float32 [${BATCH},256,256,1] in [0,1], ys: float32 [${BATCH},5]}, ${samples} slices`,
     command: `pnpm bench --only seed${ctx.quick ? ' --quick' : ''}`,
     columns: ['pipeline', 'samples/s', 'vs seed-style', 'per round', 'cold first batch ms', 'samples timed', 'tensors left'],
-    rows: runs.map((r) => [
+    rows: runs.map((r, i) => [
       r.name,
       fmt.rate(r.result.samplesPerSec),
       fmt.ratio(r.result.samplesPerSec / base),
       r.rounds.map((d) => fmt.rate(d.samplesPerSec)).join(' / '),
       r.coldFirstBatchMs.toFixed(0),
       r.result.samples,
-      r.tensorsLeft,
+      competitors[i].tensorsLeft,
     ]),
     notes: [
       'All three run in this process on the same generated slices: the PNG pipelines read the 16-bit source tree, our reader the uint8 shards built from it.',
       `samples/s is the steady rate after each run's first batch, pooled over ${ROUNDS} interleaved rounds of about ${(ctx.seconds / ROUNDS).toFixed(1)} s each (whole batches, xs and ys disposed as a training step would); every pipeline first runs ${WARMUP_SECONDS} s untimed (worker start, JIT), and cold first batch ms is from that run.`,
-      "Seed-style: files and labels.csv listed once; every batch opens and decodes its PNGs with sharp (16-bit grey / 65535, faster here than sharp's 8-bit 'b-w' path), the batch's files decoded concurrently on libuv's thread pool; sample order reshuffled at each epoch end, as in the article.",
-      'tf.data: a per-sample async generator decoding with sharp, then .shuffle(256).batch(32).prefetch(2). "tensors left" is what it still holds after rounds stopped mid-epoch (prefetched batches): tf.data iterators cannot be closed, so the benchmark frees their shuffle buffers by hand.',
+      "Seed-style: files and labels.csv listed once; every batch opens and decodes its PNGs with sharp (16-bit grey / 65535: sharp's 16-bit path, which decoded these files faster than its 8-bit 'b-w' one when this benchmark was written), the batch's files decoded concurrently on libuv's thread pool; sample order reshuffled at each epoch end, as in the article.",
+      'tf.data: a per-sample async generator decoding with sharp, then .shuffle(256).batch(32).prefetch(2). "tensors left" is what it still holds after runs stopped mid-epoch (prefetched batches): tf.data iterators cannot be closed, so the benchmark frees their shuffle buffers by hand.',
       'Ours: openDataset (defaults) + toTfDataset(batchSize 32, seed 1, global shuffle), iterated with iterator().next() like the others.',
     ],
   };
@@ -212,19 +189,19 @@ export const seedBench: Bench = async (ctx) => {
   const src = await ensureSource(ctx, spec);
   const shards = await ensureShards(ctx, src, ctx.quick ? 'read-quick' : 'read-full', { size: 256 });
   await tf.ready();
-  const pipelines = [await sequencePipeline(src, spec.size), await tfDataPipeline(src, spec.size), await readerPipeline(shards)];
-  let runs: Run[];
+  const competitors = [await sequenceCompetitor(src, spec.size), await tfDataCompetitor(src, spec.size), await readerCompetitor(shards)];
+  let runs: RaceResult[];
   try {
-    runs = await race(ctx, pipelines);
+    runs = await race(competitors, { seconds: ctx.seconds, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, log: (line) => ctx.log(`seed: ${line}`) });
   } finally {
-    for (const p of pipelines) await p.close();
+    for (const c of competitors) await c.close();
   }
   const [sequence, tfData, ours] = runs.map((r) => r.result);
   const vsSeed = ours.samplesPerSec / sequence.samplesPerSec;
   const target: TargetCheck = { target: `>= ${TARGET_RATIO}x the seed-style generator's samples/s`, measured: `${vsSeed.toFixed(1)}x`, met: vsSeed >= TARGET_RATIO };
   return {
     name: 'seed',
-    tables: [table(ctx, runs, spec.patients * spec.slices)],
+    tables: [table(ctx, runs, competitors, spec.patients * spec.slices)],
     figures: {
       tfBackend: tf.getBackend(),
       seedStyleSamplesPerSec: sequence.samplesPerSec,

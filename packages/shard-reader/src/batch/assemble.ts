@@ -82,8 +82,20 @@ export function assembleBatch(store: RecordStore, req: BatchRequest, spec: Image
   const labelsOut = labels.subarray(0, k * spec.labelCount);
   if (!req.float) return { images: raw.subarray(0, k * pixels), labels: labelsOut, ...extra };
   const out = new Float32Array(pool.take(n * pixels * 4), 0, k * pixels);
-  const { scale, offset } = req.float;
-  for (let i = 0; i < out.length; i++) out[i] = raw[i] * scale + offset;
+  if (raw instanceof Uint8Array) toFloat8(out, raw, req.float.scale, req.float.offset);
+  else toFloat16(out, raw, req.float.scale, req.float.offset);
   scratch.give(rawBuffer);
   return { images: out, labels: labelsOut, ...extra };
+}
+
+// One small monomorphic loop per input type: inside the big function above, V8 optimised the
+// conversion loop about 2x worse (it was the worker's whole cost for float batches).
+function toFloat8(out: Float32Array, raw: Uint8Array, scale: number, offset: number): void {
+  const n = out.length;
+  for (let i = 0; i < n; i++) out[i] = raw[i] * scale + offset;
+}
+
+function toFloat16(out: Float32Array, raw: Uint16Array, scale: number, offset: number): void {
+  const n = out.length;
+  for (let i = 0; i < n; i++) out[i] = raw[i] * scale + offset;
 }

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { BatchData, BatchRequest } from './assemble.js';
 import type { ExecutorSpec } from './executor.js';
 import type { SerializedError } from './worker-errors.js';
-import { workerEntry } from '../worker-entry.js';
+import { terminateWorkers, workerEntry } from '../worker-entry.js';
 
 interface Pending {
   resolve: (d: BatchData) => void;
@@ -75,9 +75,9 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.failAll({ name: 'Error', message: 'dataset closed' }); // also stops late results from unref'ing workers
-    // An unref'd worker's exit would not keep the process alive long enough to report it.
-    await Promise.all(this.workers.map((w) => (w.ref(), w.terminate())));
+    await terminateWorkers(this.workers);
   }
+
 
   private settle(msg: { id: number; data?: BatchData; error?: SerializedError }): void {
     const p = this.pending.get(msg.id);

@@ -25,6 +25,7 @@ export function toTfDataset<X extends TensorLike, Y extends TensorLike, D extend
   const [h, w, c] = ds.shape;
   const labelCount = ds.labelNames.length;
 
+  const recycler = new BufferRecycler(tf);
   let claimed = 0;
   // A copy, so a stream closed early (return() marks it finished) does not move the resume point.
   let last: BatchState | undefined;
@@ -40,6 +41,7 @@ export function toTfDataset<X extends TensorLike, Y extends TensorLike, D extend
     try {
       for (;;) {
         const t0 = performance.now();
+        recycler.sweep();
         const r = await stream.next();
         const waitMs = performance.now() - t0;
         last = stream.state();
@@ -48,9 +50,9 @@ export function toTfDataset<X extends TensorLike, Y extends TensorLike, D extend
         if (!(b.images instanceof Float32Array)) throw new TypeError('shard-reader/tfjs: expected float32 images from the batch worker');
         const n = b.keys.length;
         onBatch?.({ epoch, batch: b.batch, keys: b.keys, indices: b.indices, waitMs });
-        // Straight from the batch's own fresh buffers: no intermediate tensors, nothing to tidy, and the
-        // batch is never release()d: every backend, tfjs-node included, may keep a reference to the values
-        // until the tensor is first used (tfjs-node copies them into a native tensor only then).
+        // Straight from the batch's own buffers: no intermediate tensors, nothing to tidy. Every backend,
+        // tfjs-node included, may keep a reference to the values until the tensor's data is freed, so the
+        // buffers are only recycled once no tensor refers to them any more (see recycler).
         const xs = tf.tensor4d(b.images, [n, h, w, c], 'float32');
         let ys: Y;
         try {
@@ -59,6 +61,7 @@ export function toTfDataset<X extends TensorLike, Y extends TensorLike, D extend
           xs.dispose();
           throw err;
         }
+        recycler.track(xs, ys, b.release);
         yield { xs, ys };
       }
     } finally {
@@ -95,4 +98,36 @@ export function toTfDataset<X extends TensorLike, Y extends TensorLike, D extend
   // tf.data's own size (batches per iteration) feeds fitDataset's progress reporting and derived datasets' sizes.
   if ('size' in dataset) Object.defineProperty(dataset, 'size', { value: repeat ? Infinity : batchesPerEpoch, writable: true, configurable: true, enumerable: true });
   return dataset as ShardTfDataset<D>;
+}
+
+/**
+ * Hands a batch's buffers back to the reader once both its tensors are disposed and their data has no
+ * other reference (a clone shares data: the backend's refCount says when it is really gone). Fresh
+ * multi-megabyte buffers per batch cost more than the float conversion itself. Backends without
+ * refCount are never recycled: always safe, just slower.
+ */
+class BufferRecycler {
+  private readonly live: { xs: TensorLike; ys: TensorLike; release: () => void }[] = [];
+  private static readonly MAX_TRACKED = 64;
+
+  constructor(private readonly tf: { engine?(): { backend?: { refCount?(dataId: object): number } } }) {}
+
+  track(xs: TensorLike, ys: TensorLike, release: () => void): void {
+    this.live.push({ xs, ys, release });
+    // A consumer that keeps its tensors: stop watching the oldest (they are simply never recycled).
+    if (this.live.length > BufferRecycler.MAX_TRACKED) this.live.shift();
+  }
+
+  sweep(): void {
+    const backend = this.tf.engine?.().backend;
+    if (typeof backend?.refCount !== 'function') return;
+    const gone = (t: TensorLike) => t.isDisposed === true && t.dataId !== undefined && backend.refCount!(t.dataId) === 0;
+    for (let i = this.live.length - 1; i >= 0; i--) {
+      const e = this.live[i];
+      if (gone(e.xs) && gone(e.ys)) {
+        e.release();
+        this.live.splice(i, 1);
+      }
+    }
+  }
 }

@@ -3,9 +3,11 @@
 import type { BatchOptions, BatchState } from '../batch/batch-stream.js';
 import type { Normalize } from './normalize.js';
 
-/** All the adapter needs of a tensor: one built before a later step fails is disposed, never leaked. */
+/** All the adapter needs of a tensor: disposing one it built, and telling when its data is truly gone. */
 export interface TensorLike {
   dispose(): void;
+  readonly isDisposed?: boolean;
+  readonly dataId?: object;
 }
 
 /**
@@ -16,6 +18,8 @@ export interface TfLike<X extends TensorLike, Y extends TensorLike, D> {
   tensor4d(values: Float32Array, shape: [number, number, number, number], dtype: 'float32'): X;
   tensor2d(values: Float32Array, shape: [number, number], dtype: 'float32'): Y;
   data: { generator(generator: () => AsyncIterator<{ xs: X; ys: Y }>): D };
+  /** Used to see when a batch's buffers are no longer referenced by any tensor, so they can be reused. */
+  engine?(): { backend?: { refCount?(dataId: object): number } };
 }
 
 /** What a consumer saw, reported just before each batch is handed to tf.data. */

@@ -1,7 +1,7 @@
 // Runs shard checks in worker threads, so hashing and CRCs use every core (the in-process path is one thread).
 import { Worker } from 'node:worker_threads';
 import type { Manifest } from 'shard-format';
-import { workerEntry } from '../worker-entry.js';
+import { terminateWorkers, workerEntry } from '../worker-entry.js';
 import type { Problem } from './problems.js';
 
 export interface WorkerSetup {
@@ -47,7 +47,7 @@ export async function checkShardsInThreads(setup: WorkerSetup, threads: number, 
       }),
     );
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await terminateWorkers(workers);
   }
   return results;
 }

@@ -53,6 +53,7 @@ export const memoryBench: Bench = async (ctx) => {
         rows,
         notes: [
           `large / small: build ${fmt.ratio(buildGrowth)}, reader's own memory ${fmt.ratio(readGrowth)} for ${fmt.ratio(4)} the data`,
+          'Image data is streamed in both; what grows in the build is its list of input files with their labels (about 1 KiB per slice, held for the whole build) and allocator fragmentation in the decoder threads.',
           'RssFile is file-backed memory: the Node binary and libraries (~100 MiB) plus the shard pages seen through mmap, which are page cache (shared, reclaimable, bounded by RAM, not by the process); they count in total RSS because every record of the epoch was touched.',
         ],
       },

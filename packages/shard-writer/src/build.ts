@@ -5,6 +5,8 @@ import path from 'node:path';
 import {
   DATA_OFFSET,
   MANIFEST_FILE,
+  canonicalJson,
+  createSha256,
   encodeManifest,
   recordLayout,
   recordsPerShard,
@@ -16,7 +18,7 @@ import {
 import { discoverSlices } from './discover.js';
 import { InputError } from './errors.js';
 import { joinLabels, type PlannedSlice } from './join-labels.js';
-import { Journal, planHash } from './journal.js';
+import { Journal } from './journal.js';
 import { acquireLock } from './lock.js';
 import { mapOrdered } from './map-ordered.js';
 import { resolveOptions, type BuildOptions, type ResolvedOptions } from './options.js';
@@ -137,13 +139,20 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: S
 
 /** Everything that decides the output bytes: options, schema, and each input's identity and labels. */
 async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema): Promise<string> {
-  const inputs = await Promise.all(
-    slices.map(async (s) => {
-      const st = await stat(s.file).catch(() => undefined);
-      return [s.rel, st?.size ?? -1, st?.mtimeMs ?? -1, s.labels ?? s.error?.message ?? null];
-    }),
-  );
-  return planHash({ tool: TOOL, schema, shardBytes: o.shardBytes, onError: o.onError, inputs });
+  // Hashed as it goes, a few hundred stats at a time: memory and open files stay flat however many inputs.
+  const h = createSha256();
+  h.update(Buffer.from(canonicalJson({ tool: TOOL, schema, shardBytes: o.shardBytes, onError: o.onError })));
+  const CHUNK = 256;
+  for (let i = 0; i < slices.length; i += CHUNK) {
+    const rows = await Promise.all(
+      slices.slice(i, i + CHUNK).map(async (s) => {
+        const st = await stat(s.file).catch(() => undefined);
+        return JSON.stringify([s.rel, st?.size ?? -1, st?.mtimeMs ?? -1, s.labels ?? s.error?.message ?? null]);
+      }),
+    );
+    h.update(Buffer.from(rows.join('\n') + '\n'));
+  }
+  return h.hex();
 }
 
 async function assertFolder(dir: string): Promise<void> {

@@ -1,7 +1,7 @@
 // Resume state of an interrupted build: which shards are complete and how far into the inputs they reach.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { canonicalJson, sha256Hex, type ShardEntry, type SkippedInput } from 'shard-format';
+import type { ShardEntry, SkippedInput } from 'shard-format';
 import { writeAtomic } from './shard-set-writer.js';
 
 export const JOURNAL_DIR = '.build';
@@ -20,11 +20,6 @@ export interface ResumePoint {
   shards: ShardEntry[];
   inputsConsumed: number;
   skipped: SkippedInput[];
-}
-
-/** A hash of everything that decides the output bytes; a journal of another plan is never reused. */
-export function planHash(parts: unknown): string {
-  return sha256Hex(canonicalJson(parts));
 }
 
 export class Journal {

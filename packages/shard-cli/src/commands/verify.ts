@@ -1,10 +1,8 @@
 // `shard verify <dir>`: manifest, sizes, hashes, headers and every record checksum. Exit 0 intact, 1 damaged, 2 cannot run.
-import { statSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { Command } from 'commander';
 import { formatProblem, verifyDataset, type VerifyReport } from 'shard-reader';
-import { UsageError } from '../cli-error.js';
+import { assertDatasetFolder } from '../open-dataset.js';
 import { formatBytes, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
 
@@ -61,20 +59,4 @@ function summaryLine(dir: string, r: VerifyReport, quick: boolean): string {
     `verify ${dir}: ${verdict}${warn}${scope}; ${r.shards} shards, ${r.samples} samples; ` +
     `read ${formatBytes(r.bytes)} in ${r.seconds.toFixed(2)}s (${r.mbPerSec.toFixed(0)} MB/s)`
   );
-}
-
-/** Not a dataset folder at all: the command cannot run (exit 2), as opposed to a damaged dataset (exit 1). */
-function assertDatasetFolder(dir: string): void {
-  let isDir = false;
-  try {
-    isDir = statSync(dir).isDirectory();
-  } catch {
-    throw new UsageError(`${dir}: no such dataset folder`);
-  }
-  if (!isDir) throw new UsageError(`${dir}: not a folder`);
-  try {
-    statSync(path.join(dir, 'manifest.json'));
-  } catch {
-    throw new UsageError(`${dir}: no manifest.json (not a dataset folder, or its build did not finish)`);
-  }
 }

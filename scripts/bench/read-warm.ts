@@ -38,7 +38,7 @@ export const readWarmBench: Bench = async (ctx) => {
     name: 'read-warm',
     tables: [
       {
-        title: `Read, warm page cache: ${probe.size} samples of 256x256 uint8, batch ${batchSize}, typed arrays out (release() after each batch), 1 worker thread`,
+        title: `Read, warm page cache: ${probe.size} samples of 256x256 uint8, batch ${batchSize}, typed arrays out (release() after each batch), ${defaultReaderWorkers()} worker threads (the default)`,
         command: `pnpm bench --only read-warm${ctx.quick ? ' --quick' : ''}`,
         columns: ['pipeline', 'samples/s', 'GB/s', 'vs limit'],
         rows,

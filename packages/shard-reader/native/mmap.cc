@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 void InitCrc32(Napi::Env env, Napi::Object exports);  // native/crc32.cc
+void InitConvert(Napi::Env env, Napi::Object exports);  // native/convert.cc
 
 namespace {
 
@@ -292,6 +293,7 @@ Napi::Value LiveMappings(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitCrc32(env, exports);
+  InitConvert(env, exports);
   exports.Set("map", Napi::Function::New(env, Map, "map"));
   exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));
   exports.Set("advise", Napi::Function::New(env, Advise, "advise"));

@@ -76,6 +76,13 @@ describe('broken images', () => {
     });
   }
 
+  it('a file name that cannot be a sample key (backslash) is refused, naming it', async () => {
+    const { root, p2 } = tree((p) => (copyFileSync(GOOD, path.join(p, 'a\\b.png')), ['a\\b.png']));
+    await expect(buildShards({ input: root, out: path.join(root, 'out'), size: 16 })).rejects.toThrow(`${p2}/a\\b.png: cannot be a sample key: its path contains a backslash`);
+    const s = await buildShards({ input: root, out: path.join(root, 'out'), size: 16, onError: 'skip' });
+    expect(s).toMatchObject({ inputs: 3, written: 2 });
+  });
+
   it('images of different sizes are resized, not errors', async () => {
     const { root } = tree((p) => (copyFileSync(path.join(import.meta.dirname, 'fixtures/real-mr/patient_F01/slice_001.png'), path.join(p, 'odd.png')), ['odd.png']));
     const s = await buildShards({ input: root, out: path.join(root, 'out'), size: 16 });

@@ -205,6 +205,14 @@ describe('reading batches', () => {
     }
   });
 
+  it('refuses augmentation options that would silently damage images', async () => {
+    const ds = await openDataset(data, { workers: 0 });
+    for (const augment of [{ noise: NaN }, { cropPad: 1.5 }, { scale: [2, 1] as [number, number] }, { shift: [0, Infinity] as [number, number] }]) {
+      expect(() => ds.batches({ augment }), JSON.stringify(augment)).toThrow(RangeError);
+    }
+    await ds.close();
+  });
+
   it('flipH mirrors each row exactly', async () => {
     const ds = await openDataset(data, { workers: 0 });
     try {

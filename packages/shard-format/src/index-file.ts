@@ -4,6 +4,19 @@ import { FORMAT_VERSION, INDEX_FORMAT, LIMITS } from './constants.js';
 import { FormatError } from './errors.js';
 import { JsonChecker, parseJson } from './validate.js';
 
+/**
+ * Why `key` is not a valid sample key, or undefined when it is: keys are relative `/`-separated paths
+ * (tools such as `shard export` write files named after them), so no empty, `.` or `..` segment, no
+ * leading `/`, no backslash, no control characters.
+ */
+export function keyProblem(key: string): string | undefined {
+  if (key.length === 0) return 'is empty';
+  if (key.length > LIMITS.maxKeyBytes) return `is longer than ${LIMITS.maxKeyBytes} characters`;
+  if (/[\\\u0000-\u001f]/.test(key)) return 'contains a backslash or a control character';
+  if (key.split('/').some((seg) => seg === '' || seg === '.' || seg === '..')) return 'must be a relative path without empty, "." or ".." segments';
+  return undefined;
+}
+
 export interface ShardIndex {
   format: typeof INDEX_FORMAT;
   version: number;
@@ -35,7 +48,9 @@ export function decodeShardIndex(text: string, file: string, expect: { shard: st
   if (labels.length !== expect.samples) c.fail('labels', `has ${labels.length} rows, the manifest says ${expect.samples}`);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
-    if (typeof k !== 'string' || k.length === 0 || k.length > LIMITS.maxKeyBytes) c.fail(`keys[${i}]`, 'must be a non-empty string');
+    if (typeof k !== 'string') return c.fail(`keys[${i}]`, 'must be a string');
+    const problem = keyProblem(k);
+    if (problem) c.fail(`keys[${i}]`, `${problem} (got ${JSON.stringify(k.slice(0, 80))})`);
     const row = labels[i];
     if (!Array.isArray(row) || row.length !== expect.labelCount) c.fail(`labels[${i}]`, `must be an array of ${expect.labelCount} numbers`);
     for (const x of row as unknown[]) if (typeof x !== 'number' || !Number.isFinite(x)) c.fail(`labels[${i}]`, 'must hold only finite numbers');

@@ -22,5 +22,5 @@ export { schemaHash, type Fit, type Preprocess, type Schema } from './schema.js'
 export { encodeHeader, decodeHeader, shardByteLength, type ShardHeader } from './header.js';
 export { encodeRecord, decodeLabels, imageBytes, keyCrc, paddingIsZero, recordCrcOk, storedCrc, storedKeyCrc, type Crc32Fn } from './record.js';
 export { encodeManifest, decodeManifest, manifestChecksum, type FileEntry, type Manifest, type ShardEntry, type SkippedInput } from './manifest.js';
-export { encodeShardIndex, decodeShardIndex, type ShardIndex } from './index-file.js';
+export { encodeShardIndex, decodeShardIndex, keyProblem, type ShardIndex } from './index-file.js';
 export { checkHeaderAgainstManifest } from './consistency.js';

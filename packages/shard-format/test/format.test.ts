@@ -198,6 +198,10 @@ describe('index sidecar', () => {
     const text = encodeShardIndex({ shard: 'shard-00000.bin', firstSample: 0, keys: ['a/1', 'a/2'], labels: [[0, 1], [1, 0]] });
     expect(decodeShardIndex(text, 'i.json', expectOf).keys).toEqual(['a/1', 'a/2']);
     expect(() => decodeShardIndex(text, 'i.json', { ...expectOf, samples: 3 })).toThrow(/i\.json: keys has 2 entries, the manifest says 3/);
+    for (const key of ['../x', '/etc/passwd', 'a//b', 'a/./b', 'a\\b', '']) {
+      const hostile = encodeShardIndex({ shard: 'shard-00000.bin', firstSample: 0, keys: ['a/1', key], labels: [[0, 1], [1, 0]] });
+      expect(() => decodeShardIndex(hostile, 'i.json', expectOf), JSON.stringify(key)).toThrow(/^i\.json: keys\[1\] /);
+    }
     const bad = encodeShardIndex({ shard: 'shard-00000.bin', firstSample: 0, keys: ['a/1', 'a/2'], labels: [[0, 1], [1]] });
     expect(() => decodeShardIndex(bad, 'i.json', expectOf)).toThrow(/labels\[1\] must be an array of 2 numbers/);
   });

@@ -1,6 +1,7 @@
 // Joins every discovered slice with its row in its folder's labels.csv; collects what cannot be joined.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { keyProblem } from 'shard-format';
 import type { SliceFile } from './discover.js';
 import { InputError } from './errors.js';
 import { LABELS_FILE, parseLabels, type LabelTable } from './labels.js';
@@ -66,6 +67,10 @@ export async function joinLabels(root: string, slices: SliceFile[], labelFiles: 
     }
   }
   flagKeyCollisions(planned);
+  for (const p of planned) {
+    const problem = p.error ? undefined : keyProblem(p.key);
+    if (problem) p.error = new InputError(p.file, `cannot be a sample key: its path ${problem}`);
+  }
   return { labelNames: labelNames ?? [], slices: planned, orphanRows };
 }
 

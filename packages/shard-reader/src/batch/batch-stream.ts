@@ -1,5 +1,5 @@
 // The batch iterator of one epoch on one rank: plans, prefetches `prefetch` batches ahead, yields in order.
-import type { AugmentOptions } from '../augment/augment.js';
+import { checkAugment, type AugmentOptions } from '../augment/augment.js';
 import { blockWindows, type ShuffleMode } from '../shuffle/index.js';
 import type { BatchRequest, CorruptSample, FloatOutput } from './assemble.js';
 import type { AssembledBatch, BatchExecutor } from './executor.js';
@@ -104,6 +104,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
     const { startBatch, prefetch } = this.options;
     if (!Number.isSafeInteger(startBatch) || startBatch < 0 || startBatch > this.plan.batches) throw new RangeError(`startBatch ${startBatch} is outside 0..${this.plan.batches}`);
     if (!Number.isSafeInteger(prefetch) || prefetch < 1) throw new RangeError(`prefetch must be an integer >= 1 (got ${prefetch})`);
+    if (o.augment) checkAugment(o.augment);
     if (o.float && !(Number.isFinite(o.float.scale) && Number.isFinite(o.float.offset))) throw new RangeError('float.scale and float.offset must be finite numbers');
     this.nextBatch = this.requested = this.delivered = startBatch;
     if (this.options.shuffle === 'block') {

@@ -60,7 +60,8 @@ export class WorkerExecutor implements BatchExecutor {
     const w = this.readyWorker();
     // Until a worker has started (~50 ms built, ~300 ms from TypeScript source), batches are assembled
     // here, so the first batch never waits for thread start-up. The content is the same either way.
-    if (w < 0) return (this.inline ??= new InlineExecutor(this.spec)).run(req);
+    // A pool that failed is reported, never silently replaced by this thread.
+    if (w < 0 && !this.pool.failed) return (this.inline ??= new InlineExecutor(this.spec)).run(req);
     const data = await this.pool.send(w, req).catch((err: SerializedError) => {
       throw reviveError(err);
     });

@@ -19,11 +19,16 @@ export class WorkerPool {
   private readonly ready: boolean[];
   private readonly allReady: Promise<void>;
   private markReady!: () => void;
+  private failReady!: (err: Error) => void;
 
   constructor(spec: ExecutorSpec, count: number) {
     const { file, options } = workerEntry(import.meta.url, 'batch-worker');
     this.ready = new Array(count).fill(false);
-    this.allReady = new Promise((resolve) => (this.markReady = resolve));
+    this.allReady = new Promise((resolve, reject) => {
+      this.markReady = resolve;
+      this.failReady = reject;
+    });
+    this.allReady.catch(() => {}); // nobody may be waiting: never an unhandled rejection
     this.workers = Array.from({ length: count }, (_, i) => {
       const w = new Worker(file, { ...options, workerData: spec });
       w.on('message', (msg: { type: 'ready' } | { type: 'result'; id: number; data?: BatchData; error?: SerializedError }) => {
@@ -50,10 +55,14 @@ export class WorkerPool {
     return this.ready[worker];
   }
 
-  /** Resolves once every worker has started (or rejects if one failed first). */
+  /** Resolves once every worker has started; rejects if one fails first. */
   whenReady(): Promise<void> {
-    if (this.failure) return Promise.reject(new Error(this.failure.message));
     return this.allReady;
+  }
+
+  /** Set once a worker failed or the pool closed: no more work can be sent. */
+  get failed(): SerializedError | undefined {
+    return this.failure;
   }
 
   send(worker: number, req: BatchRequest): Promise<BatchData> {
@@ -90,6 +99,7 @@ export class WorkerPool {
 
   private failAll(err: SerializedError): void {
     this.failure ??= err;
+    this.failReady(new Error(this.failure.message));
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }

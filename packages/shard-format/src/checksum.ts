@@ -17,7 +17,7 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Incremental SHA-256, for hashing a shard while it is written. */
+/** Incremental SHA-256, for hashing a file (or a plan) piece by piece. */
 export function createSha256(): { update(data: Uint8Array): void; hex(): string } {
   const h = createHash('sha256');
   return {

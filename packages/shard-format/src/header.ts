@@ -96,8 +96,3 @@ export function decodeHeader(bytes: Uint8Array, file: string): ShardHeader {
   if (header.recordCount > LIMITS.maxRecordsPerShard) throw new FormatError(`header recordCount ${header.recordCount} is out of range`, { file });
   return header;
 }
-
-/** Exact byte length of a shard with this header. */
-export function shardByteLength(h: Pick<ShardHeader, 'dataOffset' | 'recordCount' | 'recordStride'>): number {
-  return h.dataOffset + h.recordCount * h.recordStride;
-}

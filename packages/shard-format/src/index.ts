@@ -19,7 +19,7 @@ export { crc32, sha256Hex, createSha256 } from './checksum.js';
 export { canonicalJson } from './canonical-json.js';
 export { alignUp, recordLayout, recordsPerShard, type RecordLayout, type Shape } from './layout.js';
 export { schemaHash, type Fit, type Preprocess, type Schema } from './schema.js';
-export { encodeHeader, decodeHeader, shardByteLength, type ShardHeader } from './header.js';
+export { encodeHeader, decodeHeader, type ShardHeader } from './header.js';
 export { encodeRecord, decodeLabels, imageBytes, keyCrc, paddingIsZero, recordCrcOk, storedCrc, storedKeyCrc, type Crc32Fn } from './record.js';
 export { encodeManifest, decodeManifest, manifestChecksum, type FileEntry, type Manifest, type ShardEntry, type SkippedInput } from './manifest.js';
 export { encodeShardIndex, decodeShardIndex, keyProblem, type ShardIndex } from './index-file.js';

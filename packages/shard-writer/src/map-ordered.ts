@@ -20,10 +20,14 @@ export async function* mapOrdered<T, R>(items: readonly T[], concurrency: number
       ),
     );
   };
-  while (next < items.length && pending.length < window) launch();
-  while (pending.length > 0) {
-    const result = await pending.shift()!;
-    if (next < items.length) launch();
-    yield result;
+  try {
+    while (next < items.length && pending.length < window) launch();
+    while (pending.length > 0) {
+      const result = await pending.shift()!;
+      if (next < items.length) launch();
+      yield result;
+    }
+  } finally {
+    limit.clearQueue(); // a consumer that stopped early (a failed build) starts no more work
   }
 }

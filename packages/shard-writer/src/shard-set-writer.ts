@@ -5,6 +5,7 @@ import path from 'node:path';
 import {
   DATA_OFFSET,
   createSha256,
+  sha256Hex,
   encodeHeader,
   encodeRecord,
   encodeShardIndex,
@@ -158,9 +159,7 @@ export async function writeAtomic(dir: string, name: string, text: string): Prom
   });
   await rename(temp, path.join(dir, name));
   await syncDir(dir);
-  const h = createSha256();
-  h.update(data);
-  return { file: name, bytes: data.length, sha256: h.hex() };
+  return { file: name, bytes: data.length, sha256: sha256Hex(data) };
 }
 
 /** A rename is durable only once its folder is synced: without this, power loss can undo it. */

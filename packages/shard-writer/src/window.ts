@@ -11,9 +11,10 @@ export function applyWindow(src: Uint16Array, dst: Uint8Array, { center, width }
   const lo = center - 0.5 - (width - 1) / 2;
   const hi = center - 0.5 + (width - 1) / 2;
   const base = center - 0.5;
+  // width 1: lo and hi meet, every value takes one of the first two branches, so no division by zero.
   for (let i = 0; i < src.length; i++) {
     const x = src[i];
-    dst[i] = x <= lo ? 0 : x > hi ? 255 : Math.round(((x - base) / (width - 1 || 1) + 0.5) * 255);
+    dst[i] = x <= lo ? 0 : x > hi ? 255 : Math.round(((x - base) / (width - 1) + 0.5) * 255);
   }
 }
 

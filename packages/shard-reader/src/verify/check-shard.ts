@@ -8,7 +8,6 @@ import {
   HEADER_BYTES,
   checkHeaderAgainstManifest,
   createSha256,
-  crc32,
   decodeHeader,
   decodeShardIndex,
   keyCrc,
@@ -41,8 +40,6 @@ export interface ShardCheckContext {
   onBytes: (n: number) => void;
 }
 
-/** Offset of the header CRC (CRC-32 of bytes 0..123), see docs/FORMAT.md. */
-const HEADER_CRC_OFFSET = HEADER_BYTES - 4;
 
 /** Bytes per read: large sequential reads, rounded down to whole records. */
 export const CHUNK_BYTES = 8 << 20;
@@ -153,7 +150,7 @@ async function scan(ctx: ShardCheckContext, s: number, fh: FileHandle, index: In
     const header = decodeHeader(buf.subarray(0, got), entry.file);
     checkHeaderAgainstManifest(header, manifest, s, entry);
   } catch (err) {
-    problems.add(headerMessage(buf.subarray(0, got), bareMessage(err, entry.file)));
+    problems.add(bareMessage(err, entry.file));
   }
   for (let i = HEADER_BYTES; i < got; i++) {
     if (buf[i] !== 0) {
@@ -236,16 +233,6 @@ async function scan(ctx: ShardCheckContext, s: number, fh: FileHandle, index: In
   return read;
 }
 
-/**
- * decodeHeader checks magic and version before the CRC, so a flipped bit in the version field reads as
- * "unsupported version 143". When the stored CRC does not match, say that the header is damaged.
- */
-function headerMessage(bytes: Uint8Array, decodeError: string): string {
-  if (bytes.length < HEADER_BYTES) return decodeError;
-  const stored = new DataView(bytes.buffer, bytes.byteOffset + HEADER_CRC_OFFSET, 4).getUint32(0, true);
-  if (crc32(bytes.subarray(0, HEADER_CRC_OFFSET)) === stored || /checksum mismatch/.test(decodeError)) return decodeError;
-  return `shard header checksum mismatch (damaged header; as read it says: ${decodeError})`;
-}
 
 function sizeMessage(size: number, expected: number, samples: number, stride: number): string {
   const head = `is ${size} bytes, the manifest says ${expected}`;

@@ -16,8 +16,9 @@ export function encodeRecord(out: Uint8Array, layout: RecordLayout, image: Uint8
   v.setUint32(layout.crcOffset, crc32(out.subarray(0, layout.crcOffset)), true);
 }
 
+/** CRC-32 of the key's UTF-8 bytes (zlib encodes a string as UTF-8 itself: no buffer per call on the read path). */
 export function keyCrc(key: string): number {
-  return crc32(Buffer.from(key, 'utf8'));
+  return crc32(key);
 }
 
 /** A CRC-32 implementation (zlib's by default; a reader may pass a faster one with the same results). */

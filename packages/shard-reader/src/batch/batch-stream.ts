@@ -76,7 +76,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
   private delivered: number;
   private stopped = false;
   private requested: number;
-  private readonly queue: Promise<AssembledBatch>[] = [];
+  private readonly queue: { batch: Promise<AssembledBatch>; indices: Uint32Array; keys: string[] }[] = [];
   private readonly windowOfPosition: ((position: number) => number) | undefined;
   private readonly windows: number[][] = [];
   private hintedWindow = -1;
@@ -129,12 +129,14 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
     if (this.stopped || this.nextBatch >= this.plan.batches) return { done: true, value: undefined };
     while (this.requested < this.plan.batches && this.requested - this.nextBatch < this.options.prefetch) this.request(this.requested++);
     const b = this.nextBatch++;
-    const { images, labels, recycle, corrupt } = await this.queue.shift()!;
+    const queued = this.queue.shift()!;
+    const { images, labels, recycle, corrupt } = await queued.batch;
     this.delivered = Math.max(this.delivered, b + 1);
-    let indices = this.plan.batch(b);
+    let { indices, keys } = queued;
     if (corrupt?.length) {
       const left = new Set(corrupt.map((c) => c.position));
       indices = indices.filter((_, p) => !left.has(p));
+      keys = keys.filter((_, p) => !left.has(p));
       this.ctx.onCorrupt?.(corrupt);
     }
     let released = false;
@@ -142,7 +144,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
       if (!released) recycle();
       released = true;
     };
-    return { done: false, value: { images, labels, keys: Array.from(indices, (i) => this.ctx.keys[i]), indices, batch: b, epoch: this.options.epoch, release } };
+    return { done: false, value: { images, labels, keys, indices, batch: b, epoch: this.options.epoch, release } };
   }
 
   async return(): Promise<IteratorResult<Batch>> {
@@ -165,9 +167,9 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
       hints: this.hintsFor(b),
       skipCorrupt: this.ctx.onCorrupt !== undefined,
     };
-    const p = this.ctx.executor().run(req);
-    p.catch(() => {}); // surfaced when this batch is consumed; never an unhandled rejection if it is not
-    this.queue.push(p);
+    const batch = this.ctx.executor().run(req);
+    batch.catch(() => {}); // surfaced when this batch is consumed; never an unhandled rejection if it is not
+    this.queue.push({ batch, indices, keys: req.keys });
   }
 
   /** Block mode: when a batch enters a new window, ask the kernel to read that window and the next one ahead. */

@@ -1,10 +1,18 @@
 // 'block': shard order shuffled per epoch, then samples shuffled within windows of `blockShards` shards.
 // Only one window's shards are hot at a time, so data larger than memory streams near-sequentially
 // (the idea of FFCV's QUASI_RANDOM and MosaicML's py1e). Each batch mixes up to blockShards shards.
-import { createRng, hashSeed, shuffleInPlace } from './prng.js';
+import { createRng, hashSeed, shuffleInPlace, type Rng } from './prng.js';
 import type { ShuffleFn } from './types.js';
 
 const SALT = 0x626c6f63; // 'bloc'
+
+/** The epoch's shard order, and the generator the window shuffles continue with: one source for both users. */
+function shardOrderOf(shardCount: number, seed: number, epoch: number): { shardOrder: Uint32Array; rng: Rng } {
+  const rng = createRng(hashSeed(seed, epoch, SALT));
+  const shardOrder = Uint32Array.from({ length: shardCount }, (_, i) => i);
+  shuffleInPlace(shardOrder, rng);
+  return { shardOrder, rng };
+}
 
 export const block: ShuffleFn = ({ shardSizes, seed, epoch, blockShards }) => {
   const starts: number[] = [];
@@ -13,9 +21,7 @@ export const block: ShuffleFn = ({ shardSizes, seed, epoch, blockShards }) => {
     starts.push(total);
     total += n;
   }
-  const rng = createRng(hashSeed(seed, epoch, SALT));
-  const shardOrder = Uint32Array.from(shardSizes.keys());
-  shuffleInPlace(shardOrder, rng);
+  const { shardOrder, rng } = shardOrderOf(shardSizes.length, seed, epoch);
   const order = new Uint32Array(total);
   let at = 0;
   for (let w = 0; w < shardOrder.length; w += blockShards) {
@@ -30,9 +36,7 @@ export const block: ShuffleFn = ({ shardSizes, seed, epoch, blockShards }) => {
 
 /** The shards of each window, in the order block mode visits them (used for read-ahead hints). */
 export function blockWindows(shardSizes: readonly number[], seed: number, epoch: number, blockShards: number): number[][] {
-  const rng = createRng(hashSeed(seed, epoch, SALT));
-  const shardOrder = Uint32Array.from(shardSizes.keys());
-  shuffleInPlace(shardOrder, rng);
+  const { shardOrder } = shardOrderOf(shardSizes.length, seed, epoch);
   const windows: number[][] = [];
   for (let w = 0; w < shardOrder.length; w += blockShards) windows.push([...shardOrder.subarray(w, w + blockShards)]);
   return windows;

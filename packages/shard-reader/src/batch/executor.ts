@@ -24,13 +24,14 @@ export interface ExecutorSpec {
 
 /** Same thread; used when workers is 0 (debugging, tests, tiny datasets). */
 export class InlineExecutor implements BatchExecutor {
-  private readonly store: RecordStore;
   private readonly pool = new BufferPool();
   private readonly scratch = new BufferPool(1);
 
-  constructor(private readonly spec: ExecutorSpec) {
-    this.store = new RecordStore(spec.store);
-  }
+  /** `store` is the caller's own (the dataset's), so this thread maps or opens each shard once. */
+  constructor(
+    private readonly spec: ExecutorSpec,
+    private readonly store: RecordStore = new RecordStore(spec.store),
+  ) {}
 
   async run(req: BatchRequest): Promise<AssembledBatch> {
     const data = assembleBatch(this.store, req, this.spec.image, this.pool, this.scratch);
@@ -52,6 +53,7 @@ export class WorkerExecutor implements BatchExecutor {
   constructor(
     private readonly spec: ExecutorSpec,
     workers: number,
+    private readonly store?: RecordStore,
   ) {
     this.pool = new WorkerPool(spec, workers);
   }
@@ -61,7 +63,7 @@ export class WorkerExecutor implements BatchExecutor {
     // Until a worker has started (~50 ms built, ~300 ms from TypeScript source), batches are assembled
     // here, so the first batch never waits for thread start-up. The content is the same either way.
     // A pool that failed is reported, never silently replaced by this thread.
-    if (w < 0 && !this.pool.failed) return (this.inline ??= new InlineExecutor(this.spec)).run(req);
+    if (w < 0 && !this.pool.failed) return (this.inline ??= new InlineExecutor(this.spec, this.store)).run(req);
     const data = await this.pool.send(w, req).catch((err: SerializedError) => {
       throw reviveError(err);
     });

@@ -116,7 +116,7 @@ export class Dataset {
 
   private createExecutor(): BatchExecutor {
     const spec = this.executorSpec();
-    return this.options.workers === 0 ? new InlineExecutor(spec) : new WorkerExecutor(spec, this.options.workers);
+    return this.options.workers === 0 ? new InlineExecutor(spec, this.store) : new WorkerExecutor(spec, this.options.workers, this.store);
   }
 
   private executorSpec(): ExecutorSpec {

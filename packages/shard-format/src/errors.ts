@@ -11,9 +11,12 @@ export class FormatError extends Error {
   readonly file?: string;
   readonly record?: number;
   readonly key?: string;
+  /** The message without the location prefix, for callers that report the location themselves. */
+  readonly reason: string;
 
   constructor(message: string, where: FormatErrorWhere = {}) {
     super(formatWhere(where) + message);
+    this.reason = message;
     this.name = 'FormatError';
     this.file = where.file;
     this.record = where.record;

@@ -5,6 +5,8 @@ import { CorruptRecordError } from '../dataset/record-store.js';
 export interface SerializedError {
   name: string;
   message: string;
+  /** FormatError's message without its location prefix. */
+  reason?: string;
   file?: string;
   record?: number;
   key?: string;
@@ -12,14 +14,13 @@ export interface SerializedError {
 
 export function serializeError(err: unknown): SerializedError {
   const e = err as Error & Partial<SerializedError>;
-  return { name: e?.name ?? 'Error', message: e?.message ?? String(err), file: e?.file, record: e?.record, key: e?.key };
+  return { name: e?.name ?? 'Error', message: e?.message ?? String(err), reason: e?.reason, file: e?.file, record: e?.record, key: e?.key };
 }
 
 /** Rebuilds a worker's error on this side, keeping its type and location. */
 export function reviveError(s: SerializedError): Error {
   if (s.name === 'CorruptRecordError' || s.name === 'FormatError') {
-    const prefix = [s.file, s.record !== undefined ? `record ${s.record}` : undefined, s.key !== undefined ? `key ${s.key}` : undefined].filter(Boolean).join(', ');
-    const bare = prefix && s.message.startsWith(`${prefix}: `) ? s.message.slice(prefix.length + 2) : s.message;
+    const bare = s.reason ?? s.message;
     const where = { file: s.file, record: s.record, key: s.key };
     return s.name === 'CorruptRecordError' ? new CorruptRecordError(bare, where) : new FormatError(bare, where);
   }

@@ -27,13 +27,10 @@ export function formatProblem(p: Problem): string {
   return parts.length ? `${parts.join(' ')}: ${p.message}` : p.message;
 }
 
-/** The message of an error without the `file: ` prefix FormatError adds (the Problem carries the file). */
+/** The message of an error without its location (the Problem carries the file). */
 export function bareMessage(err: unknown, file?: string): string {
+  if (err instanceof FormatError) return err.reason;
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof FormatError && err.file !== undefined) {
-    const prefix = `${err.file}: `;
-    if (message.startsWith(prefix)) return message.slice(prefix.length);
-  }
   if (file !== undefined && message.startsWith(`${file}: `)) return message.slice(file.length + 2);
   return message;
 }

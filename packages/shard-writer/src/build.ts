@@ -103,9 +103,10 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: S
   const resume = await journal.resume();
   const skipped: SkippedInput[] = [...resume.skipped];
   let sinceLastShard: SkippedInput[] = [];
-  let position = resume.inputsConsumed;
+  // Inputs handled once the shard being closed is complete: the current input while writing, all at the end.
+  let consumedAtClose = resume.inputsConsumed;
   const writer = new ShardSetWriter(o.out, schema, schemaHash(schema), recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride), resume.shards, async (entry) => {
-    await journal.record(writer.shards.length - 1, { entry, inputsConsumed: position + 1, skipped: sinceLastShard });
+    await journal.record(writer.shards.length - 1, { entry, inputsConsumed: consumedAtClose, skipped: sinceLastShard });
     sinceLastShard = [];
   });
 
@@ -113,9 +114,11 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: S
   const todo = slices.slice(resume.inputsConsumed);
   const decoded = mapOrdered(todo, o.workers, (s) => (s.error ? Promise.reject(s.error) : preprocessSlice(s.file, o)));
   try {
-    for (const slice of todo) {
+    for (const [i, slice] of todo.entries()) {
+      const done = resume.inputsConsumed + i + 1;
       const result = (await decoded.next()).value!;
       if (result.ok) {
+        consumedAtClose = done;
         await writer.add(result.value, slice.labels!, slice.key);
       } else {
         const error = asInputError(result.error, slice);
@@ -124,10 +127,9 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: S
         skipped.push(skip);
         sinceLastShard.push(skip);
       }
-      position++;
-      o.onProgress?.({ phase: 'write', total: slices.length, done: position, written: writer.written, skipped: skipped.length });
+      o.onProgress?.({ phase: 'write', total: slices.length, done, written: writer.written, skipped: skipped.length });
     }
-    position--; // the last shard closes after the last input
+    consumedAtClose = slices.length;
     const entries = await writer.finish();
     return { entries, written: writer.written, skipped, journal };
   } catch (err) {

@@ -128,13 +128,22 @@ export function makeCanvas(width: number, height: number): Canvas {
   return { data: new Float32Array(width * height), width, height, scale: Math.min(width, height) / 2 };
 }
 
-/** Pixel-space centre and radii of e, plus its clamped row range. */
+/** Pixel-space centre and radii of e, plus its clamped row and column ranges. */
 function toPixels(c: Canvas, e: Ellipse) {
   const px = c.width / 2 + e.cx * c.scale;
   const py = c.height / 2 + e.cy * c.scale;
   const rx = e.rx * c.scale;
   const ry = e.ry * c.scale;
-  return { px, py, rx, ry, y0: Math.max(0, Math.floor(py - ry)), y1: Math.min(c.height - 1, Math.ceil(py + ry)) };
+  return {
+    px,
+    py,
+    rx,
+    ry,
+    y0: Math.max(0, Math.floor(py - ry)),
+    y1: Math.min(c.height - 1, Math.ceil(py + ry)),
+    x0: Math.max(0, Math.floor(px - rx)),
+    x1: Math.min(c.width - 1, Math.ceil(px + rx)),
+  };
 }
 
 /** Solid ellipse, written as one `fill` per row (the bulk of the pixels, so it must be cheap). */
@@ -152,9 +161,7 @@ function fillEllipse(c: Canvas, e: Ellipse, value: number): void {
 
 /** Soft-edged blob blended towards `target`: lesions without the hard rim a CNN could cheat on. */
 function blendBlob(c: Canvas, e: Ellipse, target: number): void {
-  const { px, py, rx, ry, y0, y1 } = toPixels(c, e);
-  const x0 = Math.max(0, Math.floor(px - rx));
-  const x1 = Math.min(c.width - 1, Math.ceil(px + rx));
+  const { px, py, rx, ry, y0, y1, x0, x1 } = toPixels(c, e);
   for (let y = y0; y <= y1; y++) {
     const dy = (y + 0.5 - py) / ry;
     for (let x = x0, i = y * c.width + x0; x <= x1; x++, i++) {
@@ -167,10 +174,8 @@ function blendBlob(c: Canvas, e: Ellipse, target: number): void {
 
 /** Pleural effusion: fluid filling the posterior part of the lung, rising at the edges like a meniscus. */
 function fillLungBase(c: Canvas, lung: Ellipse, frac: number, value: number): void {
-  const { px, py, rx, ry, y0, y1 } = toPixels(c, lung);
+  const { px, py, rx, ry, y0, y1, x0, x1 } = toPixels(c, lung);
   const level = py + ry * (1 - 2 * frac);
-  const x0 = Math.max(0, Math.floor(px - rx));
-  const x1 = Math.min(c.width - 1, Math.ceil(px + rx));
   for (let y = y0; y <= y1; y++) {
     const dy = (y + 0.5 - py) / ry;
     for (let x = x0, i = y * c.width + x0; x <= x1; x++, i++) {

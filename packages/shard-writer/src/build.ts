@@ -59,17 +59,18 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   if (join.labelNames.length === 0) throw new InputError(o.input, 'no usable labels.csv found');
 
   const schema = makeSchema(o, join.labelNames);
+  const layout = { hash: schemaHash(schema), perShard: recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride) };
   await mkdir(o.out, { recursive: true });
   const lock = acquireLock(o.out);
   try {
-    const shards = await writeShards(o, join.slices, schema);
+    const shards = await writeShards(o, join.slices, schema, layout);
     const manifest: Omit<Manifest, 'checksum'> = {
       format: 'ct-shards',
       version: 1,
       schema,
-      schemaHash: schemaHash(schema),
+      schemaHash: layout.hash,
       samples: shards.written,
-      recordsPerShard: recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride),
+      recordsPerShard: layout.perShard,
       dataOffset: DATA_OFFSET,
       build: { tool: TOOL, shardBytes: o.shardBytes, inputs: slices.length, written: shards.written, skipped: shards.skipped },
       shards: shards.entries,
@@ -98,14 +99,14 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
  * Decodes and writes every slice, resuming after the shards an interrupted run of the same plan
  * completed. Skipped inputs are returned with paths relative to the input root.
  */
-async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema) {
+async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema, layout: { hash: string; perShard: number }) {
   const journal = new Journal(o.out, await buildPlan(o, slices, schema));
   const resume = await journal.resume();
   const skipped: SkippedInput[] = [...resume.skipped];
   let sinceLastShard: SkippedInput[] = [];
   // Inputs handled once the shard being closed is complete: the current input while writing, all at the end.
   let consumedAtClose = resume.inputsConsumed;
-  const writer = new ShardSetWriter(o.out, schema, schemaHash(schema), recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride), resume.shards, async (entry) => {
+  const writer = new ShardSetWriter(o.out, schema, layout.hash, layout.perShard, resume.shards, async (entry) => {
     await journal.record(writer.shards.length - 1, { entry, inputsConsumed: consumedAtClose, skipped: sinceLastShard });
     sinceLastShard = [];
   });

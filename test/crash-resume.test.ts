@@ -26,14 +26,27 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Starts the CLI build and SIGKILLs it after `ms`; resolves once it is dead. */
-function killAfter(out: string, ms: number): Promise<void> {
+/**
+ * Starts the CLI build and SIGKILLs it `ms` after it started (`from: 'spawn'`) or after it took its
+ * lock and began writing (`from: 'lock'`); resolves once it is dead, with how long writing had lasted.
+ * Counting from the lock keeps start-up time (which varies with machine load) out of the kill window.
+ */
+function killAfter(out: string, ms: number, from: 'spawn' | 'lock' = 'spawn'): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args(out), { cwd: ROOT, stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    const lock = path.join(out, '.build.lock');
+    let locked = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const poll = setInterval(() => {
+      if (locked || !existsSync(lock)) return;
+      locked = performance.now();
+      if (from === 'lock') timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    }, 2);
+    if (from === 'spawn') timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('exit', () => {
       clearTimeout(timer);
-      resolve();
+      clearInterval(poll);
+      resolve(locked ? performance.now() - locked : 0);
     });
   });
 }
@@ -50,20 +63,22 @@ function manifestIsWhole(out: string): void {
 
 describe('killed builds', () => {
   it(`resume to byte-identical output after SIGKILL at ${TRIALS} random moments`, async () => {
-    // Time one whole CLI run so kills land anywhere from start-up to the final rename.
+    // Time one whole CLI run, and the part of it after the lock, where the build writes.
     const t0 = performance.now();
-    await killAfter(path.join(work, 'timing'), 600_000);
+    const writing = await killAfter(path.join(work, 'timing'), 600_000);
     const full = performance.now() - t0;
+    expect(writing).toBeGreaterThan(0);
     expect(folderBytes(path.join(work, 'timing'))).toEqual(reference);
     let rng = 12345;
     const rand = () => ((rng = (Math.imul(rng, 1103515245) + 12345) >>> 0) / 2 ** 32);
     let interrupted = 0;
     for (let t = 0; t < TRIALS; t++) {
       const out = path.join(work, `trial-${t}`);
-      await killAfter(out, rand() * full);
+      // Kills land anywhere in the writing phase (and a little after it, where there is nothing left to cut).
+      await killAfter(out, rand() * writing * 1.1, 'lock');
       if (existsSync(out) && !existsSync(path.join(out, 'manifest.json'))) interrupted++;
       manifestIsWhole(out);
-      // Sometimes kill the resumed run too, then finish.
+      // Sometimes kill the resumed run too, at any moment from its start, then finish.
       if (t % 4 === 0) {
         await killAfter(out, rand() * full);
         manifestIsWhole(out);
@@ -75,6 +90,7 @@ describe('killed builds', () => {
       for (const [name, bytes] of reference) expect(Buffer.compare(got.get(name)!, bytes), `trial ${t}: ${name}`).toBe(0);
       rmSync(out, { recursive: true, force: true });
     }
+    console.log(`killed builds: ${interrupted} of ${TRIALS} cut short before their manifest, all resumed byte-identical`);
     expect(interrupted).toBeGreaterThan(TRIALS / 4); // the trials really cut builds short
   }, 300_000);
 

@@ -9,3 +9,4 @@ export { shuffleQuality, type ShuffleQuality } from './quality.js';
 export { measureThroughput, rawPreadRate, type Throughput, type ThroughputOptions } from './throughput.js';
 export * from './verify.js';
 export * from './io/index.js';
+export * from './remote/index.js';

@@ -1,0 +1,9 @@
+// Remote datasets: object stores (S3, HTTP), retries and the bounded shared on-disk cache.
+export { RemoteError, describeError } from './errors.js';
+export { DEFAULT_RETRY, isRetryable, backoffDelay, withRetry, type RetryOptions } from './retry.js';
+export { collect, type ObjectBody, type ObjectInfo, type ObjectStore, type StoreOptions } from './object-store.js';
+export { S3Store, parseS3Url, s3ClientFor, type S3Options, type S3StoreOptions } from './s3-store.js';
+export { HttpStore } from './http-store.js';
+export { isRemoteUrl, openObjectStore, type OpenStoreOptions } from './open-store.js';
+export { ShardCache, CacheFullError, type CacheEntry, type CacheOptions, type CacheUsage } from './shard-cache.js';
+export { cacheBytesNeeded, checkCacheBytes, type CacheNeed } from './cache-need.js';

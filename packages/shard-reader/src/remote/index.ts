@@ -7,3 +7,5 @@ export { HttpStore } from './http-store.js';
 export { isRemoteUrl, openObjectStore, type OpenStoreOptions } from './open-store.js';
 export { ShardCache, CacheFullError, type CacheEntry, type CacheOptions, type CacheUsage } from './shard-cache.js';
 export { cacheBytesNeeded, checkCacheBytes, type CacheNeed } from './cache-need.js';
+export { loadRemoteDataset, type LoadedRemoteDataset } from './load-remote.js';
+export { RangeReader, type RangeReaderOptions } from './range-reader.js';

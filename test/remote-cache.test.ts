@@ -210,12 +210,19 @@ describe.skipIf(skip)('shared download cache', () => {
 
 describe('cache bounds checked at open', () => {
   it('refuses a cacheBytes below what the shuffle keeps in flight, with the number needed', () => {
-    const sizes = [10, 40, 20, 30, 50, 5];
-    expect(cacheBytesNeeded('block', sizes, 2).bytes).toBe(50 + 40 + 30 + 20);
-    expect(cacheBytesNeeded('block', sizes, 4).bytes).toBe(155);
-    expect(cacheBytesNeeded('none', sizes, 4).bytes).toBe(90);
-    expect(() => checkCacheBytes(139, cacheBytesNeeded('block', sizes, 2))).toThrow('cacheBytes 139 is smaller than the 140 bytes block shuffle needs in flight (4 shards: two windows of blockShards 2): raise cacheBytes to at least 140');
-    expect(() => checkCacheBytes(140, cacheBytesNeeded('block', sizes, 2))).not.toThrow();
+    const shardBytes = [10, 40, 20, 30, 50, 5];
+    const shardSamples = [9, 9, 9, 9, 9, 6];
+    const need = (o: Partial<Parameters<typeof cacheBytesNeeded>[0]>) => cacheBytesNeeded({ shuffle: 'block', shardBytes, shardSamples, blockShards: 2, step: 1, prefetch: 1, ...o }).bytes;
+    // Windows of 2 shards (>= 15 samples): a few samples in flight touch one window, plus one fetched ahead.
+    expect(need({})).toBe(50 + 40 + 30 + 20);
+    // 4 batches of 8 in flight span 1 + ceil(32 / 15) = 4 windows of 2: every shard.
+    expect(need({ step: 8, prefetch: 4 })).toBe(155);
+    expect(need({ shuffle: 'none' })).toBe(90);
+    expect(need({ shuffle: 'none', step: 10, prefetch: 2 })).toBe(150); // 20 samples in flight over shards of >= 6: 1 + 4 shards
+    expect(need({ shuffle: 'global', step: 8, prefetch: 4 })).toBe(0);
+    const n = cacheBytesNeeded({ shuffle: 'block', shardBytes, shardSamples, blockShards: 2, step: 1, prefetch: 1 });
+    expect(() => checkCacheBytes(139, n)).toThrow('cacheBytes 139 is smaller than the 140 bytes block shuffle (blockShards 2) needs in flight (4 shards: 2 windows pinned at once with prefetch 1 x 1 samples): raise cacheBytes to at least 140');
+    expect(() => checkCacheBytes(140, n)).not.toThrow();
   });
 
   it('refuses a dataset folder as its cacheDir, and a nonsense bound', () => {

@@ -3,9 +3,9 @@ import { readFileSync, readdirSync, rmSync, cpSync } from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATA_OFFSET } from 'shard-format';
+import { DATA_OFFSET, recordCrcOk } from 'shard-format';
 import { buildShards } from 'shard-writer';
-import { CorruptRecordError, HttpStore, RangeReader, S3Store, ShardCache, loadRemoteDataset, openDataset, planEpoch, s3ClientFor, type ObjectStore } from 'shard-reader';
+import { CorruptRecordError, HttpStore, RangeReader, S3Store, ShardCache, ShardFeed, blockWindows, cacheBytesNeeded, loadRemoteDataset, openDataset, planEpoch, s3ClientFor, type ObjectStore } from 'shard-reader';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { ensureInstalled, startNginx, startRgw, type Rgw, type RunningServer } from './helpers/servers.js';
 import { tempDir } from './helpers/tree.js';
@@ -125,6 +125,60 @@ describe.skipIf(skip)('remote datasets', () => {
         await proxy.stop();
       }
     });
+  });
+
+  it('block shuffle through the cache: shards fetched a window ahead, two epochs in a cache of exactly the need', async () => {
+    const store = new S3Store(`s3://${bucket}/mr/`, { ...fast, s3: { endpoint: rgw.endpoint } });
+    const remote = await loadRemoteDataset(store);
+    const m = remote.manifest;
+    const o = { batchSize: 4, worldSize: 1, rank: 0, blockShards: 2, prefetch: 3, seed: 5, dropLast: false, shuffle: 'block' as const };
+    const need = cacheBytesNeeded({ shuffle: 'block', shardBytes: m.shards.map((e) => e.bytes), shardSamples: m.shards.map((e) => e.samples), blockShards: 2, step: 4, prefetch: 3 });
+    expect(need.bytes).toBe(4 * m.shards[0].bytes); // two windows of two shards
+    const cacheDir = path.join(work, 'feed-cache');
+    const cache = ShardCache.open({ cacheDir, cacheBytes: need.bytes, spaceWaitMs: 2000 });
+    const local = readFileSync; // shard bytes on disk to compare with
+    const stride = m.schema.record.stride;
+    let maxPinned = 0;
+    let maxBytes = 0;
+    try {
+      for (const epoch of [0, 1]) {
+        const plan = planEpoch(remote.manifest.shards.map((e) => e.samples), { ...o, epoch });
+        const files = new Map<number, string>();
+        const feed = new ShardFeed(cache, store, m.shards.map((e) => ({ key: e.file, bytes: e.bytes, sha256: e.sha256, firstSample: e.firstSample, samples: e.samples })), blockWindows(m.shards.map((e) => e.samples), o.seed, epoch, 2), m.recordsPerShard, {
+          onOpen: (s, p) => files.set(s, p),
+          onClose: (s) => files.delete(s),
+        });
+        const seen: number[] = [];
+        const assemble = async (b: number) => {
+          const indices = plan.batch(b);
+          const release = await feed.stage(indices);
+          maxPinned = Math.max(maxPinned, feed.pinnedWindows.length);
+          maxBytes = Math.max(maxBytes, cache.usage().bytes);
+          for (const g of indices) {
+            const s = Math.floor(g / m.recordsPerShard);
+            const at = DATA_OFFSET + (g % m.recordsPerShard) * stride;
+            const rec = local(files.get(s)!).subarray(at, at + stride);
+            expect(recordCrcOk(rec, m.schema.record)).toBe(true);
+            expect(Buffer.from(rec).equals(local(path.join(data, m.shards[s].file)).subarray(at, at + stride))).toBe(true);
+            seen.push(g);
+          }
+          release();
+        };
+        const inFlight: Promise<void>[] = [];
+        for (let b = 0; b < plan.batches; b++) {
+          inFlight.push(assemble(b));
+          if (inFlight.length >= o.prefetch) await inFlight.shift();
+        }
+        await Promise.all(inFlight);
+        feed.close();
+        expect(seen.sort((a, b) => a - b)).toEqual([...Array(m.samples).keys()]);
+      }
+      expect(maxPinned).toBe(2);
+      expect(maxBytes).toBeLessThanOrEqual(need.bytes);
+    } finally {
+      cache.close();
+      await store.close();
+    }
   });
 
   it('a shard damaged in the bucket: range reads name the object, record and key; whole downloads fail its SHA-256', async () => {

@@ -6,6 +6,7 @@ export { S3Store, parseS3Url, s3ClientFor, type S3Options, type S3StoreOptions }
 export { HttpStore } from './http-store.js';
 export { isRemoteUrl, openObjectStore, type OpenStoreOptions } from './open-store.js';
 export { ShardCache, CacheFullError, type CacheEntry, type CacheOptions, type CacheUsage } from './shard-cache.js';
-export { cacheBytesNeeded, checkCacheBytes, type CacheNeed } from './cache-need.js';
+export { cacheBytesNeeded, checkCacheBytes, type CacheNeed, type NeedInput } from './cache-need.js';
 export { loadRemoteDataset, type LoadedRemoteDataset } from './load-remote.js';
 export { RangeReader, type RangeReaderOptions } from './range-reader.js';
+export { ShardFeed, type FeedEvents, type FeedShard } from './shard-feed.js';

@@ -30,14 +30,18 @@ const LOSSLESS = [
   'GDCMJ2K_TextGBR.dcm', // J2K YBR_RCT, 16 tiles
 ];
 
-/** Lossy syntaxes: largest |ours - reference| allowed per stored value (the decoders' IDCTs may round differently). */
+/**
+ * Lossy syntaxes: largest |ours - pydicom| allowed per stored value, since two IDCTs may round
+ * differently. Measured here: 0 for all of them (GDCM uses the same OpenJPEG and libjpeg IDCT), so
+ * the golden check below stays exact for these too: a codec update that changes rounding shows up.
+ */
 const LOSSY: Record<string, number> = {
   'JPEG2000.dcm': 1,
   '693_J2KI.dcm': 1,
   'SC_rgb_jpeg_dcmtk.dcm': 2, // YBR_FULL baseline
   'SC_rgb_dcmtk_+eb+cy+np.dcm': 2, // YBR_FULL_422 baseline
   'SC_jpeg_no_color_transform.dcm': 2, // RGB components, no APP14 marker
-  'JPGExtended.dcm': 2, // 12-bit extended (Process 4)
+  'JPGExtended.dcm': 2, // 12-bit extended (Process 4): our decoder; daikon's and cornerstone's are +15 off
 };
 
 const ALL = [...LOSSLESS, ...Object.keys(LOSSY)];
@@ -51,16 +55,9 @@ describe('DICOM decoding against golden summaries (no Python needed)', () => {
     expect(slices.map((s) => [s.height, s.width, s.channels])).toEqual(slices.map(() => [g.rows, g.cols, g.spp]));
     const stored = summarise(slices, 'stored');
     const modality = summarise(slices, 'modality');
-    const tolerance = LOSSY[name];
-    if (tolerance === undefined) {
-      expect(stored.sha256, 'stored values').toBe(g.stored.sha256);
-      expect(modality.sha256, 'modality values').toBe(g.modality.sha256);
-    } else {
-      for (const key of ['min', 'max', 'mean'] as const) {
-        expect(Math.abs(stored[key] - g.stored[key]), `stored ${key}`).toBeLessThanOrEqual(tolerance);
-        expect(Math.abs(modality[key] - g.modality[key]), `modality ${key}`).toBeLessThanOrEqual(tolerance);
-      }
-    }
+    expect([stored.min, stored.max, stored.mean], 'stored range and mean').toEqual([g.stored.min, g.stored.max, g.stored.mean]);
+    expect(stored.sha256, 'stored values').toBe(g.stored.sha256);
+    expect(modality.sha256, 'modality values').toBe(g.modality.sha256);
   });
 });
 

@@ -1,10 +1,9 @@
-// JPEG baseline (8-bit) through libjpeg-turbo WASM; JPEG extended 12-bit through pdf.js's decoder kept in daikon.
-import { createRequire } from 'node:module';
+// JPEG baseline (8-bit) through libjpeg-turbo WASM; 12-bit JPEG extended goes to our own sequential decoder.
+import { decodeJpegExtended } from './jpeg-extended.js';
 import { samplesFromBytes, type DecodedFrame } from './raw-samples.js';
 import { wasmCodec } from './wasm-codec.js';
 
 const run = wasmCodec(async () => (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default, 'JPEGDecoder');
-const require = createRequire(import.meta.url);
 
 export interface JpegMarkers {
   /** Sample precision from the frame header (SOFn: length(2), precision(1)). */
@@ -47,19 +46,10 @@ function markAsRgb(encoded: Uint8Array): Uint8Array {
   return out;
 }
 
-function decode12Bit(encoded: Uint8Array): DecodedFrame {
-  // Loaded only when a 12-bit file turns up: libjpeg-turbo's 8-bit build refuses precision 12.
-  const { JpegImage } = require('daikon/lib/jpeg-baseline.js') as typeof import('daikon/lib/jpeg-baseline.js').default;
-  const image = new JpegImage();
-  image.parse(encoded);
-  const components = image.components.length;
-  if (components !== 1) throw new Error(`12-bit JPEG with ${components} components is not supported`);
-  return { width: image.width, height: image.height, components, samples: image.getData16(image.width, image.height), colourConverted: false };
-}
-
 export async function decodeJpegBaseline(encoded: Uint8Array, photometric: string): Promise<DecodedFrame> {
   const markers = jpegMarkers(encoded);
-  if ((markers.precision ?? 8) > 8) return decode12Bit(encoded);
+  // libjpeg-turbo's 8-bit build refuses precision 12.
+  if ((markers.precision ?? 8) > 8) return decodeJpegExtended(encoded);
   const rgb = photometric === 'RGB' && !markers.jfif && !markers.adobe;
   const { info, bytes } = await run(rgb ? markAsRgb(encoded) : encoded);
   return {

@@ -19,17 +19,3 @@ declare module 'jpeg-lossless-decoder-js' {
     decode(buffer: ArrayBufferLike, offset?: number, length?: number, numBytes?: number): Uint8Array | Uint16Array;
   }
 }
-
-declare module 'daikon/lib/jpeg-baseline.js' {
-  /** pdf.js's DCT decoder as kept by daikon: unlike libjpeg-turbo's 8-bit build, it decodes 12-bit (Process 4). */
-  export class JpegImage {
-    width: number;
-    height: number;
-    components: unknown[];
-    parse(data: Uint8Array): void;
-    getData(width: number, height: number): Uint8Array;
-    getData16(width: number, height: number): Uint16Array;
-  }
-  const module: { JpegImage: typeof JpegImage };
-  export default module;
-}

@@ -13,10 +13,17 @@ import { frameAttributes, text } from './dicom-meta.js';
 import { toModality, toStored, type SampleFormat } from './samples.js';
 import type { MedicalMeta, MedicalSlice } from './types.js';
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /** Native pixel bytes as samples of BitsAllocated width, swapping bytes for explicit VR big endian. */
 function nativeSamples(bytes: Uint8Array, h: DicomImageHeader): RawSamples {
   const width = h.bitsAllocated / 8;
   if (width === 1) return bytes;
+  if (!h.syntax.bigEndian && LITTLE_ENDIAN_HOST) {
+    // One copy into an aligned buffer, then a typed view: no per-sample work.
+    const own = bytes.slice();
+    return width === 2 ? new Uint16Array(own.buffer) : new Uint32Array(own.buffer);
+  }
   const count = bytes.length / width;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const little = !h.syntax.bigEndian;

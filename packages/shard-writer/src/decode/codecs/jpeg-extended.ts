@@ -172,11 +172,13 @@ function idct1d(src: ArrayLike<number>, o: number, s: number, out: Float64Array)
   out[4] = tmp13 - tmp0;
 }
 
+// Scratch space reused by every block (decoding is synchronous, so one set per thread is enough).
+const deq = new Float64Array(64);
+const work = new Float64Array(64);
+const line = new Float64Array(8);
+
 function idctBlock(coef: Int32Array, quant: Uint16Array, c: Component, row: number, col: number, precision: number): void {
-  const deq = new Float64Array(64);
   for (let i = 0; i < 64; i++) deq[i] = coef[i] * quant[i];
-  const work = new Float64Array(64);
-  const line = new Float64Array(8);
   for (let x = 0; x < 8; x++) {
     idct1d(deq, x, 8, line);
     for (let y = 0; y < 8; y++) work[8 * y + x] = descale(line[y], CONST_BITS - PASS1_BITS);

@@ -17,6 +17,7 @@ const LOSSLESS = [
   'MR_small_bigendian.dcm',
   'MR_small_expb.dcm',
   'ExplVR_BigEnd.dcm', // big endian 8-bit RGB
+  'SC_rgb_planar.dcm', // the same RGB with PlanarConfiguration 1 (derived, see README)
   'image_dfl.dcm', // deflated
   'MR_small_RLE.dcm',
   'SC_rgb_rle_16bit.dcm', // 16-bit RGB RLE: GDCM alone gets this wrong, pydicom's RLE handler is the reference
@@ -121,6 +122,44 @@ describe('DICOM values and metadata', () => {
     expect(frames.map((f) => f.meta.frame)).toEqual(Array.from({ length: 15 }, (_, i) => i));
     const rgb = await decodeAll(at('SC_rgb_rle_2frame.dcm'));
     expect(rgb.map((f) => [f.suffix, f.channels])).toEqual([['/f000', 3], ['/f001', 3]]);
+  });
+
+  it('enhanced multi-frame: geometry, rescale and window come from the shared and per-frame functional groups', async () => {
+    const [mr] = await decodeAll(at('MR_small.dcm'));
+    const frames = await decodeAll(at('MR_small_enhanced_3frame.dcm'));
+    expect(frames.map((f) => f.suffix)).toEqual(['/f000', '/f001', '/f002']);
+    frames.forEach((f, i) => {
+      expect(f.meta).toMatchObject({
+        frame: i,
+        imagePositionPatient: [-10, -20, 5 + 2.5 * i],
+        imageOrientationPatient: [1, 0, 0, 0, 1, 0],
+        pixelSpacing: [0.75, 0.8],
+        sliceThickness: 2.5,
+        rescaleSlope: 2,
+        rescaleIntercept: i === 0 ? 0 : -100 * i,
+        windowCenter: 300 + i,
+        windowWidth: 600,
+      });
+      // derive.py stored frame i as MR_small's values divided by 2^i (numpy floor division).
+      for (let p = 0; p < mr.stored.length; p += 31) {
+        expect(f.stored[p]).toBe(Math.floor(mr.stored[p] / 2 ** i));
+        expect(f.modality[p]).toBe(f.stored[p] * 2 - 100 * i);
+      }
+    });
+  });
+
+  it('MONOCHROME1 keeps its stored values and is flagged for inversion on display only', async () => {
+    const bytes = readFileSync(at('MR_small.dcm'));
+    const at1 = bytes.indexOf('MONOCHROME2');
+    const patched = Buffer.from(bytes);
+    patched.write('MONOCHROME1', at1, 'latin1');
+    const file = path.join(tempDir(), 'mono1.dcm');
+    writeFileSync(file, patched);
+    const [[plain], [mono1]] = await Promise.all([decodeAll(at('MR_small.dcm')), decodeAll(file)]);
+    expect(mono1.meta.photometricInterpretation).toBe('MONOCHROME1');
+    expect(mono1.meta.invertForDisplay).toBe(true);
+    expect(plain.meta.invertForDisplay).toBeUndefined();
+    expect(Array.from(mono1.stored)).toEqual(Array.from(plain.stored));
   });
 
   it('YBR colour ends as RGB: the red corner of the YBR_FULL_422 file is (254, 0, 0), as pydicom converts it', async () => {

@@ -54,8 +54,8 @@ export function pythonTruth(kind: 'dicom' | 'nifti', files: string[]): Map<strin
   const run = spawnSync(PYTHON, [SCRIPT, kind, ...files], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (run.status !== 0) throw new Error(`decode_truth.py failed: ${run.stderr}`);
   const parsed = JSON.parse(run.stdout) as Record<string, { error?: string; frames?: { rows: number; cols: number; spp: number; stored: string; modality: string }[] }>;
-  return new Map(
-    files.map((file) => {
+  return new Map<string, TruthFrame[] | string>(
+    files.map((file): [string, TruthFrame[] | string] => {
       const entry = parsed[file];
       if (entry.error || !entry.frames) return [file, entry.error ?? 'no frames'];
       return [file, entry.frames.map((f) => ({ rows: f.rows, cols: f.cols, spp: f.spp, stored: f64(f.stored), modality: f32(f.modality) }))];

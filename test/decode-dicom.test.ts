@@ -25,6 +25,7 @@ const LOSSLESS = [
   'rtdose.dcm', // 15 frames of 32-bit
   'SC_ybr_full_422_uncompressed.dcm',
   'SC_rgb_jpeg_gdcm.dcm', // JPEG lossless SV1, RGB
+  'CT_small_jpeg_lossless.dcm', // JPEG lossless SV1, signed 16-bit CT (GDCM-encoded, see README)
   'MR_small_jpeg_ls_lossless.dcm',
   'MR_small_jp2klossless.dcm',
   'J2K_pixelrep_mismatch.dcm', // signed header, unsigned codestream
@@ -42,6 +43,7 @@ const LOSSY: Record<string, number> = {
   'SC_rgb_jpeg_dcmtk.dcm': 2, // YBR_FULL baseline
   'SC_rgb_dcmtk_+eb+cy+np.dcm': 2, // YBR_FULL_422 baseline
   'SC_jpeg_no_color_transform.dcm': 2, // RGB components, no APP14 marker
+  'CT_small_jpeg_ls_near2.dcm': 0, // JPEG-LS near-lossless: no IDCT, so decoders must agree exactly
   'JPGExtended.dcm': 2, // 12-bit extended (Process 4): our decoder; daikon's and cornerstone's are +15 off
 };
 
@@ -114,6 +116,17 @@ describe('DICOM values and metadata', () => {
     expect(s.stored).toBeInstanceOf(Int16Array);
     expect(s.modality.reduce((a, b) => Math.min(a, b))).toBe(-2000);
     expect(s.modality.reduce((a, b) => Math.max(a, b))).toBe(1896);
+  });
+
+  it('JPEG lossless and JPEG-LS near-lossless (NEAR 2) of CT_small: exact, and within 2 of the original', async () => {
+    const [original] = await decodeAll(at('CT_small.dcm'));
+    const [lossless] = await decodeAll(at('CT_small_jpeg_lossless.dcm'));
+    const [near] = await decodeAll(at('CT_small_jpeg_ls_near2.dcm'));
+    expect(maxAbsDiff(lossless.stored, original.stored)).toBe(0);
+    expect(maxAbsDiff(lossless.modality, original.modality)).toBe(0);
+    const worst = maxAbsDiff(near.stored, original.stored);
+    expect(worst).toBeGreaterThan(0);
+    expect(worst).toBeLessThanOrEqual(2);
   });
 
   it('multi-frame objects give one result per frame, suffixed /f000, /f001, ...', async () => {

@@ -129,6 +129,16 @@ describe('DICOM values and metadata', () => {
     expect(worst).toBeLessThanOrEqual(2);
   });
 
+  it('frames split over several fragments with no offset table are found (pydicom 2.3 + GDCM mis-decode these)', async () => {
+    const [mr] = await decodeAll(at('MR_small.dcm'));
+    // J2K: split where a fragment opens a codestream; JPEG-LS: at SOI markers.
+    for (const name of ['MR_small_jp2k_2frame_split.dcm', 'MR_small_jpeg_ls_2frame_split.dcm']) {
+      const frames = await decodeAll(at(name));
+      expect(frames.map((f) => f.suffix), name).toEqual(['/f000', '/f001']);
+      for (const f of frames) expect(maxAbsDiff(f.stored, mr.stored), name).toBe(0);
+    }
+  });
+
   it('multi-frame objects give one result per frame, suffixed /f000, /f001, ...', async () => {
     const frames = await decodeAll(at('rtdose.dcm'));
     expect(frames.map((f) => f.suffix)).toEqual(Array.from({ length: 15 }, (_, i) => `/f${String(i).padStart(3, '0')}`));

@@ -32,12 +32,31 @@ export function encapsulatedFrames(file: string, h: DicomImageHeader): Uint8Arra
   if (table.length === 0 && fragments.length === h.frames) {
     return fragments.map((_, i) => dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, pixelData, i, 1));
   }
+  if (table.length === 0 && h.syntax.codec === 'jpeg2000') return jpeg2000Frames(file, h);
   if (table.length === 0) {
-    if (h.syntax.codec !== 'jpeg-baseline' && h.syntax.codec !== 'jpeg-lossless') {
+    if (h.syntax.codec !== 'jpeg-baseline' && h.syntax.codec !== 'jpeg-lossless' && h.syntax.codec !== 'jpeg-ls') {
       throw new InputError(file, `${fragments.length} fragments for ${h.frames} frames and no basic offset table: frames cannot be told apart`);
     }
+    // JPEG, JPEG lossless and JPEG-LS frames each begin with an SOI marker.
     table = dicomParser.createJPEGBasicOffsetTable(dataSet, pixelData, fragments);
   }
   if (table.length < h.frames) throw new InputError(file, `basic offset table has ${table.length} entries for ${h.frames} frames`);
   return Array.from({ length: h.frames }, (_, i) => dicomParser.readEncapsulatedImageFrame(dataSet, pixelData, i, table, fragments));
+}
+
+/** A JPEG 2000 frame starts with a codestream (SOC, FF 4F) or a JP2 signature box (0000000C 6A502020). */
+function startsJpeg2000(bytes: Uint8Array, at: number): boolean {
+  if (bytes[at] === 0xff && bytes[at + 1] === 0x4f) return true;
+  return bytes[at + 3] === 0x0c && bytes[at + 4] === 0x6a && bytes[at + 5] === 0x50 && bytes[at + 6] === 0x20 && bytes[at + 7] === 0x20;
+}
+
+/** Groups fragments into frames at each fragment that opens a new codestream. */
+function jpeg2000Frames(file: string, h: DicomImageHeader): Uint8Array[] {
+  const { dataSet, pixelData } = h;
+  const fragments = pixelData.fragments ?? [];
+  const starts = fragments.flatMap((f, i) => (startsJpeg2000(dataSet.byteArray, f.position) ? [i] : []));
+  if (starts.length !== h.frames || starts[0] !== 0) {
+    throw new InputError(file, `${fragments.length} fragments hold ${starts.length} JPEG 2000 codestreams for ${h.frames} frames`);
+  }
+  return starts.map((start, i) => dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, pixelData, start, (starts[i + 1] ?? fragments.length) - start));
 }

@@ -64,12 +64,15 @@ export async function* decodeNifti(file: string, raw: Uint8Array): AsyncGenerato
   const { slope, intercept } = channels === 1 ? scaling(header.scl_slope, header.scl_inter) : { slope: 1, intercept: 0 };
   const view = new DataView(buffer);
   const little = header.littleEndian;
+  // Same byte order as this machine: a slice is one copy, read in its own type.
+  const native = little === (new Uint8Array(Uint16Array.of(1).buffer)[0] === 1);
   const voxelSize = header.pixDims.slice(1, 4).map(Number);
   for (let t = 0; t < volumes; t++) {
     for (let k = 0; k < depth; k++) {
       const start = offset + (t * depth + k) * sliceBytes;
       const stored = type.make(sliceValues);
-      for (let i = 0; i < sliceValues; i++) stored[i] = type.read(view, start + i * type.bytes, little);
+      if (native) new Uint8Array(stored.buffer).set(new Uint8Array(buffer, start, sliceBytes));
+      else for (let i = 0; i < sliceValues; i++) stored[i] = type.read(view, start + i * type.bytes, little);
       const meta: MedicalMeta = { source: file, format: 'nifti', k, rescaleSlope: slope, rescaleIntercept: intercept, voxelSize };
       if (volumes > 1) meta.t = t;
       yield {

@@ -24,6 +24,12 @@ function outputArray(format: SampleFormat, length: number): StoredArray {
 export function toStored(raw: RawSamples, format: SampleFormat): StoredArray {
   const out = outputArray(format, raw.length);
   const bits = format.bitsStored;
+  if (bits === format.bitsAllocated && raw.BYTES_PER_ELEMENT === out.BYTES_PER_ELEMENT) {
+    // Every bit is value: the raw bytes already are the stored values, read in the output's type.
+    const Same = out.constructor as new (buffer: ArrayBufferLike, offset: number, length: number) => StoredArray;
+    out.set(new Same(raw.buffer, raw.byteOffset, raw.length));
+    return out;
+  }
   if (bits >= 32) {
     out.set(raw);
     return out;

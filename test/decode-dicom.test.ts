@@ -220,6 +220,18 @@ describe('DICOM files that hold no decodable image fail with one line naming the
     expect(await reject(cut)).toMatch(/truncated/);
   });
 
+  it('a corrupt codestream names the syntax, and the codec still decodes the next file', async () => {
+    const dir = tempDir();
+    for (const [name, syntax] of [['MR_small_jpeg_ls_lossless.dcm', 'JPEG-LS Lossless'], ['SC_rgb_jpeg_dcmtk.dcm', 'JPEG Baseline \\(Process 1\\)']]) {
+      const bytes = Buffer.from(readFileSync(at(name)));
+      bytes.fill(0xff, bytes.length >> 1, (bytes.length >> 1) + 200);
+      const file = path.join(dir, name);
+      writeFileSync(file, bytes);
+      expect(await reject(file)).toMatch(new RegExp(`${syntax} decode failed: the codec rejected the data`));
+      expect(await decodeAll(at(name))).toHaveLength(1);
+    }
+  });
+
   it('an unsupported transfer syntax is named by its UID', async () => {
     // Rewrite MR_small's syntax (explicit VR LE, 20 bytes padded) as HTJ2K lossless (24 bytes), fixing both lengths.
     const bytes = readFileSync(at('MR_small.dcm'));

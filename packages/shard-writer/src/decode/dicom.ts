@@ -71,7 +71,8 @@ async function decodeFrame(file: string, bytes: Uint8Array, h: DicomImageHeader)
     }
   } catch (error) {
     if (error instanceof InputError) throw error;
-    const reason = error instanceof Error ? error.message : typeof error === 'number' ? `codec error ${error}` : String(error);
+    // The WASM codecs throw C++ exceptions as bare numbers (pointers), which carry no text.
+    const reason = error instanceof Error ? error.message : typeof error === 'number' ? 'the codec rejected the data (corrupt or unsupported stream)' : String(error);
     throw new InputError(file, `${h.syntax.name} decode failed: ${reason}`);
   }
 }

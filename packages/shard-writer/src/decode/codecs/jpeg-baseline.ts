@@ -1,4 +1,5 @@
 // JPEG baseline (8-bit) through libjpeg-turbo WASM; 12-bit JPEG extended goes to our own sequential decoder.
+/// <reference path="./vendor.d.ts" />
 import { decodeJpegExtended } from './jpeg-extended.js';
 import { samplesFromBytes, type DecodedFrame } from './raw-samples.js';
 import { wasmCodec } from './wasm-codec.js';

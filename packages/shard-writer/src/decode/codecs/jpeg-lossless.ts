@@ -1,4 +1,5 @@
 // JPEG lossless (Process 14, any predictor) through jpeg-lossless-decoder-js.
+/// <reference path="./vendor.d.ts" />
 import { Decoder } from 'jpeg-lossless-decoder-js';
 import type { DecodedFrame } from './raw-samples.js';
 

@@ -1,4 +1,5 @@
 // JPEG-LS (lossless and near-lossless) through CharLS compiled to WASM (@cornerstonejs/codec-charls).
+/// <reference path="./vendor.d.ts" />
 import { samplesFromBytes, type DecodedFrame } from './raw-samples.js';
 import { wasmCodec } from './wasm-codec.js';
 

@@ -1,4 +1,5 @@
 // JPEG 2000 (lossless and lossy) through OpenJPEG compiled to WASM (@cornerstonejs/codec-openjpeg).
+/// <reference path="./vendor.d.ts" />
 import { samplesFromBytes, type DecodedFrame } from './raw-samples.js';
 import { wasmCodec } from './wasm-codec.js';
 

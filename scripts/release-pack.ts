@@ -48,9 +48,11 @@ mkdirSync(OUT, { recursive: true });
 const ours = (file: string) => PACKAGES.some((name) => new RegExp(`^${name}-\\d[^/]*\\.tgz$`).test(file));
 for (const file of readdirSync(OUT).filter(ours)) rmSync(path.join(OUT, file));
 
+// One pnpm for all four (each package's prepack re-checks its dist); one at a time, as their prepacks share tsc.
+const run = spawnSync(cmd, [...pre, '--recursive', '--workspace-concurrency=1', 'pack', '--pack-destination', OUT], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+if (run.status !== 0) fail(`pnpm pack failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`})`);
+
 for (const name of PACKAGES) {
-  const run = spawnSync(cmd, [...pre, 'pack', '--pack-destination', OUT], { cwd: path.join(ROOT, 'packages', name), stdio: ['ignore', 'ignore', 'inherit'] });
-  if (run.status !== 0) fail(`pnpm pack failed in packages/${name} (${run.error?.message ?? `exit ${run.status ?? run.signal}`})`);
   const { version } = manifestOf(name);
   const tgz = path.join(OUT, `${name}-${version}.tgz`);
   const read = spawnSync('tar', ['-xzOf', tgz, 'package/package.json'], { encoding: 'utf8' });

@@ -80,7 +80,7 @@ describe('installed from the packed tarballs into a separate npm project', () =>
     // The same tfjs the repository tests with; a cache of our own, kept between runs so a rerun is quick.
     const tfjs = `@tensorflow/tfjs@${readJson(path.join(ROOT, 'package.json')).devDependencies['@tensorflow/tfjs']}`;
     const cache = path.join(os.tmpdir(), 'ct-shards-install-test-npm-cache');
-    const install = await exec('npm', ['install', '--no-audit', '--no-fund', '--cache', cache, ...tarballs, tfjs], project, userEnv(), 300_000);
+    const install = await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--cache', cache, ...tarballs, tfjs], project, userEnv(), 300_000);
     expect(install.code, show(install)).toBe(0);
   }, 600_000);
 

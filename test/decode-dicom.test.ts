@@ -12,6 +12,7 @@ const at = (name: string) => path.join(DIR, name);
 /** Lossless syntaxes (and colour conversions that are exact in float32) must match value for value. */
 const LOSSLESS = [
   'CT_small.dcm', // explicit VR LE, signed CT with rescale
+  'CT_small_modality_lut.dcm', // the same with a Modality LUT Sequence instead (derived)
   'MR_small.dcm',
   'MR_small_implicit.dcm',
   'MR_small_bigendian.dcm',
@@ -109,6 +110,19 @@ describe('DICOM values and metadata', () => {
     });
     expect(ct.meta.invertForDisplay).toBeUndefined();
     for (let i = 0; i < ct.stored.length; i += 97) expect(ct.modality[i]).toBe(ct.stored[i] - 1024);
+  });
+
+  it('a Modality LUT Sequence maps stored values through its table, clamped at both ends', async () => {
+    const [s] = await decodeAll(at('CT_small_modality_lut.dcm'));
+    expect(s.meta).toMatchObject({ modalityLut: true, rescaleSlope: 1, rescaleIntercept: 0 });
+    // derive.py: 2048 entries from stored value 200, entry i = 1000 + 3 i.
+    let below = 0;
+    for (let i = 0; i < s.stored.length; i++) {
+      const index = Math.min(2047, Math.max(0, s.stored[i] - 200));
+      if (s.stored[i] < 200) below++;
+      expect(s.modality[i]).toBe(1000 + 3 * index);
+    }
+    expect(below).toBeGreaterThan(0);
   });
 
   it('JPEG 2000 whose header says signed but codestream unsigned reads as pydicom corrects it: -2000..1896', async () => {

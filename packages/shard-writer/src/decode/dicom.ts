@@ -10,6 +10,7 @@ import { expandYbr422, interleavePlanes, ybrFullToRgb } from './colour.js';
 import { encapsulatedFrames, nativeFrames } from './dicom-frames.js';
 import { parseDicomBytes, readImageHeader, type DicomImageHeader } from './dicom-header.js';
 import { frameAttributes, text } from './dicom-meta.js';
+import { applyModalityLut, readModalityLut, type ModalityLut } from './modality-lut.js';
 import { toModality, toStored, type SampleFormat } from './samples.js';
 import type { MedicalMeta, MedicalSlice } from './types.js';
 
@@ -99,7 +100,7 @@ function sampleFormat(frame: DecodedFrame, h: DicomImageHeader): SampleFormat {
   return format;
 }
 
-function frameMeta(file: string, h: DicomImageHeader, frame: number): MedicalMeta {
+function frameMeta(file: string, h: DicomImageHeader, frame: number, lut: ModalityLut | undefined): MedicalMeta {
   const ds = h.dataSet;
   const a = frameAttributes(ds, frame);
   const colour = h.samplesPerPixel === 3;
@@ -120,10 +121,12 @@ function frameMeta(file: string, h: DicomImageHeader, frame: number): MedicalMet
     sliceThickness: a.sliceThickness,
     windowCenter: a.windowCenter,
     windowWidth: a.windowWidth,
-    // Rescale is defined for greyscale only; colour samples are their own values.
-    rescaleSlope: colour ? 1 : a.rescaleSlope,
-    rescaleIntercept: colour ? 0 : a.rescaleIntercept,
+    // Rescale is defined for greyscale only; colour samples are their own values. A Modality LUT
+    // replaces the rescale (pydicom's precedence too).
+    rescaleSlope: colour || lut ? 1 : a.rescaleSlope,
+    rescaleIntercept: colour || lut ? 0 : a.rescaleIntercept,
   };
+  if (lut) meta.modalityLut = true;
   if (h.photometric === 'MONOCHROME1') meta.invertForDisplay = true;
   if (h.frames > 1) meta.frame = frame;
   for (const key of Object.keys(meta) as (keyof MedicalMeta)[]) if (meta[key] === undefined || Number.isNaN(meta[key])) delete meta[key];
@@ -136,17 +139,23 @@ export async function* decodeDicom(file: string, bytes: Uint8Array): AsyncGenera
   const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const h = readImageHeader(file, parseDicomBytes(file, plain));
   const frames = h.syntax.codec === 'native' ? nativeFrames(file, h) : encapsulatedFrames(file, h);
+  let lut: ModalityLut | undefined;
+  try {
+    lut = h.samplesPerPixel === 1 ? readModalityLut(h.dataSet, h.pixelRepresentation) : undefined;
+  } catch (error) {
+    throw new InputError(file, (error as Error).message);
+  }
   for (let i = 0; i < frames.length; i++) {
     const decoded = await decodeFrame(file, frames[i], h);
     const stored = toStored(checkAndConvert(file, decoded, h), sampleFormat(decoded, h));
-    const meta = frameMeta(file, h, i);
+    const meta = frameMeta(file, h, i, lut);
     yield {
       suffix: h.frames > 1 ? `/f${String(i).padStart(3, '0')}` : '',
       width: h.columns,
       height: h.rows,
       channels: h.samplesPerPixel,
       stored,
-      modality: toModality(stored, meta.rescaleSlope, meta.rescaleIntercept),
+      modality: lut ? applyModalityLut(stored, lut) : toModality(stored, meta.rescaleSlope, meta.rescaleIntercept),
       meta,
     };
   }

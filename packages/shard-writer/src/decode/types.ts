@@ -27,6 +27,8 @@ export interface MedicalMeta {
   windowWidth?: number;
   rescaleSlope: number;
   rescaleIntercept: number;
+  /** DICOM: modality values come from the Modality LUT Sequence (slope 1 and intercept 0 are then moot). */
+  modalityLut?: boolean;
   /** DICOM multi-frame: the frame index; NIfTI: the slice index k along the third axis. */
   frame?: number;
   k?: number;
@@ -44,7 +46,7 @@ export interface MedicalSlice {
   /** 1 for greyscale, 3 for RGB (interleaved R, G, B per pixel). */
   channels: number;
   stored: StoredArray;
-  /** stored * slope + intercept (Hounsfield units for CT), interleaved like `stored`. */
+  /** stored * slope + intercept, or the Modality LUT's entry (Hounsfield units for CT), interleaved like `stored`. */
   modality: Float32Array;
   meta: MedicalMeta;
 }

@@ -2,30 +2,15 @@
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { decode } from 'fast-png';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from 'shard-cli';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from 'shard-reader';
 import { makeSyntheticSet } from '../scripts/make-synthetic.js';
+import { shard } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tree.js';
 
 let root = '';
 let input = '';
 let out = '';
-
-/** Runs `shard ...` in-process; returns exit code and what it printed. */
-async function shard(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 /** Reads a .npy written by `shard export` (version 1.0, C order). */
 function readNpy(file: string): { shape: number[]; data: Uint8Array | Uint16Array } {

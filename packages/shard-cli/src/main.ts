@@ -8,30 +8,41 @@ import { exportCommand } from './commands/export.js';
 import { inspectCommand } from './commands/inspect.js';
 import { orderCommand } from './commands/order.js';
 import { verifyCommand } from './commands/verify.js';
-import { exitCodeOf, reportError } from './cli-error.js';
+import { exitCodeOf, reportError, USAGE_EXIT } from './cli-error.js';
+import { fromCommanderError, silenceCommander } from './commander-errors.js';
 
 // sharp and fs work run on libuv's pool; size it for the default two decodes per core before anything uses it.
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, 2 * os.availableParallelism()));
 
-export function createProgram(): Command {
-  const program = new Command('shard')
-    .description('Build, verify, inspect and stream fixed-size CT-slice shards for TensorFlow.js training.')
-    .option('--debug', 'print stack traces')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  for (const cmd of [buildCommand(), verifyCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand()]) program.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
+export { resolveUserPath, userCwd } from './user-path.js';
+
+/** The program; `onError` learns which (sub)command commander failed in, for the --help hint. */
+export function createProgram(onError: (cmd: Command) => void = () => {}): Command {
+  const program = silenceCommander(
+    new Command('shard').description('Build, verify, inspect and stream fixed-size CT-slice shards for TensorFlow.js training.').option('--debug', 'print stack traces'),
+    onError,
+  );
+  for (const cmd of [buildCommand(), verifyCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand()]) program.addCommand(silenceCommander(cmd, onError));
   return program;
 }
 
+/** Runs `shard <argv...>`; resolves to the exit code: 0 done, 1 bad input data or damage found, 2 usage error. */
 export async function main(argv: string[]): Promise<number> {
-  const program = createProgram();
+  let failed: Command | undefined;
+  const program = createProgram((cmd) => (failed = cmd));
   process.exitCode = 0;
+  const debug = () => program.opts().debug === true || argv.includes('--debug');
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    reportError(err, program.opts().debug === true || argv.includes('--debug'));
+    if (err instanceof CommanderError) {
+      const usage = fromCommanderError(err, failed ?? program, program);
+      if (!usage) return 0;
+      reportError(usage, false);
+      return USAGE_EXIT;
+    }
+    reportError(err, debug());
     return exitCodeOf(err);
   }
 }

@@ -48,6 +48,7 @@ describe('exit codes and one message style', () => {
     ['too many arguments', () => ['inspect', one, 'extra'], /too many arguments/],
     ['unknown command', () => ['frob'], /unknown command 'frob'/],
     ['no command', () => [], /missing command: one of build, verify, inspect, export, order, bench/],
+    ['help for an unknown command', () => ['help', 'frob'], /unknown command 'frob'/],
     ['bad integer value', () => ['build', input, '--out', out(), '--size', 'abc'], /--size.*'abc'.*positive integer/],
     ['bad choice', () => ['build', input, '--out', out(), '--dtype', 'float64'], /--dtype.*float64/],
     ['bad window', () => ['build', input, '--out', out(), '--window', '1'], /--window/],

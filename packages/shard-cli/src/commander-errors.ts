@@ -22,12 +22,15 @@ export function silenceCommander(cmd: Command, onError: (cmd: Command) => void):
 }
 
 /** null when commander finished normally (--help, --version); else the usage error to report. */
-export function fromCommanderError(err: CommanderError, failed: Command, program: Command): UsageError | null {
+export function fromCommanderError(err: CommanderError, failed: Command, program: Command, argv: readonly string[]): UsageError | null {
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return null;
   if (err.code === 'commander.help') {
     if (err.exitCode === 0) return null;
+    // Error-time help comes from a bare `shard` or from `shard help <unknown>`.
     const names = program.commands.map((c) => c.name()).filter((n) => n !== 'help');
-    return new UsageError(`missing command: one of ${names.join(', ')}`, { helpFor: commandPath(program) });
+    const operands = argv.filter((a) => !a.startsWith('-'));
+    const what = operands[0] === 'help' && operands[1] !== undefined ? `unknown command '${operands[1]}'` : 'missing command';
+    return new UsageError(`${what}: one of ${names.join(', ')}`, { helpFor: commandPath(program) });
   }
   const message = err.message
     .replace(/^error: /, '')

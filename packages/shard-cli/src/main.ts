@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      const usage = fromCommanderError(err, failed ?? program, program);
+      const usage = fromCommanderError(err, failed ?? program, program, argv);
       if (!usage) return 0;
       reportError(usage, false);
       return USAGE_EXIT;

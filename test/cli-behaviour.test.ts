@@ -203,5 +203,8 @@ describe('counts read right', () => {
     expect(text).not.toMatch(/\(\d+ per shard\)/);
     const json = JSON.parse((await shard('inspect', multi, '--json')).stdout);
     expect(json.shards.map((s: { samples: number }) => s.samples)).toEqual([2, 2, 1]);
+    // The format v2 build id every shard proves it belongs to.
+    expect(json.buildId).toMatch(/^[0-9a-f]{32}$/);
+    expect(text).toContain(`build id ${json.buildId}`);
   });
 });

@@ -22,6 +22,7 @@ export function inspectSummary(ds: Dataset) {
     recordsPerShard: m.recordsPerShard,
     bytes: m.shards.reduce((n, s) => n + s.bytes + s.index.bytes, 0),
     preprocess: m.schema.preprocess,
+    buildId: m.buildId,
     build: { tool: m.build.tool, shardBytes: m.build.shardBytes, inputs: m.build.inputs, written: m.build.written, skipped: m.build.skipped.length },
     shards: m.shards.map((s) => ({ file: s.file, samples: s.samples, bytes: s.bytes })),
   };
@@ -47,7 +48,7 @@ export function inspectCommand(): Command {
           ...shardLines(s.shards).map((l, i) => `${i === 0 ? 'shards' : ''}`.padEnd(10) + l),
           `sample    ${s.shape.join(' x ')} ${s.dtype}, record ${s.recordBytes} bytes (a shard holds at most ${count(s.recordsPerShard, 'record')})`,
           `preproc   size ${p.size}, fit ${p.fit}, kernel ${p.kernel}${p.window ? `, window ${p.window.center},${p.window.width}` : ''}`,
-          `build     ${count(s.build.inputs, 'input')} = ${s.build.written} written + ${s.build.skipped} skipped (${s.build.tool})`,
+          `build     ${count(s.build.inputs, 'input')} = ${s.build.written} written + ${s.build.skipped} skipped (${s.build.tool}), build id ${s.buildId}`,
           'labels    ' + s.labelNames.map((n) => `${n} ${s.positives[n]}/${s.samples}`).join(', '),
         ];
         process.stdout.write(lines.join('\n') + '\n');

@@ -83,10 +83,11 @@ describe('shard build / inspect / export', () => {
     expect(JSON.parse(o.stdout)).toEqual(keys);
   });
 
-  it('bad input is one line naming the file, with a non-zero exit; bad arguments exit 2', async () => {
+  it('bad arguments are one line naming what is at fault, with exit 2', async () => {
+    // A --keys value the dataset does not hold is a bad option value (exit 2), not damage (exit 1).
     const r = await shard('export', out, '--out', path.join(root, 'x'), '--keys', 'nope/slice_9');
-    expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([`shard: ${out}: no sample with key "nope/slice_9"`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([`shard: ${out}: no sample with key "nope/slice_9" (from --keys)`]);
     expect((await shard('inspect', path.join(root, 'missing'))).code).toBe(2);
     expect((await shard('build', input, '--out', out, '--dtype', 'float64')).code).toBe(2);
     const help = await shard('build', '--help');

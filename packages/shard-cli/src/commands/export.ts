@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { encode } from 'fast-png';
 import type { Dataset } from 'shard-reader';
-import { ExitError } from '../cli-error.js';
+import { ExitError, UsageError } from '../cli-error.js';
 import { checkExportTargets, type ExportTarget } from '../export-guard.js';
 import { count, parseNonNegativeInt } from '../format-units.js';
 import { encodeNpy } from '../npy.js';
@@ -65,7 +65,8 @@ function exportTargets(ds: Dataset, dir: string, out: string, flags: ExportFlags
   let indices = flags.keys
     ? [...new Set(flags.keys.split(',').map((k) => k.trim()).filter(Boolean))].map((k) => {
         const i = byKey.get(k);
-        if (i === undefined) throw new ExitError(`${dir}: no sample with key ${JSON.stringify(k)}`, 1);
+        // A bad --keys value, like a --start-batch past the epoch: a usage error, not damage.
+        if (i === undefined) throw new UsageError(`${dir}: no sample with key ${JSON.stringify(k)} (from --keys)`);
         return i;
       })
     : ds.keys.map((_, i) => i);

@@ -3,6 +3,7 @@
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkExportTargets } from '../packages/shard-cli/src/export-guard.js';
 import { makeSyntheticSet } from '../scripts/make-synthetic.js';
 import { shard } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tree.js';
@@ -129,5 +130,17 @@ describe('shard export --out', () => {
     expect(r.code).toBe(0);
     const patient = readdirSync(input).sort()[0];
     expect(readdirSync(path.join(copy, patient)).sort()).toEqual(['labels.csv', 'slice_001.npy', 'slice_001.png', 'slice_002.npy', 'slice_002.png', 'slice_003.npy', 'slice_003.png']);
+  });
+
+  it('knows DICOM and NIfTI sources: <file>.dcm for frame keys <file>/f000, <file>.nii.gz for slice keys <file>/z000', () => {
+    const out = path.join(root, 'volumes');
+    mkdirSync(path.join(out, 'p1'), { recursive: true });
+    writeFileSync(path.join(out, 'p1', 'series.dcm'), '');
+    writeFileSync(path.join(out, 'brain.nii.gz'), '');
+    const guard = (keys: string[]) => () => checkExportTargets({ out, datasetDir: ds, keys, files: [path.join(out, 'labels.csv')], overwrite: false });
+    expect(guard(['p1/series/f000', 'p1/series/f001'])).toThrow(`${out}: holds this dataset's source slices (${path.join(out, 'p1', 'series.dcm')} is one)`);
+    expect(guard(['brain/z000'])).toThrow(`(${path.join(out, 'brain.nii.gz')} is one)`);
+    expect(guard(['p1/series'])).toThrow('series.dcm is one');
+    expect(guard(['p2/other/f000'])).not.toThrow();
   });
 });

@@ -52,8 +52,9 @@ class Listing {
   }
 
   entry(file: string): Dirent | undefined {
-    const e = this.entries(path.dirname(file));
-    return e === 'missing' ? undefined : e.get(path.basename(file));
+    const [dir, name] = splitLast(file, path.sep);
+    const e = this.entries(dir);
+    return e === 'missing' ? undefined : e.get(name);
   }
 }
 
@@ -92,8 +93,9 @@ export function checkExportTargets(g: ExportGuardInput): void {
 /** Every folder between `out` and a target must be a folder or not exist yet (`out` itself was listed already). */
 function checkFolders(out: string, files: readonly string[], list: Listing): void {
   const seen = new Set<string>([out]);
-  for (const file of files) {
-    for (let dir = path.dirname(file); !seen.has(dir) && dir.startsWith(out + path.sep); dir = path.dirname(dir)) {
+  const dirs = new Set(files.map((f) => splitLast(f, path.sep)[0]));
+  for (const first of dirs) {
+    for (let dir = first; !seen.has(dir) && dir.startsWith(out + path.sep); dir = path.dirname(dir)) {
       seen.add(dir);
       const entries = list.entries(path.dirname(dir));
       if (entries === 'missing') continue;
@@ -104,38 +106,48 @@ function checkFolders(out: string, files: readonly string[], list: Listing): voi
 }
 
 /**
- * A file in `out` that a dataset key was built from: `<key>.<image ext>`, `<dir of frame key>.dcm`, or a
- * labels.csv in a key's folder. Finding one means `out` is (a copy of) the input tree.
+ * A file in `out` that a dataset key was built from: `<key>.<image ext>`, `<file>.<ext>` for a frame key
+ * `<file>/f000`, or a labels.csv in a key's folder. Finding one means `out` is (a copy of) the input tree.
+ * Keys are grouped by folder first, so each folder is listed and scanned once.
  */
 function findSourceFile(out: string, keys: readonly string[], list: Listing): string | undefined {
-  const stems = new Map<string, Map<string, string>>();
   const stemsOf = (dir: string): Map<string, string> => {
-    let m = stems.get(dir);
-    if (!m) {
-      m = new Map();
-      const entries = list.entries(dir);
-      if (entries !== 'missing') for (const name of entries.keys()) if (SOURCE_RE.test(name)) m.set(name.replace(SOURCE_RE, ''), name);
-      stems.set(dir, m);
-    }
+    const m = new Map<string, string>();
+    const entries = list.entries(dir);
+    if (entries !== 'missing') for (const name of entries.keys()) if (SOURCE_RE.test(name)) m.set(name.replace(SOURCE_RE, ''), name);
     return m;
   };
+  const byFolder = new Map<string, string[]>();
   for (const key of keys) {
-    const candidates = [key];
-    const base = path.posix.basename(key);
-    if (FRAME_RE.test(base) && key.includes('/')) candidates.push(path.posix.dirname(key));
-    for (const stem of candidates) {
-      const dir = path.join(out, path.posix.dirname(stem));
-      const name = stemsOf(dir).get(path.posix.basename(stem));
+    const [folder, base] = splitLast(key, '/');
+    let bases = byFolder.get(folder);
+    if (!bases) byFolder.set(folder, (bases = []));
+    bases.push(base);
+  }
+  for (const [folder, bases] of byFolder) {
+    const dir = folder ? path.join(out, folder) : out;
+    const stems = stemsOf(dir);
+    for (const b of bases) {
+      const name = stems.get(b);
       if (name) return path.join(dir, name);
     }
-    const keyDir = path.posix.dirname(key);
-    if (keyDir !== '.') {
-      const dir = path.join(out, keyDir);
-      const entries = list.entries(dir);
-      if (entries !== 'missing' && entries.has(LABELS_FILE)) return path.join(dir, LABELS_FILE);
+    if (!folder) continue;
+    const entries = list.entries(dir);
+    if (entries !== 'missing' && entries.has(LABELS_FILE)) return path.join(dir, LABELS_FILE);
+    if (bases.some((b) => FRAME_RE.test(b))) {
+      const [parent, stem] = splitLast(folder, '/');
+      const parentDir = parent ? path.join(out, parent) : out;
+      const name = stemsOf(parentDir).get(stem);
+      if (name) return path.join(parentDir, name);
     }
   }
   return undefined;
+}
+
+/** ['a/b', 'c'] for 'a/b/c'; ['', 'c'] for 'c'. */
+function splitLast(p: string, sep: string): [string, string] {
+  const i = p.lastIndexOf(sep);
+  return i < 0 ? ['', p] : [p.slice(0, i), p.slice(i + 1)];
 }
 
 /** realpath of the nearest existing ancestor, with the rest of the path appended. */

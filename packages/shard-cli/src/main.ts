@@ -31,7 +31,6 @@ export async function main(argv: string[]): Promise<number> {
   let failed: Command | undefined;
   const program = createProgram((cmd) => (failed = cmd));
   process.exitCode = 0;
-  const debug = () => program.opts().debug === true || argv.includes('--debug');
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -42,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
       reportError(usage, false);
       return USAGE_EXIT;
     }
-    reportError(err, debug());
+    reportError(err, program.opts().debug === true || argv.includes('--debug'));
     return exitCodeOf(err);
   }
 }

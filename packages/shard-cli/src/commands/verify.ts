@@ -1,10 +1,11 @@
 // `shard verify <dir>`: manifest, sizes, hashes, headers and every record checksum. Exit 0 intact, 1 damaged, 2 cannot run.
 import os from 'node:os';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { formatProblem, verifyDataset, type VerifyReport } from 'shard-reader';
 import { assertDatasetFolder } from '../open-dataset.js';
-import { formatBytes, parsePositiveInt } from '../format-units.js';
+import { count, formatBytes, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
+import { resolveUserPath } from '../user-path.js';
 
 interface VerifyFlags {
   json?: boolean;
@@ -22,11 +23,12 @@ export function verifyCommand(): Command {
     .argument('<dir>', 'dataset folder (holds manifest.json)')
     .option('--json', 'machine-readable report on stdout')
     .option('--quick', 'only the manifest, file sizes and shard headers (no hashing, no record scan)')
-    .option('--concurrency <n>', 'shards checked at once', parsePositiveInt('--concurrency'), os.availableParallelism())
+    .addOption(new Option('--concurrency <n>', 'shards checked at once').argParser(parsePositiveInt).default(os.availableParallelism(), 'one per core'))
     .option('--threads', 'check shards in worker threads, one per --concurrency (default: only for >= 1 GiB with 4+ cores)')
     .option('--no-threads', 'check on the main thread (reads still overlap)')
     .option('-q, --quiet', 'no progress output')
-    .action(async (dir: string, flags: VerifyFlags) => {
+    .action(async (dirArg: string, flags: VerifyFlags) => {
+      const dir = resolveUserPath(dirArg);
       assertDatasetFolder(dir);
       const progress = createProgress('verify (MiB)', { quiet: flags.quiet || flags.quick }); // --quick reads a page per shard: instant
       let report: VerifyReport;
@@ -52,11 +54,11 @@ export function verifyCommand(): Command {
 }
 
 function summaryLine(dir: string, r: VerifyReport, quick: boolean): string {
-  const verdict = r.ok ? 'intact' : `DAMAGED: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`;
+  const verdict = r.ok ? 'intact' : `DAMAGED: ${count(r.problems.length, 'problem')}`;
   const scope = quick ? ' (quick: manifest, sizes and headers only; no hashes or record checksums)' : '';
-  const warn = r.warnings.length ? `, ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : '';
+  const warn = r.warnings.length ? `, ${count(r.warnings.length, 'warning')}` : '';
   return (
-    `verify ${dir}: ${verdict}${warn}${scope}; ${r.shards} shards, ${r.samples} samples; ` +
+    `verify ${dir}: ${verdict}${warn}${scope}; ${count(r.shards, 'shard')}, ${count(r.samples, 'sample')}; ` +
     `read ${formatBytes(r.bytes)} in ${r.seconds.toFixed(2)}s (${r.mbPerSec.toFixed(0)} MB/s)`
   );
 }

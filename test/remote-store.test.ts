@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpStore, RemoteError, S3Store, ShardCache, s3ClientFor, type ObjectStore, type StoreOptions } from 'shard-reader';
+import { HttpStore, RemoteError, S3Store, ShardCache, s3ClientFor, uploadFile, uploadedIntact, type ObjectStore, type StoreOptions } from 'shard-reader';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { ensureInstalled, startNginx, startRgw, type Rgw, type RunningServer } from './helpers/servers.js';
 
@@ -62,6 +62,29 @@ describe.skipIf(skip)('remote object stores', () => {
   afterAll(async () => {
     await Promise.all([rgw?.stop(), nginx?.stop()]);
     if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('uploads a file multipart with its SHA-256 recorded, so a rerun can skip what is already there intact', async () => {
+    const big = randomBytes(11 * 1024 * 1024 + 5);
+    const sha = createHash('sha256').update(big).digest('hex');
+    const file = path.join(root, 'big.bin');
+    writeFileSync(file, big);
+    const store = new S3Store(`s3://${bucket}/up/`, { ...fast, s3: { endpoint: rgw.endpoint } });
+    try {
+      expect(await uploadedIntact(store, 'big.bin', big.length, sha)).toBe(false);
+      await uploadFile(store, 'big.bin', file, sha, { partBytes: 5 * 1024 * 1024 }); // three parts
+      expect(Buffer.from(await store.get('big.bin')).equals(big)).toBe(true);
+      expect(await uploadedIntact(store, 'big.bin', big.length, sha)).toBe(true);
+      expect(await uploadedIntact(store, 'big.bin', big.length, blobSha)).toBe(false); // another content
+      expect(await uploadedIntact(store, 'big.bin', big.length + 1, sha)).toBe(false);
+      // A plain PUT (no recorded hash) is never taken for an intact upload.
+      const client = s3ClientFor({ endpoint: rgw.endpoint });
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'up/plain.bin', Body: big }));
+      client.destroy();
+      expect(await uploadedIntact(store, 'plain.bin', big.length, sha)).toBe(false);
+    } finally {
+      await store.close();
+    }
   });
 
   describe.each(backends)('$name', (b) => {

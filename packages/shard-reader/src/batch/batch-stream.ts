@@ -65,6 +65,11 @@ export interface StreamContext {
   executor: () => BatchExecutor;
   /** Set when corrupt records are to be left out (and reported here) rather than fail the batch. */
   onCorrupt?: (samples: CorruptSample[]) => void;
+  /**
+   * Remote datasets: makes a batch's records readable (shards fetched into the cache and pinned) before it is
+   * assembled; the function it resolves to is called once the batch has been assembled (or failed).
+   */
+  stage?: (indices: Uint32Array) => Promise<() => void>;
 }
 
 export class BatchStream implements AsyncIterableIterator<Batch> {
@@ -167,7 +172,16 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
       hints: this.hintsFor(b),
       skipCorrupt: this.ctx.onCorrupt !== undefined,
     };
-    const batch = this.ctx.executor().run(req);
+    const stage = this.ctx.stage;
+    const batch = stage
+      ? stage(indices).then(async (done) => {
+          try {
+            return await this.ctx.executor().run(req);
+          } finally {
+            done();
+          }
+        })
+      : this.ctx.executor().run(req);
     batch.catch(() => {}); // surfaced when this batch is consumed; never an unhandled rejection if it is not
     this.queue.push({ batch, indices, keys: req.keys });
   }

@@ -56,7 +56,8 @@ export function s3ClientFor(o: S3Options = {}, timeoutMs = 30_000): S3Client {
 }
 
 export class S3Store extends BaseStore {
-  private readonly client: S3Client;
+  /** The SDK client (one attempt per call: wrap calls in withRetry with retryPolicy). */
+  readonly client: S3Client;
   readonly bucket: string;
   readonly prefix: string;
 
@@ -130,7 +131,7 @@ export class S3Store extends BaseStore {
 }
 
 /** SDK service errors become StatusErrors (so retry and messages treat both stores alike); others pass through. */
-function sdkError(err: unknown): unknown {
+export function sdkError(err: unknown): unknown {
   const e = err as { $metadata?: { httpStatusCode?: number }; name?: string; message?: string; Code?: string };
   const status = e?.$metadata?.httpStatusCode;
   if (typeof status !== 'number' || status < 300) return err;

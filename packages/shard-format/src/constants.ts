@@ -26,6 +26,10 @@ export const LIMITS = {
   maxSide: 16_384,
   maxChannels: 4,
   maxLabels: 4_096,
+  /** Characters (UTF-16 code units) in one label name. */
+  maxLabelName: 256,
+  /** build.shardBytes in the manifest. */
+  maxShardBytes: 2 ** 48,
   maxRecordBytes: 1 << 30,
   maxRecordsPerShard: 1 << 24,
   maxShards: 1 << 20,

@@ -76,7 +76,7 @@ export function decodeManifest(text: string, file: string): Manifest {
   const b = c.object(root.build, 'build');
   const build: Manifest['build'] = {
     tool: c.string(b.tool, 'build.tool'),
-    shardBytes: c.int(b.shardBytes, 'build.shardBytes', 1, 2 ** 48),
+    shardBytes: c.int(b.shardBytes, 'build.shardBytes', 1, LIMITS.maxShardBytes),
     inputs: c.int(b.inputs, 'build.inputs', 0, LIMITS.maxSamples),
     written: c.int(b.written, 'build.written', 0, LIMITS.maxSamples),
     skipped: c.array(b.skipped, 'build.skipped', LIMITS.maxSamples).map((s, i) => {
@@ -103,7 +103,7 @@ function decodeSchema(c: JsonChecker, value: unknown): Schema {
     c.int(shapeArr[2], 'schema.shape[2]', 1, LIMITS.maxChannels),
   ];
   const dtype = c.oneOf(s.dtype, 'schema.dtype', DTYPES);
-  const labelNames = c.array(s.labelNames, 'schema.labelNames', LIMITS.maxLabels).map((n, i) => c.string(n, `schema.labelNames[${i}]`, 256));
+  const labelNames = c.array(s.labelNames, 'schema.labelNames', LIMITS.maxLabels).map((n, i) => c.string(n, `schema.labelNames[${i}]`, LIMITS.maxLabelName));
   if (new Set(labelNames).size !== labelNames.length) c.fail('schema.labelNames', 'has duplicates');
   let record;
   try {

@@ -1,5 +1,5 @@
 // The build pipeline: discover -> join labels -> decode in parallel -> write shards in order -> manifest last.
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
@@ -21,9 +21,11 @@ import { joinLabels, type PlannedSlice } from './join-labels.js';
 import { Journal } from './journal.js';
 import { acquireLock } from './lock.js';
 import { mapOrdered } from './map-ordered.js';
+import { checkOutFolder, readOurManifest } from './out-folder.js';
 import { resolveOptions, type BuildOptions, type ResolvedOptions } from './options.js';
 import { configureDecoder, preprocessSlice } from './preprocess.js';
 import { ShardSetWriter, writeAtomic } from './shard-set-writer.js';
+import { completeSwap } from './swap.js';
 
 export interface BuildSummary {
   out: string;
@@ -60,9 +62,12 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
 
   const schema = makeSchema(o, join.labelNames);
   const layout = { hash: schemaHash(schema), perShard: recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride) };
-  await mkdir(o.out, { recursive: true });
+  await checkOutFolder(o.out); // refuse a folder that is not ours before writing anything into it
   const lock = acquireLock(o.out);
   try {
+    // A swap a killed build began is finished first: the folder then holds one whole dataset again.
+    await completeSwap(o.out);
+    const { ours } = await checkOutFolder(o.out);
     const shards = await writeShards(o, join.slices, schema, layout);
     const manifest: Omit<Manifest, 'checksum'> = {
       format: 'ct-shards',
@@ -75,8 +80,10 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
       build: { tool: TOOL, shardBytes: o.shardBytes, inputs: slices.length, written: shards.written, skipped: shards.skipped },
       shards: shards.entries,
     };
-    await writeAtomic(o.out, MANIFEST_FILE, encodeManifest(manifest));
-    shards.journal.finish();
+    // Staged beside the old dataset until now; the swap replaces it and deletes only files its manifest named.
+    await writeAtomic(shards.journal.dir, MANIFEST_FILE, encodeManifest(manifest));
+    await shards.journal.commit({ old: [...ours].sort(), new: shards.entries.flatMap((e) => [e.file, e.index.file]) });
+    await completeSwap(o.out);
     return {
       out: o.out,
       inputs: slices.length,
@@ -106,7 +113,7 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: S
   let sinceLastShard: SkippedInput[] = [];
   // Inputs handled once the shard being closed is complete: the current input while writing, all at the end.
   let consumedAtClose = resume.inputsConsumed;
-  const writer = new ShardSetWriter(o.out, schema, layout.hash, layout.perShard, resume.shards, async (entry) => {
+  const writer = new ShardSetWriter(journal.dir, schema, layout.hash, layout.perShard, resume.shards, async (entry) => {
     await journal.record(writer.shards.length - 1, { entry, inputsConsumed: consumedAtClose, skipped: sinceLastShard });
     sinceLastShard = [];
   });
@@ -163,6 +170,9 @@ async function assertFolder(dir: string): Promise<void> {
     throw new InputError(dir, err.code === 'ENOENT' ? 'input folder does not exist' : `input folder cannot be read (${err.code})`);
   });
   if (!st.isDirectory()) throw new InputError(dir, 'input is not a folder');
+  if (Array.isArray(readOurManifest(path.join(dir, MANIFEST_FILE)))) {
+    throw new InputError(dir, `is a shard dataset folder (it holds our ${MANIFEST_FILE}), not a slice tree; build reads <patient>/<slice>.png folders with labels.csv`);
+  }
 }
 
 function makeSchema(o: ResolvedOptions, labelNames: string[]): Schema {

@@ -1,0 +1,160 @@
+// `shard build --out` and users' files: which folders it builds into, what it may replace, and rebuilds that fail or are killed.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildShards, type BuildOptions } from 'shard-writer';
+import { folderBytes, readDataset } from './helpers/read-shards.js';
+import { tempDir } from './helpers/tree.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(ROOT, 'packages/shard-cli/src/main.ts');
+const REAL_MR = path.join(import.meta.dirname, 'fixtures/real-mr');
+const dirs: string[] = [];
+const tmp = () => {
+  const d = tempDir();
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const opts = (input: string, out: string, o: Partial<BuildOptions> = {}): BuildOptions => ({ input, out, size: 32, shardBytes: 4096 + 8 * 1088, workers: 2, ...o });
+
+/** Every file below `dir` (dot files included) with its bytes. */
+function snapshot(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (d: string, rel: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      if (statSync(p).isDirectory()) walk(p, `${rel}${name}/`);
+      else files.set(`${rel}${name}`, createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  };
+  walk(dir, '');
+  return files;
+}
+
+describe('--out: what the build refuses to build into', () => {
+  const cases: [string, (out: string) => void, string][] = [
+    ['a folder of the user\'s files', (o) => writeFileSync(path.join(o, 'notes.txt'), 'mine'), 'holds files that are not a shard dataset (no manifest.json, e.g. "notes.txt"); choose a new or empty folder'],
+    [
+      'a folder with a manifest.json that is not ours, and shard-looking files',
+      (o) => {
+        writeFileSync(path.join(o, 'manifest.json'), '{"format":"someone-else"}');
+        writeFileSync(path.join(o, 'shard-00000.bin'), 'theirs');
+        writeFileSync(path.join(o, 'shard-00001.bin.partial'), 'theirs');
+      },
+      'holds files that are not a shard dataset (manifest.json is not ours: its format is not "ct-shards"); choose a new or empty folder',
+    ],
+    ['a folder with the user\'s own .build/', (o) => (mkdirSync(path.join(o, '.build')), writeFileSync(path.join(o, '.build/cache.bin'), 'mine')), 'holds a .build folder that is not a shard build journal (no plan.json); choose a new or empty folder'],
+    ['a file', () => {}, 'exists and is not a folder'],
+  ];
+  for (const [name, setup, message] of cases) {
+    it(`refuses ${name}, naming the folder, and touches nothing`, async () => {
+      const root = tmp();
+      let out = path.join(root, 'out');
+      if (name === 'a file') {
+        out = path.join(root, 'out.txt');
+        writeFileSync(out, 'mine');
+      } else {
+        mkdirSync(out);
+        setup(out);
+      }
+      const before = name === 'a file' ? readFileSync(out, 'utf8') : snapshot(out);
+      await expect(buildShards(opts(REAL_MR, out))).rejects.toThrow(`${out}: ${message}`);
+      expect(name === 'a file' ? readFileSync(out, 'utf8') : snapshot(out)).toEqual(before);
+    });
+  }
+
+  it('refuses our dataset when it also holds a shard file its manifest does not name', async () => {
+    const out = path.join(tmp(), 'out');
+    await buildShards(opts(REAL_MR, out));
+    writeFileSync(path.join(out, 'shard-00099.bin'), 'not named by the manifest');
+    const before = snapshot(out);
+    await expect(buildShards(opts(REAL_MR, out))).rejects.toThrow(`${out}: holds shard-00099.bin, which its manifest.json does not name: the build would replace it; move it away first`);
+    expect(snapshot(out)).toEqual(before);
+  });
+
+  it('says a dataset folder given as the input is a dataset folder', async () => {
+    const ds = path.join(tmp(), 'ds');
+    await buildShards(opts(REAL_MR, ds));
+    await expect(buildShards(opts(ds, path.join(tmp(), 'out')))).rejects.toThrow(`${ds}: is a shard dataset folder (it holds our manifest.json), not a slice tree`);
+  });
+});
+
+describe('--out: rebuilding a dataset of ours', () => {
+  it('replaces only the files the old manifest named; the user\'s other files stay', async () => {
+    const out = path.join(tmp(), 'out');
+    await buildShards(opts(REAL_MR, out)); // 8 records per shard: 7 shards
+    writeFileSync(path.join(out, 'README.txt'), 'my notes about this dataset');
+    mkdirSync(path.join(out, 'plots'));
+    writeFileSync(path.join(out, 'plots/loss.csv'), '1,2');
+    await buildShards(opts(REAL_MR, out, { shardBytes: 4096 + 20 * 1088 })); // 3 shards
+    const clean = snapshot((await buildShards(opts(REAL_MR, path.join(tmp(), 'clean'), { shardBytes: 4096 + 20 * 1088 }))).out);
+    const got = snapshot(out);
+    expect(readFileSync(path.join(out, 'README.txt'), 'utf8')).toBe('my notes about this dataset');
+    expect(readFileSync(path.join(out, 'plots/loss.csv'), 'utf8')).toBe('1,2');
+    got.delete('README.txt');
+    got.delete('plots/loss.csv');
+    expect(got).toEqual(clean); // the 4 shards the new manifest does not name are gone, nothing else
+  });
+
+  it('a rebuild that fails on bad input leaves the previous dataset intact; the fixed rebuild then matches a clean build', async () => {
+    const root = tmp();
+    const input = path.join(root, 'in');
+    cpSync(REAL_MR, input, { recursive: true });
+    const out = path.join(root, 'out');
+    await buildShards(opts(input, out));
+    const good = snapshot(out);
+    // Damage an image late in key order, so the failed rebuild has staged several shards first.
+    const victim = path.join(input, 'patient_R01/slice_009.png');
+    const png = readFileSync(victim);
+    writeFileSync(victim, 'not a png');
+    await expect(buildShards(opts(input, out, { shardBytes: 4096 + 4 * 1088 }))).rejects.toThrow(`${victim}: cannot be decoded`);
+    const after = snapshot(out);
+    for (const [name, hash] of good) expect(after.get(name), name).toBe(hash);
+    expect(readDataset(out).samples).toHaveLength(51); // still the whole previous dataset, readable
+    writeFileSync(victim, png);
+    await buildShards(opts(input, out, { shardBytes: 4096 + 4 * 1088 }));
+    const clean = folderBytes((await buildShards(opts(input, path.join(root, 'clean'), { shardBytes: 4096 + 4 * 1088 }))).out);
+    expect(snapshot(out)).toEqual(snapshot(path.join(root, 'clean')));
+    expect(folderBytes(out).size).toBe(clean.size);
+  });
+});
+
+describe('--out: a rebuild killed at any moment', () => {
+  it('never leaves a manifest naming a file it does not describe, and the rerun ends byte-identical', async () => {
+    const root = tmp();
+    const a = { shardBytes: 4096 + 8 * 1088 };
+    const b = { shardBytes: 4096 + 3 * 2368, size: 48 };
+    const reference = snapshot((await buildShards(opts(REAL_MR, path.join(root, 'reference'), b))).out);
+    const args = (out: string) => ['--conditions=source', '--import', 'tsx', CLI, 'build', REAL_MR, '--out', out, '--size', '20', '--shard-bytes', String(b.shardBytes), '--workers', '2', '-q'];
+    const run = (out: string, killAt: number) =>
+      new Promise<number>((resolve) => {
+        const t0 = performance.now();
+        const child = spawn(process.execPath, args(out), { cwd: ROOT, stdio: 'ignore' });
+        const timer = setTimeout(() => child.kill('SIGKILL'), killAt);
+        child.on('exit', () => (clearTimeout(timer), resolve(performance.now() - t0)));
+      });
+    const full = await run(path.join(root, 'timing'), 600_000);
+    let rng = 99;
+    const rand = () => ((rng = (Math.imul(rng, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let t = 0; t < 6; t++) {
+      const out = path.join(root, `trial-${t}`);
+      await buildShards(opts(REAL_MR, out, a)); // the dataset a training might be reading
+      // Kills spread over the second half of the run, where the build stages, swaps and cleans up.
+      await run(out, full * (0.5 + rand() * 0.6));
+      const file = path.join(out, 'manifest.json');
+      if (existsSync(file)) {
+        // Whichever manifest is there (old or new), every file it names is exactly the file it describes.
+        const m = JSON.parse(readFileSync(file, 'utf8'));
+        for (const s of m.shards) {
+          for (const f of [s, s.index]) expect(createHash('sha256').update(readFileSync(path.join(out, f.file))).digest('hex'), `trial ${t}: ${f.file}`).toBe(f.sha256);
+        }
+      }
+      await buildShards(opts(REAL_MR, out, b));
+      expect(snapshot(out), `trial ${t}`).toEqual(reference);
+    }
+  }, 120_000);
+});

@@ -15,7 +15,7 @@ import {
   type Schema,
   type SkippedInput,
 } from 'shard-format';
-import { discoverSlices } from './discover.js';
+import { discoverSlices, type Exclusion } from './discover.js';
 import { InputError } from './errors.js';
 import { joinLabels, type PlannedSlice } from './join-labels.js';
 import { Journal } from './journal.js';
@@ -47,10 +47,15 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   const started = performance.now();
   const o = resolveOptions(options);
   await assertFolder(o.input);
-  const { slices, labelFiles, problems } = await discoverSlices(o.input).catch((err: NodeJS.ErrnoException) => {
+  const { slices, excluded, labelFiles, problems } = await discoverSlices(o.input).catch((err: NodeJS.ErrnoException) => {
     throw new InputError(err.path ?? o.input, `cannot be scanned (${err.code ?? err.message})`);
   });
-  if (slices.length === 0) throw new InputError(o.input, 'no images found (looked for .png, .jpg, .jpeg, .tif, .tiff)');
+  if (slices.length === 0) {
+    const also = excluded.length ? `; ${excluded.length} image file(s) left out, e.g. ${path.join(o.input, excluded[0].rel)}: ${excluded[0].reason}` : '';
+    throw new InputError(o.input, `no images found (looked for .png, .jpg, .jpeg, .tif, .tiff)${also}`);
+  }
+  const fatal = excluded.find((e) => e.fatal);
+  if (fatal && o.onError === 'fail') throw new InputError(path.join(o.input, fatal.rel), fatal.reason);
   o.onProgress?.({ phase: 'scan', total: slices.length, done: 0, written: 0, skipped: 0 });
 
   const join = await joinLabels(o.input, slices, labelFiles);
@@ -68,7 +73,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
     // A swap a killed build began is finished first: the folder then holds one whole dataset again.
     await completeSwap(o.out);
     const { ours } = await checkOutFolder(o.out);
-    const shards = await writeShards(o, join.slices, schema, layout);
+    const shards = await writeShards(o, join.slices, excluded, schema, layout);
     const manifest: Omit<Manifest, 'checksum'> = {
       format: 'ct-shards',
       version: 1,
@@ -77,7 +82,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
       samples: shards.written,
       recordsPerShard: layout.perShard,
       dataOffset: DATA_OFFSET,
-      build: { tool: TOOL, shardBytes: o.shardBytes, inputs: slices.length, written: shards.written, skipped: shards.skipped },
+      build: { tool: TOOL, shardBytes: o.shardBytes, inputs: slices.length + excluded.length, written: shards.written, skipped: shards.skipped },
       shards: shards.entries,
     };
     // Staged beside the old dataset until now; the swap replaces it and deletes only files its manifest named.
@@ -86,7 +91,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
     await completeSwap(o.out);
     return {
       out: o.out,
-      inputs: slices.length,
+      inputs: slices.length + excluded.length,
       written: shards.written,
       skipped: shards.skipped.map((k) => ({ file: path.join(o.input, k.file), reason: k.reason })),
       warnings: [...problems, ...join.orphanRows].map((e) => e.message),
@@ -106,10 +111,11 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
  * Decodes and writes every slice, resuming after the shards an interrupted run of the same plan
  * completed. Skipped inputs are returned with paths relative to the input root.
  */
-async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema, layout: { hash: string; perShard: number }) {
-  const journal = new Journal(o.out, await buildPlan(o, slices, schema));
+async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema, layout: { hash: string; perShard: number }) {
+  const journal = new Journal(o.out, await buildPlan(o, slices, excluded, schema));
   const resume = await journal.resume();
-  const skipped: SkippedInput[] = [...resume.skipped];
+  // Files left out by name come first; they are decided by the plan, so a resumed run lists them the same way.
+  const skipped: SkippedInput[] = [...excluded.map((e) => ({ file: e.rel, reason: e.reason })), ...resume.skipped];
   let sinceLastShard: SkippedInput[] = [];
   // Inputs handled once the shard being closed is complete: the current input while writing, all at the end.
   let consumedAtClose = resume.inputsConsumed;
@@ -148,10 +154,10 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: S
 }
 
 /** Everything that decides the output bytes: options, schema, and each input's identity and labels. */
-async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema): Promise<string> {
+async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema): Promise<string> {
   // Hashed as it goes, a few hundred stats at a time: memory and open files stay flat however many inputs.
   const h = createSha256();
-  h.update(Buffer.from(canonicalJson({ tool: TOOL, schema, shardBytes: o.shardBytes, onError: o.onError })));
+  h.update(Buffer.from(canonicalJson({ tool: TOOL, schema, shardBytes: o.shardBytes, onError: o.onError, excluded })));
   const CHUNK = 256;
   for (let i = 0; i < slices.length; i += CHUNK) {
     const rows = await Promise.all(

@@ -1,6 +1,6 @@
 // Reads records by global index from lazily opened shard sources, checking each record's CRC and key.
 import path from 'node:path';
-import { DATA_OFFSET, FormatError, keyCrc, recordCrcOk, storedKeyCrc, type RecordLayout } from 'shard-format';
+import { DATA_OFFSET, FormatError, buildSeed, keyCrc, recordCrcOk, storedKeyCrc, type RecordLayout } from 'shard-format';
 import { fastCrc32 } from '../io/native.js';
 import { openSource } from '../io/open-source.js';
 import type { AccessHint, Backend, BackendChoice, RecordSource } from '../io/types.js';
@@ -13,6 +13,8 @@ export interface StoreSpec {
   perShard: number;
   size: number;
   layout: RecordLayout;
+  /** The manifest's build id: key CRCs of this build continue from its CRC. */
+  buildId: string;
   backend: BackendChoice;
   verify: boolean;
 }
@@ -22,16 +24,21 @@ export class CorruptRecordError extends FormatError {
   override name = 'CorruptRecordError';
 }
 
+/** An intact record whose key CRC does not match: another sample's record, or another build's. */
+const ANOTHER = 'record belongs to another key or another build (shard replaced or changed since the manifest was written)';
+
 export class RecordStore {
   private readonly sources: (RecordSource | undefined)[];
   private readonly spanner: Spanner;
   private readonly scratch: Uint8Array;
   private readonly crc = fastCrc32();
+  private readonly seed: number;
 
   constructor(readonly spec: StoreSpec) {
     this.sources = new Array(spec.shardFiles.length);
     this.spanner = new Spanner(spec.size, spec.perShard);
     this.scratch = new Uint8Array(spec.layout.stride);
+    this.seed = buildSeed(spec.buildId);
   }
 
   get backend(): Backend | undefined {
@@ -54,7 +61,7 @@ export class RecordStore {
     if (this.spec.verify) {
       const where = { file: this.spec.shardFiles[shard], record, key };
       if (!recordCrcOk(bytes, this.spec.layout, this.crc)) throw new CorruptRecordError('record checksum mismatch (corrupted bytes)', where);
-      if (storedKeyCrc(bytes, this.spec.layout) !== keyCrc(key)) throw new CorruptRecordError('record belongs to another key (index and shard disagree)', where);
+      if (storedKeyCrc(bytes, this.spec.layout) !== keyCrc(key, this.seed)) throw new CorruptRecordError(ANOTHER, where);
     }
     return bytes;
   }
@@ -84,7 +91,7 @@ export class RecordStore {
       const where = { file: this.spec.shardFiles[shard], record, key };
       const crc = this.crc(tail.subarray(0, layout.crcOffset - t), this.crc(image)) >>> 0;
       if (crc !== dv.getUint32(layout.crcOffset - t, true)) throw new CorruptRecordError('record checksum mismatch (corrupted bytes)', where);
-      if (dv.getUint32(layout.keyCrcOffset - t, true) !== keyCrc(key)) throw new CorruptRecordError('record belongs to another key (index and shard disagree)', where);
+      if (dv.getUint32(layout.keyCrcOffset - t, true) !== keyCrc(key, this.seed)) throw new CorruptRecordError(ANOTHER, where);
     }
     for (let j = 0; j < layout.labelCount; j++) labels[labelsAt + j] = dv.getFloat32(layout.labelsOffset - t + 4 * j, true);
   }

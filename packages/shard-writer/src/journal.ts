@@ -59,9 +59,10 @@ export class Journal {
       const keep = new Set([PLAN_FILE, ...point.shards.flatMap((s, i) => [s.file, s.index.file, `shard-${i}.json`])]);
       for (const name of readdirSync(this.dir)) if (!keep.has(name)) rmSync(path.join(this.dir, name), { recursive: true, force: true });
     } else {
-      // Another plan's journal (checked to be ours before the build began): nothing in it can be reused.
-      rmSync(this.dir, { recursive: true, force: true });
+      // Another plan's journal (checked to be ours before the build began): nothing in it can be reused. Its plan
+      // file goes last and is replaced in one rename, so a kill at any moment leaves a journal still known as ours.
       mkdirSync(this.dir, { recursive: true });
+      for (const name of readdirSync(this.dir)) if (name !== PLAN_FILE) rmSync(path.join(this.dir, name), { recursive: true, force: true });
       await writeAtomic(this.dir, PLAN_FILE, JSON.stringify({ plan: this.plan }) + '\n');
     }
     return point;
@@ -80,6 +81,18 @@ export class Journal {
     const size = (name: string) => (existsSync(path.join(this.dir, name)) ? statSync(path.join(this.dir, name)).size : -1);
     return size(e.file) === e.bytes && size(e.index.file) === e.index.bytes;
   }
+}
+
+/**
+ * Deletes the journal folder `dir` so that a kill part-way leaves it recognisable: the swap record and the
+ * plan file, which prove the folder is ours, go after everything else, and the folder itself last.
+ */
+export function removeJournal(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) if (name !== PLAN_FILE && name !== SWAP_FILE) rmSync(path.join(dir, name), { recursive: true, force: true });
+  rmSync(path.join(dir, SWAP_FILE), { force: true });
+  rmSync(path.join(dir, PLAN_FILE), { force: true });
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** The swap a killed build had begun, if any (`dir` is the journal folder). */

@@ -2,7 +2,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_FILE } from 'shard-format';
-import { JOURNAL_DIR, readSwap } from './journal.js';
+import { JOURNAL_DIR, readSwap, removeJournal } from './journal.js';
 import { syncDir } from './shard-set-writer.js';
 
 /**
@@ -27,7 +27,7 @@ export async function completeSwap(out: string): Promise<boolean> {
   }
   const keep = new Set(swap.new);
   for (const name of swap.old) if (!keep.has(name)) rmSync(path.join(out, name), { force: true });
-  rmSync(staging, { recursive: true, force: true });
+  removeJournal(staging);
   await syncDir(out);
   return true;
 }

@@ -1,7 +1,9 @@
 // `shard build --out` and users' files: which folders it builds into, what it may replace, and rebuilds that fail or are killed.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import zlib from 'node:zlib';
+import { encode } from 'fast-png';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildShards, type BuildOptions } from 'shard-writer';
@@ -157,4 +159,51 @@ describe('--out: a rebuild killed at any moment', () => {
       expect(snapshot(out), `trial ${t}`).toEqual(reference);
     }
   }, 120_000);
+});
+
+/** A PNG of other pixels padded (tEXt chunk) to exactly `bytes` long: same size, different content. */
+function samesizePng(bytes: number, w: number, h: number): Buffer {
+  const png = Buffer.from(encode({ width: w, height: h, depth: 16, channels: 1, data: new Uint16Array(w * h).fill(12345) }));
+  const pad = bytes - png.length - 12 - 5; // chunk framing 12, "note\0" keyword 5
+  if (pad < 0) throw new Error('replacement PNG larger than the original');
+  const data = Buffer.concat([Buffer.from('note\0', 'latin1'), Buffer.alloc(pad, 0x61)]);
+  const td = Buffer.concat([Buffer.from('tEXt', 'latin1'), data]);
+  const chunk = Buffer.alloc(12 + data.length);
+  chunk.writeUInt32BE(data.length, 0);
+  td.copy(chunk, 4);
+  chunk.writeUInt32BE(zlib.crc32(td), 8 + data.length);
+  const iend = png.length - 12;
+  return Buffer.concat([png.subarray(0, iend), chunk, png.subarray(iend)]);
+}
+
+describe('resume after an input changed', () => {
+  it('an input rewritten with the same size and `touch -r` is rebuilt: the result equals a clean build', async () => {
+    const root = tmp();
+    const input = path.join(root, 'in');
+    cpSync(REAL_MR, input, { recursive: true });
+    const out = path.join(root, 'out');
+    const o = { shardBytes: 4096 + 4 * 1088 };
+    // Kill the build as soon as its first shard is journalled.
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, 'build', input, '--out', out, '--size', '32', '--shard-bytes', String(o.shardBytes), '--workers', '2', '-q'], { cwd: ROOT, stdio: 'ignore' });
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => existsSync(path.join(out, '.build/shard-0.json')) && child.kill('SIGKILL'), 2);
+      child.on('exit', () => (clearInterval(poll), resolve()));
+    });
+    expect(existsSync(path.join(out, '.build/shard-0.json'))).toBe(true);
+    expect(existsSync(path.join(out, 'manifest.json'))).toBe(false);
+    // The first input in key order is in shard 0: same size, other pixels, same timestamps.
+    const victim = path.join(input, 'patient_F01/slice_001.png');
+    const st = statSync(victim);
+    const png = readFileSync(victim);
+    const replacement = samesizePng(st.size, png.readUInt32BE(16), png.readUInt32BE(20));
+    expect(replacement.length).toBe(st.size);
+    const ref = path.join(root, 'timestamps-ref');
+    expect(spawnSync('cp', ['-p', victim, ref]).status).toBe(0);
+    writeFileSync(victim, replacement);
+    expect(spawnSync('touch', ['-r', ref, victim]).status).toBe(0);
+    expect(statSync(victim).mtimeMs).toBe(st.mtimeMs);
+    await buildShards(opts(input, out, o));
+    await buildShards(opts(input, path.join(root, 'clean'), o));
+    expect(snapshot(out)).toEqual(snapshot(path.join(root, 'clean')));
+  }, 60_000);
 });

@@ -74,8 +74,21 @@ describe('--out: what the build refuses to build into', () => {
     await buildShards(opts(REAL_MR, out));
     writeFileSync(path.join(out, 'shard-00099.bin'), 'not named by the manifest');
     const before = snapshot(out);
-    await expect(buildShards(opts(REAL_MR, out))).rejects.toThrow(`${out}: holds shard-00099.bin, which its manifest.json does not name: the build would replace it; move it away first`);
+    await expect(buildShards(opts(REAL_MR, out))).rejects.toThrow(`${out}: holds shard-00099.bin, which neither its manifest.json nor a build journal names: the build would replace it; move it away first`);
     expect(snapshot(out)).toEqual(before);
+  });
+
+  it('resumes an interrupted build of the earlier layout (shards journalled straight into --out), replacing only what its journal names', async () => {
+    const root = tmp();
+    const out = path.join(root, 'out');
+    mkdirSync(path.join(out, '.build'), { recursive: true });
+    writeFileSync(path.join(out, '.build/plan.json'), JSON.stringify({ plan: 'ab'.repeat(32) }) + '\n');
+    writeFileSync(path.join(out, '.build/shard-0.json'), JSON.stringify({ plan: 'ab'.repeat(32), entry: { file: 'shard-00000.bin', index: { file: 'shard-00000.index.json' } } }) + '\n');
+    writeFileSync(path.join(out, 'shard-00000.bin'), 'left by the killed build');
+    writeFileSync(path.join(out, 'shard-00000.index.json'), '{}');
+    await buildShards(opts(REAL_MR, out));
+    await buildShards(opts(REAL_MR, path.join(root, 'clean')));
+    expect(snapshot(out)).toEqual(snapshot(path.join(root, 'clean')));
   });
 
   it('says a dataset folder given as the input is a dataset folder', async () => {

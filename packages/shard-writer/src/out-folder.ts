@@ -39,7 +39,7 @@ export async function checkOutFolder(out: string): Promise<OutFolder> {
     if (why) throw new InputError(out, `holds a ${JOURNAL_DIR} folder that is not a shard build journal (${why}); choose a new or empty folder`);
     // A swap cut short by a kill: the files it lists (old and new) are ours, whatever state the swap reached.
     const swap = readSwap(path.join(out, JOURNAL_DIR));
-    for (const n of [...(swap?.old ?? []), ...(swap?.new ?? [])]) ours.add(n);
+    for (const n of [...(swap?.old ?? []), ...(swap?.new ?? []), ...journalledNames(path.join(out, JOURNAL_DIR))]) ours.add(n);
   }
   const rest = names.filter((n) => n !== MANIFEST_FILE && n !== JOURNAL_DIR);
   if (!names.includes(MANIFEST_FILE) && !names.includes(JOURNAL_DIR) && rest.length > 0) {
@@ -47,7 +47,7 @@ export async function checkOutFolder(out: string): Promise<OutFolder> {
   }
   const unproven = rest.filter((n) => SHARD_NAME_RE.test(n) && !ours.has(n)).sort();
   if (unproven.length > 0) {
-    throw new InputError(out, `holds ${unproven[0]}${unproven.length > 1 ? ` (and ${unproven.length - 1} more)` : ''}, which its ${MANIFEST_FILE} does not name: the build would replace it; move it away first`);
+    throw new InputError(out, `holds ${unproven[0]}${unproven.length > 1 ? ` (and ${unproven.length - 1} more)` : ''}, which neither its ${MANIFEST_FILE} nor a build journal names: the build would replace it; move it away first`);
   }
   return { ours };
 }
@@ -67,6 +67,21 @@ export function readOurManifest(file: string): string[] | string {
   const names = m.shards.flatMap((s) => [s?.file, s?.index?.file]);
   if (!names.every((n) => typeof n === 'string' && SHARD_NAME_RE.test(n))) return 'it names files the tool does not write';
   return names as string[];
+}
+
+/** Files the journal's shard records name: builds before staging wrote them straight into the dataset folder. */
+function journalledNames(dir: string): string[] {
+  const names: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!/^shard-\d+\.json$/.test(name)) continue;
+    try {
+      const e = JSON.parse(readFileSync(path.join(dir, name), 'utf8'))?.entry;
+      for (const f of [e?.file, e?.index?.file]) if (typeof f === 'string' && SHARD_NAME_RE.test(f)) names.push(f);
+    } catch {
+      // a record cut short by a kill proves nothing
+    }
+  }
+  return names;
 }
 
 /** Why `<out>/.build` is not our journal, or undefined when it is (or is one we were creating when killed). */

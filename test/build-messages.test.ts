@@ -7,7 +7,7 @@ import { buildShards } from 'shard-writer';
 import { LABELS, tempDir, writeLabels } from './helpers/tree.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'packages/shard-cli/src/main.ts');
+const CLI = path.join(ROOT, 'packages/shard-cli/bin/shard.js');
 const REAL_MR = path.join(import.meta.dirname, 'fixtures/real-mr');
 const GOOD = path.join(REAL_MR, 'patient_M02/slice_001.png');
 const dirs: string[] = [];

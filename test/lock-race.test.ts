@@ -52,11 +52,11 @@ describe('build lock race', () => {
     expect(r.refusals).toEqual([
       `<dir>: another shard build (pid N on ${os.hostname()}) is writing here and holds <dir>/.build.lock; wait for it or stop it (\`cmd\` or \`cmd\` on ${os.hostname()} tells whether it is alive; if it is not, delete the lock file)`,
     ]);
-  }, 20_000);
+  }, 30_000);
 
   it(`two takers of a dead owner's lock at the same instant: exactly one owner in ${TRIALS} trials`, async () => {
     const dead = spawnSync('true').pid!;
     const r = await race('stale', (dir) => writeFileSync(path.join(dir, '.build.lock'), JSON.stringify({ pid: dead, host: os.hostname() }) + '\n'));
     expect(r).toMatchObject({ both: 0, none: 0 });
-  }, 20_000);
+  }, 30_000);
 });

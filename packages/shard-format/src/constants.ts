@@ -28,6 +28,8 @@ export const LIMITS = {
   maxSide: 16_384,
   maxChannels: 4,
   maxLabels: 4_096,
+  /** build.shardBytes in the manifest. */
+  maxShardBytes: 2 ** 48,
   maxRecordBytes: 1 << 30,
   maxRecordsPerShard: 1 << 24,
   maxShards: 1 << 20,

@@ -70,6 +70,8 @@ export interface StreamContext {
    * assembled; the function it resolves to is called once the batch has been assembled (or failed).
    */
   stage?: (indices: Uint32Array) => Promise<() => void>;
+  /** Called once when the stream is done: its last batch handed out, or return() called. */
+  onEnd?: () => void;
 }
 
 export class BatchStream implements AsyncIterableIterator<Batch> {
@@ -130,8 +132,19 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
     return { epoch, nextBatch: this.delivered, batchesPerEpoch: this.plan.batches, seed, shuffle, rank, worldSize, batchSize, dropLast };
   }
 
+  private ended = false;
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.ctx.onEnd?.();
+  }
+
   async next(): Promise<IteratorResult<Batch>> {
-    if (this.stopped || this.nextBatch >= this.plan.batches) return { done: true, value: undefined };
+    if (this.stopped || this.nextBatch >= this.plan.batches) {
+      this.end();
+      return { done: true, value: undefined };
+    }
     while (this.requested < this.plan.batches && this.requested - this.nextBatch < this.options.prefetch) this.request(this.requested++);
     const b = this.nextBatch++;
     const queued = this.queue.shift()!;
@@ -155,6 +168,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
   async return(): Promise<IteratorResult<Batch>> {
     this.stopped = true; // state() still says where to resume
     this.queue.length = 0;
+    this.end();
     return { done: true, value: undefined };
   }
 

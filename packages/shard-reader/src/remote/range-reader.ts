@@ -62,8 +62,11 @@ export class RangeReader {
     return runs;
   }
 
-  /** The records of `indices`, in that order, each `stride` bytes, checked. */
-  async read(indices: ArrayLike<number>): Promise<Uint8Array[]> {
+  /**
+   * The records of `indices`, in that order, each `stride` bytes, checked. With `keepBad`, a record still
+   * bad after its re-read is returned as it is (for a caller that reports and skips it) instead of thrown.
+   */
+  async read(indices: ArrayLike<number>, keepBad = false): Promise<Uint8Array[]> {
     const out: Uint8Array[] = new Array(indices.length);
     const runs = this.plan(indices);
     let next = 0;
@@ -74,7 +77,7 @@ export class RangeReader {
         const bytes = await this.store.getRange(file, run.start, run.end - run.start);
         for (const [pos, offset] of run.members) {
           const rec = bytes.subarray(offset - run.start, offset - run.start + this.stride);
-          out[pos] = this.check(indices[pos], rec) ? rec : await this.reread(indices[pos], file, offset);
+          out[pos] = this.check(indices[pos], rec) ? rec : await this.reread(indices[pos], file, offset, keepBad);
         }
       }
     };
@@ -87,9 +90,9 @@ export class RangeReader {
     return recordCrcOk(rec, layout) && storedKeyCrc(rec, layout) === keyCrc(this.keys[index], this.seed);
   }
 
-  private async reread(index: number, file: string, offset: number): Promise<Uint8Array> {
+  private async reread(index: number, file: string, offset: number, keepBad: boolean): Promise<Uint8Array> {
     const rec = await this.store.getRange(file, offset, this.stride);
-    if (this.check(index, rec)) return rec;
+    if (this.check(index, rec) || keepBad) return rec;
     const layout = this.manifest.schema.record;
     const record = (offset - DATA_OFFSET) / this.stride;
     const where = { file: this.store.urlOf(file), record, key: this.keys[index] };

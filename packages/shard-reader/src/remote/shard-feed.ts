@@ -82,7 +82,15 @@ export class ShardFeed {
     };
   }
 
-  /** Unpins everything. */
+  /** No more batches will be staged: unpins everything once the batches in flight are done. */
+  finish(): void {
+    this.finishing = true;
+    this.advance();
+  }
+
+  private finishing = false;
+
+  /** Unpins everything now. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -137,6 +145,10 @@ export class ShardFeed {
   /** Closes windows no batch needs any more; opens the next one ahead once the stream is inside a single window. */
   private advance(): void {
     if (this.closed) return;
+    if (this.finishing) {
+      if (this.inFlight.size === 0) this.close();
+      return;
+    }
     let oldest = this.furthest;
     for (const wins of this.inFlight) oldest = Math.min(oldest, wins[0]);
     for (const w of [...this.open.keys()]) if (w < oldest) this.closeWindow(w);

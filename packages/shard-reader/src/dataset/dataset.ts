@@ -6,6 +6,8 @@ import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
 import { InlineExecutor, WorkerExecutor, type BatchExecutor, type ExecutorSpec } from '../batch/executor.js';
 import { loadMmapAddon } from '../io/native.js';
 import type { Backend, BackendChoice } from '../io/types.js';
+import type { RemoteBacking, RemoteOpenOptions } from '../remote/open-remote.js';
+import type { OpenStoreOptions } from '../remote/open-store.js';
 import { loadDataset } from './load-manifest.js';
 import { RecordStore } from './record-store.js';
 
@@ -23,7 +25,16 @@ export interface OpenDatasetOptions {
   onCorrupt?: 'error' | 'skip';
   /** Where 'skip' warnings go; default process.emitWarning. */
   onWarning?: (message: string) => void;
+  /** s3:// and http(s):// datasets: where whole shards are cached, and the bound on it. */
+  cacheDir?: RemoteOpenOptions['cacheDir'];
+  cacheBytes?: RemoteOpenOptions['cacheBytes'];
+  /** s3:// datasets: endpoint and addressing (default: the AWS SDK's environment and config). */
+  s3?: OpenStoreOptions['s3'];
+  /** Remote datasets: timeout and retry policy of every request. */
+  remote?: Omit<OpenStoreOptions, 's3'>;
 }
+
+type DatasetOptions = Required<Pick<OpenDatasetOptions, 'backend' | 'workers' | 'verify' | 'onCorrupt'>> & Pick<OpenDatasetOptions, 'onWarning'>;
 
 export class Dataset {
   readonly size: number;
@@ -47,7 +58,9 @@ export class Dataset {
     readonly keys: string[],
     /** size x labelNames.length, from the index (no image bytes read). */
     readonly labels: Float32Array,
-    private readonly options: Required<Omit<OpenDatasetOptions, 'onWarning'>> & Pick<OpenDatasetOptions, 'onWarning'>,
+    private readonly options: DatasetOptions,
+    /** Set for an s3:// or http(s):// dataset. */
+    private readonly remote?: RemoteBacking,
   ) {
     this.size = manifest.samples;
     this.labelNames = manifest.schema.labelNames;
@@ -67,6 +80,7 @@ export class Dataset {
   /** Image bytes of one sample (a copy, in the stored dtype), checked against its CRC. */
   image(index: number): Uint8Array | Uint16Array {
     this.assertOpen();
+    this.assertLocal('image()');
     const layout = this.manifest.schema.record;
     const bytes = this.store.record(index, this.keys[index]).slice(0, layout.imageBytes);
     return this.dtype === 'uint16' ? new Uint16Array(bytes.buffer, 0, bytes.length / 2) : bytes;
@@ -75,16 +89,41 @@ export class Dataset {
   /** The label vector stored in the record itself (the index copy is `labels`). */
   recordLabels(index: number): Float32Array {
     this.assertOpen();
+    this.assertLocal('recordLabels()');
     return decodeLabels(this.store.record(index, this.keys[index]), this.manifest.schema.record);
   }
 
   /** Batches of one epoch on one rank; see BatchOptions for defaults. */
   batches(options: BatchOptions = {}): BatchStream {
     this.assertOpen();
+    const onCorrupt = this.options.onCorrupt === 'skip' ? (samples: CorruptSample[]) => this.noteCorrupt(samples) : undefined;
+    const remote = this.remote;
+    if (remote) {
+      // The stream's options (defaults applied) decide the plumbing; it is made right after, before any read.
+      let parts: ReturnType<RemoteBacking['streamParts']> | undefined;
+      const stream = new BatchStream({
+        shardSizes: this.shardSizes,
+        keys: this.keys,
+        executor: () => {
+          this.assertOpen();
+          return parts!.executor;
+        },
+        stage: (indices) => (parts!.stage ? parts!.stage(indices) : Promise.resolve(() => {})),
+        onEnd: () => parts?.onEnd?.(),
+        onCorrupt,
+      }, options);
+      parts = remote.streamParts(stream, this.store, this.executorSpec().image);
+      return stream;
+    }
     return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, executor: () => {
       this.assertOpen(); // a stream made before close() must not start a new worker pool after it
       return (this.executor ??= this.createExecutor());
-    }, onCorrupt: this.options.onCorrupt === 'skip' ? (samples) => this.noteCorrupt(samples) : undefined }, options);
+    }, onCorrupt }, options);
+  }
+
+  /** True for an s3:// or http(s):// dataset. */
+  get isRemote(): boolean {
+    return this.remote !== undefined;
   }
 
   private noteCorrupt(samples: CorruptSample[]): void {
@@ -112,6 +151,7 @@ export class Dataset {
     this.closed = true;
     this.store.close();
     await this.executor?.close();
+    await this.remote?.close();
   }
 
   private createExecutor(): BatchExecutor {
@@ -124,7 +164,8 @@ export class Dataset {
     return {
       store: {
         dir: this.dir,
-        shardFiles: m.shards.map((s) => s.file),
+        shardFiles: m.shards.map((s) => (this.remote ? this.remote.store.urlOf(s.file) : s.file)),
+        paths: this.remote?.paths,
         perShard: m.recordsPerShard,
         size: m.samples,
         layout: m.schema.record,
@@ -134,6 +175,10 @@ export class Dataset {
       },
       image: { dtype: m.schema.dtype, shape: m.schema.shape, labelCount: m.schema.labelNames.length },
     };
+  }
+
+  private assertLocal(what: string): void {
+    if (this.remote) throw new Error(`${what} reads one record synchronously, which a remote dataset (${this.dir}) cannot: read it through batches()`);
   }
 
   private assertOpen(): void {
@@ -147,6 +192,8 @@ export function defaultReaderWorkers(): number {
 
 /** Opens a dataset folder, validating manifest, shard sizes and headers, and index sidecars first. */
 export async function openDataset(dir: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
+  // Loaded only for URLs: a local open never pays for the AWS SDK.
+  if (/^(s3|https?):\/\//i.test(dir)) return (await import('../remote/open-dataset.js')).openRemoteDataset(dir, options);
   const workers = options.workers ?? defaultReaderWorkers();
   if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
   const loaded = loadDataset(dir);

@@ -9,7 +9,10 @@ import { Spanner } from './spanner.js';
 /** What a store needs to know; plain data so it can be posted to a worker thread. */
 export interface StoreSpec {
   dir: string;
+  /** Shard names as errors give them (file names in `dir`; URLs for a remote dataset). */
   shardFiles: string[];
+  /** Where each shard is opened, when not `dir`/shardFiles (a remote dataset's cached copies; filled as fetched). */
+  paths?: (string | undefined)[];
   perShard: number;
   size: number;
   layout: RecordLayout;
@@ -46,7 +49,16 @@ export class RecordStore {
   }
 
   source(shard: number): RecordSource {
-    return (this.sources[shard] ??= openSource(path.join(this.spec.dir, this.spec.shardFiles[shard]), this.spec.backend));
+    if (this.sources[shard]) return this.sources[shard];
+    const paths = this.spec.paths;
+    if (paths && paths[shard] === undefined) throw new Error(`${this.spec.shardFiles[shard]}: read before it was fetched into the cache`);
+    return (this.sources[shard] = openSource(paths?.[shard] ?? path.join(this.spec.dir, this.spec.shardFiles[shard]), this.spec.backend));
+  }
+
+  /** Closes one shard's source (a remote shard leaving the cache); the next read opens it again. */
+  drop(shard: number): void {
+    this.sources[shard]?.close();
+    this.sources[shard] = undefined;
   }
 
   /**
@@ -97,6 +109,8 @@ export class RecordStore {
   }
 
   advise(shard: number, hint: AccessHint): void {
+    // A remote shard not fetched yet has nothing to advise about: its feed fetches it.
+    if (this.spec.paths && this.spec.paths[shard] === undefined && !this.sources[shard]) return;
     this.source(shard).advise(0, 0, hint);
   }
 

@@ -7,7 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  FileChangedError,
   liveMappings,
+  mmapSourceFromFd,
   loadMmapAddon,
   mmapUnavailableReason,
   openMmapSource,
@@ -299,5 +301,79 @@ describeMmap('mmap backend (native addon)', () => {
     expect(child.status, child.stderr).toBe(0);
     const result = JSON.parse(child.stdout.trim()) as Record<string, number>;
     expect(result).toEqual({ peak: 100, afterUnmap: 50, afterGc: 1, byte: files['big.bin'].bytes[0] });
+  });
+});
+
+// A file that shrinks under a source: an Error naming it, never a signal; SIGBUS not raised by a guarded copy
+// still reaches whoever handled it before the addon, or kills the process as without it.
+describe('files that change under a source', () => {
+  const shrinkAndRead = (open: (file: string) => RecordSource) => {
+    const file = path.join(dir, `shrinks-${open.name}.bin`);
+    writeFileSync(file, randomBytes(4 * page));
+    const source = track(open(file));
+    expect(source.read(page, 10).length).toBe(10);
+    writeFileSync(file, randomBytes(100)); // truncates in place, as cp does
+    expect(() => source.read(2 * page, 100)).toThrow(FileChangedError);
+    expect(() => source.readSplit(3 * page, new Uint8Array(10), new Uint8Array(10))).toThrow(new RegExp(`${file}: changed while being read`));
+  };
+
+  it('pread: a short read is a FileChangedError naming the file', () => shrinkAndRead(openPreadSource));
+  it.skipIf(!addon)('mmap: the SIGBUS of the copy is a FileChangedError naming the file', () => shrinkAndRead(openMmapSource));
+
+  it.skipIf(!addon)('mmap: a source made from a descriptor says how much the file shrank', () => {
+    const file = path.join(dir, 'shrinks-fd.bin');
+    writeFileSync(file, randomBytes(4 * page));
+    const fd = openSync(file, 'r');
+    try {
+      const source = track(mmapSourceFromFd(file, fd, { size: 4 * page }));
+      writeFileSync(file, randomBytes(100));
+      expect(() => source.read(3 * page, 8)).toThrow(`it is 100 bytes now, ${4 * page} when opened: truncated or rewritten in place`);
+      expect(source.currentSize()).toBe(100);
+      source.close();
+      expect(() => mmapSourceFromFd(file, fd, { size: 4 * page })).toThrow(/changed while being read \(before it could be mapped\)/);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  const child = (script: string) => spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+  const setup = (file: string) => `
+    const fs = require('node:fs');
+    const addon = require(${JSON.stringify(addonPath)});
+    fs.writeFileSync(${JSON.stringify(file)}, Buffer.alloc(${8 * page}, 7));
+    const fd = fs.openSync(${JSON.stringify(file)}, 'r');
+    const mapping = addon.map(fd, 0, ${8 * page});
+  `;
+
+  it.skipIf(!addon)('mmap: guarded copies fault cleanly on worker threads too, and the process goes on', () => {
+    const file = path.join(dir, 'worker-fault.bin');
+    const r = child(`
+      const { Worker } = require('node:worker_threads');
+      const w = new Worker(${JSON.stringify(setup(file))} + \`
+        fs.truncateSync(${JSON.stringify(file)}, 10);
+        const out = new Uint8Array(${page});
+        const codes = [];
+        for (let i = 0; i < 1000; i++) try { addon.copy(mapping, ${4 * page}, out, 0, ${page}); } catch (e) { codes.push(e.code); }
+        require('node:worker_threads').parentPort.postMessage(new Set(codes).size === 1 ? codes[0] + ' x' + codes.length : 'mixed');
+      \`, { eval: true });
+      w.on('message', (m) => console.log(m));
+    `);
+    expect({ status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, signal: null, stdout: 'ERR_SHARD_MAPPING_FAULT x1000\n', stderr: '' });
+  });
+
+  // After a fault it handled (SIGBUS unblocked again, handler still in place), one that is not a copy's.
+  const faultThen = (file: string) => `${setup(file)}
+    fs.truncateSync(${JSON.stringify(file)}, 10);
+    try { addon.copy(mapping, ${4 * page}, new Uint8Array(8), 0, 8); } catch (e) { console.log(e.code); }
+    process.kill(process.pid, 'SIGBUS');`;
+
+  it.skipIf(!addon)("after a guarded fault, a SIGBUS that is not a guarded copy's still kills the process", () => {
+    const r = child(`${faultThen(path.join(dir, 'kill.bin'))}; setTimeout(() => console.log('survived'), 500);`);
+    expect({ signal: r.signal, stdout: r.stdout }).toEqual({ signal: 'SIGBUS', stdout: 'ERR_SHARD_MAPPING_FAULT\n' });
+  });
+
+  it.skipIf(!addon)('a SIGBUS handler installed before the addon still gets the signals that are not ours', () => {
+    const r = child(`process.on('SIGBUS', () => { console.log('handled'); process.exit(0); }); ${faultThen(path.join(dir, 'chain.bin'))}; setTimeout(() => {}, 5000);`);
+    expect({ status: r.status, signal: r.signal, stdout: r.stdout }).toEqual({ status: 0, signal: null, stdout: 'ERR_SHARD_MAPPING_FAULT\nhandled\n' });
   });
 });

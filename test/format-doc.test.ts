@@ -27,3 +27,15 @@ it.skipIf(!hasPython)('a Python reader following FORMAT.md reads the same pixels
     await ds.close();
   }
 });
+
+it.skipIf(!hasPython)('the canonical-number recipe in FORMAT.md agrees with JavaScript on awkward doubles', () => {
+  // Python's json.dumps writes 1e-07 and 1e+16 where JSON.stringify writes 1e-7 and 10000000000000000.
+  const values = [1e-7, 1e16, 1e21, 1.5e21, 5e-324, -0, 0.1, Math.fround(0.1), 1e-6, 123.456, -2.5e-8, 2 ** 53 + 2, 1.7976931348623157e308];
+  let x = 0.5; // and a few hundred pseudo-random ones across the exponent range
+  for (let i = 0; i < 300; i++) {
+    x = (x * 9301 + 49297) % 233280;
+    values.push((x / 233280 - 0.5) * 10 ** ((i % 60) - 30));
+  }
+  const py = JSON.parse(execFileSync('python3', [path.join(import.meta.dirname, 'python/read_shards.py'), '--numbers'], { input: JSON.stringify(values), encoding: 'utf8' })) as string[];
+  expect(py).toEqual(values.map((v) => JSON.stringify(v)));
+});

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DATA_OFFSET, HEADER_BYTES, canonicalJson, decodeManifest, encodeManifest, encodeShardIndex, manifestChecksum, sha256Hex, type Manifest } from 'shard-format';
 // The library through its entry module; the CLI (below) imports it as 'shard-reader' once the package index re-exports it.
-import { MAX_RECORD_PROBLEMS_PER_SHARD, formatProblem, verifyDataset, type Problem, type VerifyReport } from 'shard-reader';
+import { MAX_RECORD_PROBLEMS_PER_SHARD, formatProblem, openDataset, verifyDataset, type Problem, type VerifyReport } from 'shard-reader';
 import { buildShards } from 'shard-writer';
 import { makeSyntheticSet } from '../scripts/make-synthetic.js';
 import { tempDir } from './helpers/tree.js';
@@ -251,9 +251,46 @@ describe('verifyDataset', () => {
     writeFileSync(file, bytes);
     const r = await verifyDataset(dir);
     expect(r.problems.filter((p) => p.record !== undefined)).toEqual([
-      { shard: 'shard-00000.bin', record: 2, key: keys[0][2], message: 'record belongs to another key (shard and index disagree)' },
-      { shard: 'shard-00000.bin', record: 5, key: keys[0][5], message: 'record belongs to another key (shard and index disagree)' },
+      { shard: 'shard-00000.bin', record: 2, key: keys[0][2], message: 'record belongs to another key or another build (shard and index disagree)' },
+      { shard: 'shard-00000.bin', record: 5, key: keys[0][5], message: 'record belongs to another key or another build (shard and index disagree)' },
     ]);
+  });
+
+  it('reports a duplicated sample (record, index and manifest consistently forged) and open refuses it', async () => {
+    const dir = copy();
+    const stride = manifest.schema.record.stride;
+    const shardFile = path.join(dir, 'shard-00000.bin');
+    const bytes = readFileSync(shardFile);
+    bytes.copy(bytes, DATA_OFFSET + 4 * stride, DATA_OFFSET + 3 * stride, DATA_OFFSET + 4 * stride); // record 4 := record 3
+    writeFileSync(shardFile, bytes);
+    const entry = manifest.shards[0];
+    const index = JSON.parse(readFileSync(path.join(dir, entry.index.file), 'utf8'));
+    index.keys[4] = index.keys[3];
+    index.labels[4] = index.labels[3];
+    const text = encodeShardIndex(index);
+    writeFileSync(path.join(dir, entry.index.file), text);
+    const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    m.shards[0] = { ...m.shards[0], sha256: sha256Hex(bytes), index: { ...m.shards[0].index, bytes: Buffer.byteLength(text), sha256: sha256Hex(text) } };
+    writeFileSync(path.join(dir, 'manifest.json'), encodeManifest(m));
+    const r = await verifyDataset(dir);
+    expect(r.ok).toBe(false);
+    expect(r.problems.map((p) => p.message).join('\n')).toContain(`keys[4] ${JSON.stringify(keys[0][3])} appears twice`);
+    await expect(openDataset(dir, { workers: 0 })).rejects.toThrow(/keys\[4\] .* appears twice: keys are unique and sorted/);
+  });
+
+  it('reports a key that appears in two shards', async () => {
+    const dir = copy();
+    const entry = manifest.shards[1];
+    const index = JSON.parse(readFileSync(path.join(dir, entry.index.file), 'utf8'));
+    index.keys[0] = keys[0][keys[0].length - 1];
+    const text = encodeShardIndex(index);
+    writeFileSync(path.join(dir, entry.index.file), text);
+    const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    m.shards[1].index = { ...m.shards[1].index, bytes: Buffer.byteLength(text), sha256: sha256Hex(text) };
+    writeFileSync(path.join(dir, 'manifest.json'), encodeManifest(m));
+    const r = await verifyDataset(dir);
+    expect(r.problems).toContainEqual({ shard: 'shard-00001.bin', record: 0, key: keys[0][keys[0].length - 1], message: 'key appears in both shard-00000.bin and shard-00001.bin (keys are unique and sorted)' });
+    await expect(openDataset(dir, { workers: 0 })).rejects.toThrow(/shard-00001\.index\.json: key .* appears twice \(record 0; keys are unique and sorted across shards\)/);
   });
 
   it('catches index labels that disagree with the record (index re-hashed in the manifest)', async () => {

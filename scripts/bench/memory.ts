@@ -2,7 +2,7 @@
 // openDataset() to the first batch on a 100,000-sample dataset.
 import { mkdirSync, readdirSync, rmSync, symlinkSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { DATA_OFFSET, MANIFEST_FILE, encodeManifest, recordLayout, recordsPerShard, schemaHash, type Schema } from 'shard-format';
+import { DATA_OFFSET, FORMAT_VERSION, MANIFEST_FILE, encodeManifest, recordLayout, recordsPerShard, schemaHash, type Schema } from 'shard-format';
 import { ShardSetWriter, writeAtomic } from 'shard-writer';
 import { defaultReaderWorkers } from 'shard-reader';
 import { ROOT, peakRssKiB } from './cli.js';
@@ -10,7 +10,7 @@ import { ensureSource, readSetSpec } from './data.js';
 import { sequentialRead } from './page-cache.js';
 import { fmt, type Bench, type BenchContext } from './types.js';
 
-const CLI = path.join(ROOT, 'packages/shard-cli/src/main.ts');
+const CLI = path.join(ROOT, 'packages/shard-cli/bin/shard.js');
 
 export const memoryBench: Bench = async (ctx) => {
   const spec = readSetSpec(ctx);
@@ -108,7 +108,8 @@ async function ensure100k(ctx: BenchContext): Promise<string> {
   };
   const shardBytes = 64 << 20;
   const perShard = recordsPerShard(shardBytes, DATA_OFFSET, schema.record.stride);
-  const writer = new ShardSetWriter(out, schema, schemaHash(schema), perShard);
+  const buildId = 'b'.repeat(32); // a fixed id: the bench writes one synthetic build
+  const writer = new ShardSetWriter(out, schema, schemaHash(schema), buildId, perShard);
   const image = new Uint8Array(64 * 64);
   const N = 100_000;
   for (let i = 0; i < N; i++) {
@@ -117,7 +118,7 @@ async function ensure100k(ctx: BenchContext): Promise<string> {
   }
   const shards = await writer.finish();
   await writeAtomic(out, MANIFEST_FILE, encodeManifest({
-    format: 'ct-shards', version: 1, schema, schemaHash: schemaHash(schema), samples: N, recordsPerShard: perShard, dataOffset: DATA_OFFSET,
+    format: 'ct-shards', version: FORMAT_VERSION, schema, schemaHash: schemaHash(schema), buildId, samples: N, recordsPerShard: perShard, dataOffset: DATA_OFFSET,
     build: { tool: 'bench', shardBytes, inputs: N, written: N, skipped: [] }, shards,
   }));
   return out;

@@ -8,6 +8,7 @@ export function checkHeaderAgainstManifest(h: ShardHeader, m: Manifest, shardInd
   const file = entry.file;
   const want: [string, number | string, number | string][] = [
     ['schema hash', h.schemaHash, m.schemaHash],
+    ['build id', h.buildId, m.buildId],
     ['shard index', h.shardIndex, shardIndex],
     ['record count', h.recordCount, entry.samples],
     ['record stride', h.recordStride, m.schema.record.stride],
@@ -20,6 +21,8 @@ export function checkHeaderAgainstManifest(h: ShardHeader, m: Manifest, shardInd
     ['channels', h.channels, m.schema.shape[2]],
   ];
   for (const [what, got, expected] of want) {
-    if (got !== expected) throw new FormatError(`header ${what} is ${got}, the manifest says ${expected}`, { file });
+    if (got === expected) continue;
+    const why = what === 'build id' ? ': the shard belongs to another build (copied in from elsewhere, or the folder was rebuilt)' : '';
+    throw new FormatError(`header ${what} is ${got}, the manifest says ${expected}${why}`, { file });
   }
 }

@@ -3,7 +3,7 @@
 /** First 8 bytes of every shard file: ASCII "CTSHARD" + NUL. */
 export const MAGIC = Uint8Array.from([0x43, 0x54, 0x53, 0x48, 0x41, 0x52, 0x44, 0x00]);
 /** Bumped on any incompatible change; readers refuse versions they do not know. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 /** Meaningful header bytes; the rest of the first page is zero. */
 export const HEADER_BYTES = 128;
 /** Record data starts on a page boundary so mmap views and O_DIRECT-style reads align. */
@@ -11,6 +11,8 @@ export const PAGE_SIZE = 4096;
 export const DATA_OFFSET = PAGE_SIZE;
 /** Every record starts on a cache-line boundary; stride is a multiple of this. */
 export const RECORD_ALIGN = 64;
+/** A build id is this many raw bytes (32 hex digits in the manifest). */
+export const BUILD_ID_BYTES = 16;
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'ct-shards';
@@ -30,7 +32,10 @@ export const LIMITS = {
   maxRecordsPerShard: 1 << 24,
   maxShards: 1 << 20,
   maxSamples: 2 ** 40,
+  /** UTF-8 bytes of one sample key. */
   maxKeyBytes: 4_096,
+  /** UTF-16 code units of one label name. */
+  maxLabelName: 256,
 } as const;
 
 export function shardFileName(index: number): string {

@@ -1,12 +1,14 @@
 // Shard header: encode and decode side by side. Little-endian, HEADER_BYTES long, CRC-protected.
 import { crc32 } from './checksum.js';
-import { DATA_OFFSET, DTYPES, DTYPE_CODE, FORMAT_VERSION, HEADER_BYTES, LIMITS, MAGIC, type Dtype } from './constants.js';
+import { BUILD_ID_BYTES, DATA_OFFSET, DTYPES, DTYPE_CODE, FORMAT_VERSION, HEADER_BYTES, LIMITS, MAGIC, type Dtype } from './constants.js';
 import { FormatError } from './errors.js';
 
 export interface ShardHeader {
   version: number;
   /** 32 raw bytes of the schema hash (hex in the manifest). */
   schemaHash: string;
+  /** 16 raw bytes (32 hex digits) naming the build this shard belongs to; also mixed into every key CRC. */
+  buildId: string;
   shardIndex: number;
   recordCount: number;
   recordStride: number;
@@ -36,8 +38,21 @@ const OFF = {
   channels: 82,
   height: 84,
   width: 88,
+  buildId: 92,
   crc: 124,
 } as const;
+
+/** Reserved header ranges [from, to): zero when written, refused when not. */
+const RESERVED: [number, number][] = [
+  [12, 16],
+  [OFF.buildId + BUILD_ID_BYTES, OFF.crc],
+];
+
+/** The raw bytes of a build id given as 32 lowercase hex digits. */
+export function buildIdBytes(buildId: string): Uint8Array {
+  if (!/^[0-9a-f]{32}$/.test(buildId)) throw new RangeError(`build id must be 32 lowercase hex digits (got ${JSON.stringify(buildId)})`);
+  return Buffer.from(buildId, 'hex');
+}
 
 export function encodeHeader(h: Omit<ShardHeader, 'version' | 'dataOffset'>): Uint8Array {
   const bytes = new Uint8Array(HEADER_BYTES);
@@ -56,6 +71,7 @@ export function encodeHeader(h: Omit<ShardHeader, 'version' | 'dataOffset'>): Ui
   v.setUint16(OFF.channels, h.channels, true);
   v.setUint32(OFF.height, h.height, true);
   v.setUint32(OFF.width, h.width, true);
+  bytes.set(buildIdBytes(h.buildId), OFF.buildId);
   v.setUint32(OFF.crc, crc32(bytes.subarray(0, OFF.crc)), true);
   return bytes;
 }
@@ -80,6 +96,7 @@ export function decodeHeader(bytes: Uint8Array, file: string): ShardHeader {
   const header: ShardHeader = {
     version,
     schemaHash: Buffer.from(bytes.subarray(OFF.schemaHash, OFF.schemaHash + 32)).toString('hex'),
+    buildId: Buffer.from(bytes.subarray(OFF.buildId, OFF.buildId + BUILD_ID_BYTES)).toString('hex'),
     shardIndex: v.getUint32(OFF.shardIndex, true),
     recordCount: v.getUint32(OFF.recordCount, true),
     recordStride: v.getUint32(OFF.recordStride, true),
@@ -92,6 +109,10 @@ export function decodeHeader(bytes: Uint8Array, file: string): ShardHeader {
     height: v.getUint32(OFF.height, true),
     width: v.getUint32(OFF.width, true),
   };
+  // Reserved bytes are zero in this version; anything else was written by something we do not know.
+  for (const [from, to] of RESERVED) {
+    for (let i = from; i < to; i++) if (bytes[i] !== 0) throw new FormatError(`reserved header byte ${i} is not zero`, { file });
+  }
   if (header.dataOffset !== DATA_OFFSET) throw new FormatError(`header dataOffset ${header.dataOffset} is not ${DATA_OFFSET}`, { file });
   if (header.recordCount > LIMITS.maxRecordsPerShard) throw new FormatError(`header recordCount ${header.recordCount} is out of range`, { file });
   return header;

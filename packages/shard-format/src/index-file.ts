@@ -11,8 +11,9 @@ import { JsonChecker, parseJson } from './validate.js';
  */
 export function keyProblem(key: string): string | undefined {
   if (key.length === 0) return 'is empty';
-  if (key.length > LIMITS.maxKeyBytes) return `is longer than ${LIMITS.maxKeyBytes} characters`;
-  if (/[\\\u0000-\u001f]/.test(key)) return 'contains a backslash or a control character';
+  if (Buffer.byteLength(key, 'utf8') > LIMITS.maxKeyBytes) return `is longer than ${LIMITS.maxKeyBytes} UTF-8 bytes`;
+  if (/[\\\u0000-\u001f\u007f]/.test(key)) return 'contains a backslash or a control character (U+0000..U+001F, U+007F)';
+  if (/[\ud800-\udfff]/u.test(key)) return 'contains a lone surrogate (not valid Unicode)';
   if (key.split('/').some((seg) => seg === '' || seg === '.' || seg === '..')) return 'must be a relative path without empty, "." or ".." segments';
   return undefined;
 }
@@ -35,6 +36,7 @@ export function encodeShardIndex(index: Omit<ShardIndex, 'format' | 'version'>):
 export function decodeShardIndex(text: string, file: string, expect: { shard: string; firstSample: number; samples: number; labelCount: number }): ShardIndex {
   const c = new JsonChecker(file);
   const root = c.object(parseJson(text, file), 'index');
+  c.only(root, 'index', ['firstSample', 'format', 'keys', 'labels', 'shard', 'version']);
   if (root.format !== INDEX_FORMAT) c.fail('format', `must be "${INDEX_FORMAT}"`);
   const version = c.int(root.version, 'version', 0, 2 ** 31);
   if (version !== FORMAT_VERSION) throw new FormatError(`unsupported index version ${version}`, { file });
@@ -51,6 +53,7 @@ export function decodeShardIndex(text: string, file: string, expect: { shard: st
     if (typeof k !== 'string') return c.fail(`keys[${i}]`, 'must be a string');
     const problem = keyProblem(k);
     if (problem) c.fail(`keys[${i}]`, `${problem} (got ${JSON.stringify(k.slice(0, 80))})`);
+    if (i > 0 && !((keys[i - 1] as string) < k)) c.fail(`keys[${i}]`, `${JSON.stringify(k.slice(0, 80))} ${keys[i - 1] === k ? 'appears twice' : 'is out of order'}: keys are unique and sorted`);
     const row = labels[i];
     if (!Array.isArray(row) || row.length !== expect.labelCount) c.fail(`labels[${i}]`, `must be an array of ${expect.labelCount} numbers`);
     for (const x of row as unknown[]) if (typeof x !== 'number' || !Number.isFinite(x)) c.fail(`labels[${i}]`, 'must hold only finite numbers');

@@ -1,5 +1,6 @@
 // shard-format public API: constants, layout, header, record, manifest and index codecs, checksums.
 export {
+  BUILD_ID_BYTES,
   DATA_OFFSET,
   DTYPES,
   DTYPE_BYTES,
@@ -19,8 +20,8 @@ export { crc32, sha256Hex, createSha256 } from './checksum.js';
 export { canonicalJson } from './canonical-json.js';
 export { alignUp, recordLayout, recordsPerShard, type RecordLayout, type Shape } from './layout.js';
 export { schemaHash, type Fit, type Preprocess, type Schema } from './schema.js';
-export { encodeHeader, decodeHeader, type ShardHeader } from './header.js';
-export { encodeRecord, decodeLabels, imageBytes, keyCrc, paddingIsZero, recordCrcOk, storedCrc, storedKeyCrc, type Crc32Fn } from './record.js';
+export { buildIdBytes, encodeHeader, decodeHeader, type ShardHeader } from './header.js';
+export { buildSeed, encodeRecord, decodeLabels, imageBytes, keyCrc, paddingIsZero, recordCrcOk, storedCrc, storedKeyCrc, type Crc32Fn } from './record.js';
 export { encodeManifest, decodeManifest, manifestChecksum, type FileEntry, type Manifest, type ShardEntry, type SkippedInput } from './manifest.js';
 export { encodeShardIndex, decodeShardIndex, keyProblem, type ShardIndex } from './index-file.js';
 export { checkHeaderAgainstManifest } from './consistency.js';

@@ -29,6 +29,8 @@ export interface Manifest {
   version: number;
   schema: Schema;
   schemaHash: string;
+  /** 32 hex digits: the build every shard of this dataset belongs to (in each header and key CRC). */
+  buildId: string;
   samples: number;
   recordsPerShard: number;
   dataOffset: number;
@@ -60,6 +62,7 @@ const FITS: readonly Fit[] = ['contain', 'cover', 'fill'];
 export function decodeManifest(text: string, file: string): Manifest {
   const c = new JsonChecker(file);
   const root = c.object(parseJson(text, file), 'manifest');
+  c.only(root, 'manifest', ['build', 'buildId', 'checksum', 'dataOffset', 'format', 'recordsPerShard', 'samples', 'schema', 'schemaHash', 'shards', 'version']);
   if (root.format !== MANIFEST_FORMAT) c.fail('format', `must be "${MANIFEST_FORMAT}"`);
   const version = c.int(root.version, 'version', 0, 2 ** 31);
   if (version !== FORMAT_VERSION) throw new FormatError(`unsupported manifest version ${version} (this reader knows ${FORMAT_VERSION})`, { file });
@@ -69,11 +72,13 @@ export function decodeManifest(text: string, file: string): Manifest {
   const schema = decodeSchema(c, root.schema);
   const hash = c.hex(root.schemaHash, 'schemaHash', 32);
   if (hash !== schemaHash(schema)) c.fail('schemaHash', 'does not match the schema');
+  const buildId = c.hex(root.buildId, 'buildId', 16);
   const samples = c.int(root.samples, 'samples', 0, LIMITS.maxSamples);
   const perShard = c.int(root.recordsPerShard, 'recordsPerShard', 1, LIMITS.maxRecordsPerShard);
   const dataOffset = c.int(root.dataOffset, 'dataOffset', DATA_OFFSET, DATA_OFFSET);
 
   const b = c.object(root.build, 'build');
+  c.only(b, 'build', ['inputs', 'shardBytes', 'skipped', 'tool', 'written']);
   const build: Manifest['build'] = {
     tool: c.string(b.tool, 'build.tool'),
     shardBytes: c.int(b.shardBytes, 'build.shardBytes', 1, 2 ** 48),
@@ -81,6 +86,7 @@ export function decodeManifest(text: string, file: string): Manifest {
     written: c.int(b.written, 'build.written', 0, LIMITS.maxSamples),
     skipped: c.array(b.skipped, 'build.skipped', LIMITS.maxSamples).map((s, i) => {
       const o = c.object(s, `build.skipped[${i}]`);
+      c.only(o, `build.skipped[${i}]`, ['file', 'reason']);
       return { file: c.string(o.file, `build.skipped[${i}].file`), reason: c.string(o.reason, `build.skipped[${i}].reason`, 1 << 16) };
     }),
   };
@@ -90,11 +96,12 @@ export function decodeManifest(text: string, file: string): Manifest {
 
   const shards = c.array(root.shards, 'shards', LIMITS.maxShards).map((s, i) => decodeShardEntry(c, s, i));
   checkShardTable(c, shards, samples, perShard, schema.record.stride);
-  return { format: MANIFEST_FORMAT, version, schema, schemaHash: hash, samples, recordsPerShard: perShard, dataOffset, build, shards, checksum };
+  return { format: MANIFEST_FORMAT, version, schema, schemaHash: hash, buildId, samples, recordsPerShard: perShard, dataOffset, build, shards, checksum };
 }
 
 function decodeSchema(c: JsonChecker, value: unknown): Schema {
   const s = c.object(value, 'schema');
+  c.only(s, 'schema', ['dtype', 'labelNames', 'preprocess', 'record', 'shape']);
   const shapeArr = c.array(s.shape, 'schema.shape', 3);
   if (shapeArr.length !== 3) c.fail('schema.shape', 'must be [height, width, channels]');
   const shape: Shape = [
@@ -103,7 +110,7 @@ function decodeSchema(c: JsonChecker, value: unknown): Schema {
     c.int(shapeArr[2], 'schema.shape[2]', 1, LIMITS.maxChannels),
   ];
   const dtype = c.oneOf(s.dtype, 'schema.dtype', DTYPES);
-  const labelNames = c.array(s.labelNames, 'schema.labelNames', LIMITS.maxLabels).map((n, i) => c.string(n, `schema.labelNames[${i}]`, 256));
+  const labelNames = c.array(s.labelNames, 'schema.labelNames', LIMITS.maxLabels).map((n, i) => c.string(n, `schema.labelNames[${i}]`, LIMITS.maxLabelName));
   if (new Set(labelNames).size !== labelNames.length) c.fail('schema.labelNames', 'has duplicates');
   let record;
   try {
@@ -112,11 +119,14 @@ function decodeSchema(c: JsonChecker, value: unknown): Schema {
     c.fail('schema.shape', (err as Error).message);
   }
   const r = c.object(s.record, 'schema.record');
+  c.only(r, 'schema.record', Object.keys(record));
   for (const k of Object.keys(record) as (keyof typeof record)[]) {
     if (r[k] !== record[k]) c.fail(`schema.record.${k}`, `must be ${record[k]} for this shape, dtype and label count`);
   }
   const p = c.object(s.preprocess, 'schema.preprocess');
+  c.only(p, 'schema.preprocess', ['fit', 'kernel', 'size', 'window']);
   const w = p.window === null ? null : c.object(p.window, 'schema.preprocess.window');
+  if (w) c.only(w, 'schema.preprocess.window', ['center', 'width']);
   const preprocess: Preprocess = {
     size: c.int(p.size, 'schema.preprocess.size', 1, LIMITS.maxSide),
     fit: c.oneOf(p.fit, 'schema.preprocess.fit', FITS),
@@ -126,8 +136,9 @@ function decodeSchema(c: JsonChecker, value: unknown): Schema {
   return { shape, dtype, labelNames, record, preprocess };
 }
 
-function decodeFileEntry(c: JsonChecker, value: unknown, path: string, maxBytes: number): FileEntry {
+function decodeFileEntry(c: JsonChecker, value: unknown, path: string, maxBytes: number, extra: readonly string[] = []): FileEntry {
   const o = c.object(value, path);
+  c.only(o, path, ['bytes', 'file', 'sha256', ...extra]);
   return { file: c.fileName(o.file, `${path}.file`), bytes: c.int(o.bytes, `${path}.bytes`, 0, maxBytes), sha256: c.hex(o.sha256, `${path}.sha256`, 32) };
 }
 
@@ -135,7 +146,7 @@ function decodeShardEntry(c: JsonChecker, value: unknown, i: number): ShardEntry
   const path = `shards[${i}]`;
   const o = c.object(value, path);
   return {
-    ...decodeFileEntry(c, o, path, 2 ** 48),
+    ...decodeFileEntry(c, o, path, 2 ** 48, ['firstSample', 'index', 'samples']),
     samples: c.int(o.samples, `${path}.samples`, 1, LIMITS.maxRecordsPerShard),
     firstSample: c.int(o.firstSample, `${path}.firstSample`, 0, LIMITS.maxSamples),
     index: decodeFileEntry(c, o.index, `${path}.index`, 2 ** 40),

@@ -1,24 +1,35 @@
 // One record's bytes: write image + labels + key CRC + record CRC; read them back; check the CRC.
 import { crc32 } from './checksum.js';
+import { buildIdBytes } from './header.js';
 import type { RecordLayout } from './layout.js';
 
 /**
  * Writes one record into `out` (stride bytes, zero-filled by the caller).
  * `image` holds the raw little-endian pixel bytes, exactly layout.imageBytes long.
  */
-export function encodeRecord(out: Uint8Array, layout: RecordLayout, image: Uint8Array, labels: ArrayLike<number>, key: string): void {
+export function encodeRecord(out: Uint8Array, layout: RecordLayout, image: Uint8Array, labels: ArrayLike<number>, key: string, seed: number): void {
   if (image.length !== layout.imageBytes) throw new RangeError(`image has ${image.length} bytes, the schema needs ${layout.imageBytes}`);
   if (labels.length !== layout.labelCount) throw new RangeError(`got ${labels.length} labels, the schema has ${layout.labelCount}`);
   out.set(image, 0);
   const v = new DataView(out.buffer, out.byteOffset, layout.stride);
   for (let i = 0; i < labels.length; i++) v.setFloat32(layout.labelsOffset + 4 * i, labels[i], true);
-  v.setUint32(layout.keyCrcOffset, keyCrc(key), true);
+  v.setUint32(layout.keyCrcOffset, keyCrc(key, seed), true);
   v.setUint32(layout.crcOffset, crc32(out.subarray(0, layout.crcOffset)), true);
 }
 
-/** CRC-32 of the key's UTF-8 bytes (zlib encodes a string as UTF-8 itself: no buffer per call on the read path). */
-export function keyCrc(key: string): number {
-  return crc32(key);
+/**
+ * The key CRC stored in a record: CRC-32 of the 16 build-id bytes followed by the key's UTF-8 bytes,
+ * computed as crc32(key, seed) with seed = buildSeed(buildId). It ties a record to its index entry and
+ * to its build: a record of another build (same key, same schema) fails this check. zlib encodes a
+ * string as UTF-8 itself, so the read path allocates nothing per record.
+ */
+export function keyCrc(key: string, seed: number): number {
+  return crc32(key, seed);
+}
+
+/** CRC-32 of a build id's 16 raw bytes: the seed every key CRC of that build continues from. */
+export function buildSeed(buildId: string): number {
+  return crc32(buildIdBytes(buildId));
 }
 
 /** A CRC-32 implementation (zlib's by default; a reader may pass a faster one with the same results). */

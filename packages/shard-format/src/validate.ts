@@ -13,6 +13,11 @@ export class JsonChecker {
     return value as Record<string, unknown>;
   }
 
+  /** Refuses keys this version does not define: a field we would ignore may be one the writer relied on. */
+  only(o: Record<string, unknown>, path: string, allowed: readonly string[]): void {
+    for (const k of Object.keys(o)) if (!allowed.includes(k)) this.fail(path, `has unknown field ${JSON.stringify(k.slice(0, 80))}`);
+  }
+
   array(value: unknown, path: string, maxLength: number): unknown[] {
     if (!Array.isArray(value)) this.fail(path, 'must be an array');
     if (value.length > maxLength) this.fail(path, `has ${value.length} entries (limit ${maxLength})`);

@@ -13,7 +13,9 @@ import {
   encodeHeader,
   encodeManifest,
   manifestChecksum,
+  buildSeed,
   encodeRecord,
+  FORMAT_VERSION,
   encodeShardIndex,
   imageBytes,
   keyCrc,
@@ -55,6 +57,7 @@ describe('record layout', () => {
 describe('header', () => {
   const fields = {
     schemaHash: schemaHash(schema),
+    buildId: '0123456789abcdef0123456789abcdef',
     shardIndex: 3,
     recordCount: 11,
     recordStride: schema.record.stride,
@@ -70,7 +73,7 @@ describe('header', () => {
   it('round-trips every field', () => {
     const bytes = encodeHeader(fields);
     expect(bytes.length).toBe(HEADER_BYTES);
-    expect(decodeHeader(bytes, 'x.bin')).toEqual({ ...fields, version: 1, dataOffset: DATA_OFFSET });
+    expect(decodeHeader(bytes, 'x.bin')).toEqual({ ...fields, version: FORMAT_VERSION, dataOffset: DATA_OFFSET });
   });
 
   it('rejects bad magic, unknown versions and any flipped bit, naming the file', () => {
@@ -78,16 +81,25 @@ describe('header', () => {
     const badMagic = good.slice();
     badMagic[0] ^= 1;
     expect(() => decodeHeader(badMagic, 'x.bin')).toThrow('x.bin: not a shard file (bad magic)');
-    const v2 = good.slice();
-    v2[8] = 2;
-    new DataView(v2.buffer).setUint32(124, crc32(v2.subarray(0, 124)), true); // a well-formed header of a newer version
-    expect(() => decodeHeader(v2, 'x.bin')).toThrow(/x\.bin: unsupported shard format version 2/);
+    const v9 = good.slice();
+    v9[8] = 9;
+    new DataView(v9.buffer).setUint32(124, crc32(v9.subarray(0, 124)), true); // a well-formed header of a newer version
+    expect(() => decodeHeader(v9, 'x.bin')).toThrow(/x\.bin: unsupported shard format version 9/);
     for (let byte = 8; byte < HEADER_BYTES; byte++) {
       const flipped = good.slice();
       flipped[byte] ^= 0x10;
       expect(() => decodeHeader(flipped, 'x.bin'), `byte ${byte}`).toThrow(FormatError);
     }
     expect(() => decodeHeader(good.subarray(0, 64), 'x.bin')).toThrow(/truncated/);
+  });
+
+  it('refuses non-zero reserved bytes even under a valid header CRC', () => {
+    for (const byte of [12, 15, 108, 123]) {
+      const h = encodeHeader(fields).slice();
+      h[byte] = 1;
+      new DataView(h.buffer).setUint32(124, crc32(h.subarray(0, 124)), true);
+      expect(() => decodeHeader(h, 'x.bin'), `byte ${byte}`).toThrow(`x.bin: reserved header byte ${byte} is not zero`);
+    }
   });
 });
 
@@ -96,10 +108,15 @@ describe('record', () => {
     const l = schema.record;
     const image = Uint8Array.from({ length: l.imageBytes }, (_, i) => (i * 7) & 255);
     const out = new Uint8Array(l.stride);
-    encodeRecord(out, l, image, [0, 1, 0.25], 'patient_1/slice_1');
+    const seed = buildSeed('0123456789abcdef0123456789abcdef');
+    encodeRecord(out, l, image, [0, 1, 0.25], 'patient_1/slice_1', seed);
     expect(imageBytes(out, l)).toEqual(image);
     expect([...decodeLabels(out, l)]).toEqual([0, 1, 0.25]);
-    expect(storedKeyCrc(out, l)).toBe(keyCrc('patient_1/slice_1'));
+    // The key CRC is the CRC of the 16 build-id bytes followed by the key's UTF-8 bytes.
+    const concat = Buffer.concat([Buffer.from('0123456789abcdef0123456789abcdef', 'hex'), Buffer.from('patient_1/slice_1')]);
+    expect(storedKeyCrc(out, l)).toBe(crc32(concat));
+    expect(storedKeyCrc(out, l)).toBe(keyCrc('patient_1/slice_1', seed));
+    expect(keyCrc('patient_1/slice_1', buildSeed('f'.repeat(32)))).not.toBe(keyCrc('patient_1/slice_1', seed));
     expect(recordCrcOk(out, l)).toBe(true);
     for (const at of [0, l.imageBytes - 1, l.labelsOffset + 5, l.keyCrcOffset, l.crcOffset + 2]) {
       const bad = out.slice();
@@ -110,8 +127,8 @@ describe('record', () => {
 
   it('refuses images and label vectors of the wrong size', () => {
     const l = schema.record;
-    expect(() => encodeRecord(new Uint8Array(l.stride), l, new Uint8Array(3), [0, 0, 0], 'k')).toThrow(/image has 3 bytes/);
-    expect(() => encodeRecord(new Uint8Array(l.stride), l, new Uint8Array(l.imageBytes), [0], 'k')).toThrow(/got 1 labels/);
+    expect(() => encodeRecord(new Uint8Array(l.stride), l, new Uint8Array(3), [0, 0, 0], 'k', 0)).toThrow(/image has 3 bytes/);
+    expect(() => encodeRecord(new Uint8Array(l.stride), l, new Uint8Array(l.imageBytes), [0], 'k', 0)).toThrow(/got 1 labels/);
   });
 });
 
@@ -128,9 +145,10 @@ function manifest(): Omit<Manifest, 'checksum'> {
   });
   return {
     format: 'ct-shards',
-    version: 1,
+    version: FORMAT_VERSION,
     schema,
     schemaHash: schemaHash(schema),
+    buildId: '0123456789abcdef0123456789abcdef',
     samples: 3,
     recordsPerShard: perShard,
     dataOffset: DATA_OFFSET,
@@ -165,6 +183,9 @@ describe('manifest', () => {
     ['counts do not add up', (m) => (m.build.inputs = 9), /counts do not add up/],
     ['record layout lies', (m) => (m.schema.record.stride = 64), /schema\.record\.stride must be/],
     ['huge shape', (m) => (m.schema.shape = [1e6, 1e6, 1]), /schema\.shape\[0\] is 1000000, outside/],
+    ['an unknown top-level field', (m) => (m.extra = 1), /manifest has unknown field "extra"/],
+    ['an unknown nested field', (m) => (m.shards[1].index.note = 'x'), /shards\[1\]\.index has unknown field "note"/],
+    ['a build id that is not hex', (m) => (m.buildId = 'x'.repeat(32)), /buildId must be 32 lowercase hex digits/],
   ];
   for (const [name, mutate, message] of cases) {
     it(`rejects ${name} naming the file and field`, () => {
@@ -202,6 +223,13 @@ describe('index sidecar', () => {
       const hostile = encodeShardIndex({ shard: 'shard-00000.bin', firstSample: 0, keys: ['a/1', key], labels: [[0, 1], [1, 0]] });
       expect(() => decodeShardIndex(hostile, 'i.json', expectOf), JSON.stringify(key)).toThrow(/^i\.json: keys\[1\] /);
     }
+    for (const [keys, what] of [[['a/1', 'a/1'], 'appears twice'], [['a/2', 'a/1'], 'is out of order']] as const) {
+      const text2 = encodeShardIndex({ shard: 'shard-00000.bin', firstSample: 0, keys: [...keys], labels: [[0, 1], [1, 0]] });
+      expect(() => decodeShardIndex(text2, 'i.json', expectOf)).toThrow(`i.json: keys[1] "a/1" ${what}: keys are unique and sorted`);
+    }
+    const long = 'é'.repeat(2049); // 2,049 characters, 4,098 UTF-8 bytes: the limit counts bytes
+    const tooLong = encodeShardIndex({ shard: 'shard-00000.bin', firstSample: 0, keys: ['a/1', long], labels: [[0, 1], [1, 0]] });
+    expect(() => decodeShardIndex(tooLong, 'i.json', expectOf)).toThrow(/keys\[1\] is longer than 4096 UTF-8 bytes/);
     const bad = encodeShardIndex({ shard: 'shard-00000.bin', firstSample: 0, keys: ['a/1', 'a/2'], labels: [[0, 1], [1]] });
     expect(() => decodeShardIndex(bad, 'i.json', expectOf)).toThrow(/labels\[1\] must be an array of 2 numbers/);
   });

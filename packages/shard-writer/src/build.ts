@@ -1,9 +1,11 @@
 // The build pipeline: discover -> join labels -> decode in parallel -> write shards in order -> manifest last.
+import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
   DATA_OFFSET,
+  FORMAT_VERSION,
   MANIFEST_FILE,
   canonicalJson,
   createSha256,
@@ -63,12 +65,14 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   await mkdir(o.out, { recursive: true });
   const lock = acquireLock(o.out);
   try {
-    const shards = await writeShards(o, join.slices, schema, layout);
+    const plan = await buildPlan(o, join.slices, schema);
+    const shards = await writeShards(o, join.slices, schema, layout, plan);
     const manifest: Omit<Manifest, 'checksum'> = {
       format: 'ct-shards',
-      version: 1,
+      version: FORMAT_VERSION,
       schema,
       schemaHash: layout.hash,
+      buildId: plan.buildId,
       samples: shards.written,
       recordsPerShard: layout.perShard,
       dataOffset: DATA_OFFSET,
@@ -99,14 +103,14 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
  * Decodes and writes every slice, resuming after the shards an interrupted run of the same plan
  * completed. Skipped inputs are returned with paths relative to the input root.
  */
-async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema, layout: { hash: string; perShard: number }) {
-  const journal = new Journal(o.out, await buildPlan(o, slices, schema));
+async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan) {
+  const journal = new Journal(o.out, plan.hash);
   const resume = await journal.resume();
   const skipped: SkippedInput[] = [...resume.skipped];
   let sinceLastShard: SkippedInput[] = [];
   // Inputs handled once the shard being closed is complete: the current input while writing, all at the end.
   let consumedAtClose = resume.inputsConsumed;
-  const writer = new ShardSetWriter(o.out, schema, layout.hash, layout.perShard, resume.shards, async (entry) => {
+  const writer = new ShardSetWriter(o.out, schema, layout.hash, plan.buildId, layout.perShard, resume.shards, async (entry) => {
     await journal.record(writer.shards.length - 1, { entry, inputsConsumed: consumedAtClose, skipped: sinceLastShard });
     sinceLastShard = [];
   });
@@ -140,22 +144,50 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: S
   }
 }
 
-/** Everything that decides the output bytes: options, schema, and each input's identity and labels. */
-async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema): Promise<string> {
-  // Hashed as it goes, a few hundred stats at a time: memory and open files stay flat however many inputs.
+interface BuildPlan {
+  /** SHA-256 of everything that decides the output bytes: a rerun resumes only when it is equal. */
+  hash: string;
+  /** The first 16 bytes of `hash`: written into every shard header and mixed into every key CRC. */
+  buildId: string;
+}
+
+/**
+ * Everything that decides the output bytes: options, schema, and each input's path, size, content
+ * hash and labels. Content, not mtime: a file rewritten with the same size and `touch -r` is a
+ * different plan, and the same files in another clone or on another machine are the same plan, so
+ * identical builds stay byte-identical while builds of different data never share a build id.
+ */
+async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema): Promise<BuildPlan> {
+  // Hashed as it goes, a few dozen files at a time: memory and open files stay flat however many inputs.
   const h = createSha256();
-  h.update(Buffer.from(canonicalJson({ tool: TOOL, schema, shardBytes: o.shardBytes, onError: o.onError })));
-  const CHUNK = 256;
+  h.update(Buffer.from(canonicalJson({ tool: TOOL, format: FORMAT_VERSION, schema, shardBytes: o.shardBytes, onError: o.onError })));
+  const CHUNK = 64;
   for (let i = 0; i < slices.length; i += CHUNK) {
     const rows = await Promise.all(
       slices.slice(i, i + CHUNK).map(async (s) => {
-        const st = await stat(s.file).catch(() => undefined);
-        return JSON.stringify([s.rel, st?.size ?? -1, st?.mtimeMs ?? -1, s.labels ?? s.error?.message ?? null]);
+        const content = await hashInput(s.file);
+        return JSON.stringify([s.rel, content?.size ?? -1, content?.sha256 ?? null, s.labels ?? s.error?.message ?? null]);
       }),
     );
     h.update(Buffer.from(rows.join('\n') + '\n'));
   }
-  return h.hex();
+  const hash = h.hex();
+  return { hash, buildId: hash.slice(0, 32) };
+}
+
+/** Size and SHA-256 of an input file, or undefined when it cannot be read (the decode step reports why). */
+async function hashInput(file: string): Promise<{ size: number; sha256: string } | undefined> {
+  const h = createSha256();
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+      h.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+  } catch {
+    return undefined;
+  }
+  return { size, sha256: h.hex() };
 }
 
 async function assertFolder(dir: string): Promise<void> {

@@ -4,6 +4,7 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
   DATA_OFFSET,
+  buildSeed,
   createSha256,
   sha256Hex,
   encodeHeader,
@@ -35,6 +36,8 @@ export class ShardSetWriter {
   private current: OpenShard | undefined;
   private samples: number;
   private readonly recordsPerFlush: number;
+  /** CRC of the build id: every key CRC continues from it. */
+  private readonly seed: number;
 
   /**
    * `done` are shards already complete on disk (a resumed build); writing continues after them.
@@ -44,11 +47,13 @@ export class ShardSetWriter {
     private readonly outDir: string,
     private readonly schema: Schema,
     private readonly hash: string,
+    private readonly buildId: string,
     private readonly perShard: number,
     done: ShardEntry[] = [],
     private readonly onShardClosed: (entry: ShardEntry) => Promise<void> = async () => {},
   ) {
     this.recordsPerFlush = Math.max(1, Math.floor(FLUSH_BYTES / schema.record.stride));
+    this.seed = buildSeed(buildId);
     this.shards = [...done];
     this.samples = done.reduce((n, s) => n + s.samples, 0);
   }
@@ -62,7 +67,7 @@ export class ShardSetWriter {
     const stride = this.schema.record.stride;
     const slot = shard.pending.subarray(shard.pendingCount * stride, (shard.pendingCount + 1) * stride);
     slot.fill(0);
-    encodeRecord(slot, this.schema.record, image, labels, key);
+    encodeRecord(slot, this.schema.record, image, labels, key, this.seed);
     shard.keys.push(key);
     shard.labels.push(labels.map(Math.fround));
     shard.pendingCount++;
@@ -110,6 +115,7 @@ export class ShardSetWriter {
     header.set(
       encodeHeader({
         schemaHash: this.hash,
+        buildId: this.buildId,
         shardIndex: shard.index,
         recordCount: shard.keys.length,
         recordStride: this.schema.record.stride,

@@ -141,6 +141,7 @@ export class Dataset {
         perShard: m.recordsPerShard,
         size: m.samples,
         layout: m.schema.record,
+        buildId: m.buildId,
         backend: this.options.backend,
         verify: this.options.verify,
       },

@@ -49,6 +49,13 @@ export function loadDataset(dir: string): LoadedDataset {
       fds.push(openShard(file, entry.bytes, (bytes) => checkHeaderAgainstManifest(decodeHeader(bytes, file), manifest, s, { ...entry, file })));
       loadIndex(dir, entry, L, keys, labels);
     });
+    // Each index checks its own keys are unique and sorted; across shards, compare the boundaries.
+    for (const entry of manifest.shards.slice(1)) {
+      const i = entry.firstSample;
+      if (!(keys[i - 1] < keys[i])) {
+        throw new FormatError(`key ${JSON.stringify(keys[i].slice(0, 80))} ${keys[i - 1] === keys[i] ? 'appears twice' : 'is out of order'} (record 0; keys are unique and sorted across shards)`, { file: path.join(dir, entry.index.file) });
+      }
+    }
   } catch (err) {
     fds.forEach((fd) => closeSync(fd));
     throw err;

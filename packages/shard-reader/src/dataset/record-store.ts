@@ -1,7 +1,7 @@
 // Reads records by global index from shard sources made lazily from the dataset's open descriptors,
 // checking each record's CRC and key.
 import path from 'node:path';
-import { DATA_OFFSET, FormatError, keyCrc, recordCrcOk, storedKeyCrc, type RecordLayout } from 'shard-format';
+import { DATA_OFFSET, FormatError, buildSeed, keyCrc, recordCrcOk, storedKeyCrc, type RecordLayout } from 'shard-format';
 import { fastCrc32 } from '../io/native.js';
 import { fileChanged } from '../io/file-changed.js';
 import { sourceFromFd } from '../io/open-source.js';
@@ -23,18 +23,21 @@ export interface StoreSpec {
   perShard: number;
   size: number;
   layout: RecordLayout;
+  /** The manifest's build id: key CRCs of this build continue from its CRC. */
+  buildId: string;
   backend: BackendChoice;
   verify: boolean;
 }
 
 const CHECKSUM_MISMATCH = 'record checksum mismatch (corrupted bytes)';
-/** The record is intact but is not this key's record of this build. */
-const NOT_THIS_RECORD = 'record belongs to another key or another build (the shard was replaced or changed since the dataset was opened, or its index disagrees)';
 
 /** A record whose bytes do not match their checksum (or belong to another key). */
 export class CorruptRecordError extends FormatError {
   override name = 'CorruptRecordError';
 }
+
+/** An intact record whose key CRC does not match: another sample's record, or another build's. */
+const ANOTHER = 'record belongs to another key or another build (shard replaced or changed since the manifest was written)';
 
 export class RecordStore {
   private readonly sources: (RecordSource | undefined)[];
@@ -45,6 +48,7 @@ export class RecordStore {
   private readonly tailCrcPart: Uint8Array;
   private readonly tailView: DataView;
   private readonly crc = fastCrc32();
+  private readonly seed: number;
 
   constructor(readonly spec: StoreSpec) {
     this.sources = new Array(spec.shardFiles.length);
@@ -53,6 +57,7 @@ export class RecordStore {
     this.tail = this.scratch.subarray(0, spec.layout.stride - spec.layout.imageBytes);
     this.tailCrcPart = this.tail.subarray(0, spec.layout.crcOffset - spec.layout.imageBytes);
     this.tailView = new DataView(this.tail.buffer, this.tail.byteOffset, this.tail.length);
+    this.seed = buildSeed(spec.buildId);
   }
 
   get backend(): Backend | undefined {
@@ -74,7 +79,7 @@ export class RecordStore {
     if (this.spec.verify) {
       const where = { file: this.spec.shardFiles[shard], record, key };
       if (!recordCrcOk(bytes, this.spec.layout, this.crc)) throw this.refused(shard, CHECKSUM_MISMATCH, where);
-      if (storedKeyCrc(bytes, this.spec.layout) !== keyCrc(key)) throw this.refused(shard, NOT_THIS_RECORD, where);
+      if (storedKeyCrc(bytes, this.spec.layout) !== keyCrc(key, this.seed)) throw this.refused(shard, ANOTHER, where);
     }
     return bytes;
   }
@@ -98,7 +103,7 @@ export class RecordStore {
       const where = { file: this.spec.shardFiles[shard], record, key };
       const crc = this.crc(this.tailCrcPart, this.crc(image)) >>> 0;
       if (crc !== dv.getUint32(layout.crcOffset - t, true)) throw this.refused(shard, CHECKSUM_MISMATCH, where);
-      if (dv.getUint32(layout.keyCrcOffset - t, true) !== keyCrc(key)) throw this.refused(shard, NOT_THIS_RECORD, where);
+      if (dv.getUint32(layout.keyCrcOffset - t, true) !== keyCrc(key, this.seed)) throw this.refused(shard, ANOTHER, where);
     }
     for (let j = 0; j < layout.labelCount; j++) labels[labelsAt + j] = dv.getFloat32(layout.labelsOffset - t + 4 * j, true);
   }

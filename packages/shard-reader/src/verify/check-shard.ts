@@ -10,6 +10,7 @@ import {
   createSha256,
   decodeHeader,
   decodeShardIndex,
+  buildSeed,
   keyCrc,
   paddingIsZero,
   recordCrcOk,
@@ -92,9 +93,10 @@ export async function checkIndex(ctx: ShardCheckContext, s: number, problems: Sh
     return undefined;
   }
   const keyCrcs = new Uint32Array(entry.samples);
+  const seed = buildSeed(manifest.buildId);
   const labels = new Float32Array(entry.samples * L);
   for (let r = 0; r < entry.samples; r++) {
-    keyCrcs[r] = keyCrc(index.keys[r]);
+    keyCrcs[r] = keyCrc(index.keys[r], seed);
     labels.set(index.labels[r], r * L);
   }
   return { keys: index.keys, keyCrcs, labels };
@@ -193,7 +195,7 @@ async function scan(ctx: ShardCheckContext, s: number, fh: FileHandle, index: In
         let message: string | undefined;
         if (index) {
           if (storedKeyCrc(rec, layout) !== index.keyCrcs[r]) {
-            message = 'record belongs to another key (shard and index disagree)';
+            message = 'record belongs to another key or another build (shard and index disagree)';
           } else {
             const differ: string[] = [];
             for (let j = 0; j < L; j++) {

@@ -2,7 +2,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DATA_OFFSET, FormatError, MANIFEST_FILE, canonicalJson, decodeManifest, type Manifest } from 'shard-format';
+import { DATA_OFFSET, FormatError, MANIFEST_FILE, canonicalJson, decodeManifest, sha256Hex, type Manifest } from 'shard-format';
 import { allocateChunks, checkIndex, checkShard, type ShardCheckContext } from './check-shard.js';
 import { bareMessage, readFailure, ShardProblems, type Problem } from './problems.js';
 import { checkShardsInThreads } from './threads.js';
@@ -113,6 +113,7 @@ export async function verifyDataset(dir: string, opts: VerifyOptions = {}): Prom
     for (const p of perShard) problems.push(...p.list);
   }
 
+  if (!quick) problems.push(...(await keyBoundaryProblems(dir, manifest)));
   if (done !== total) opts.onProgress?.(total, total); // missing or short files: the work is still all done
   const warnings = await strayFiles(dir, manifest);
   return finish(started, { problems, warnings, shards: shards.length, samples: manifest.samples, bytes: done });
@@ -136,6 +137,39 @@ function canonicalDifference(raw: Buffer, text: string): string | undefined {
   let i = 0;
   while (i < raw.length && i < expected.length && raw[i] === expected[i]) i++;
   return `is not byte-for-byte the canonical JSON the writer produces (first difference at byte ${i}): edited or damaged`;
+}
+
+/**
+ * Keys are unique and sorted across the whole dataset. Each index checks its own order when decoded;
+ * this compares the last key of each shard with the first of the next. Only indexes that match their
+ * manifest hash take part: a damaged one is reported by the shard checks, and must not make its
+ * intact neighbour look wrong.
+ */
+async function keyBoundaryProblems(dir: string, manifest: Manifest): Promise<Problem[]> {
+  const out: Problem[] = [];
+  let prev: { key: string; shard: string } | undefined;
+  for (const entry of manifest.shards) {
+    let keys: unknown;
+    try {
+      const raw = await readFile(path.join(dir, entry.index.file));
+      if (sha256Hex(raw) !== entry.index.sha256) throw new Error('damaged');
+      keys = (JSON.parse(raw.toString('utf8')) as { keys?: unknown }).keys;
+    } catch {
+      prev = undefined;
+      continue;
+    }
+    if (!Array.isArray(keys) || keys.length === 0 || typeof keys[0] !== 'string' || typeof keys[keys.length - 1] !== 'string') {
+      prev = undefined;
+      continue;
+    }
+    const first = keys[0] as string;
+    if (prev && !(prev.key < first)) {
+      const what = prev.key === first ? `appears in both ${prev.shard} and ${entry.file}` : `comes after ${JSON.stringify(prev.key.slice(0, 80))} of ${prev.shard}: out of order`;
+      out.push({ shard: entry.file, record: 0, key: first, message: `key ${what} (keys are unique and sorted)` });
+    }
+    prev = { key: keys[keys.length - 1] as string, shard: entry.file };
+  }
+  return out;
 }
 
 /** Anything in the folder that is not manifest.json or a file the manifest names: warnings, not damage. */

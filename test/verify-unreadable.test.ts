@@ -9,7 +9,7 @@ import { buildShards } from 'shard-writer';
 import { tempDir } from './helpers/tree.js';
 
 const REPO = path.join(import.meta.dirname, '..');
-const CLI = path.join(REPO, 'packages/shard-cli/src/main.ts');
+const CLI = path.join(REPO, 'packages/shard-cli/bin/shard.js');
 const root = tempDir('verify-unreadable-');
 chmodSync(root, 0o755); // nobody must reach the dataset folders
 afterAll(() => rmSync(root, { recursive: true, force: true }));

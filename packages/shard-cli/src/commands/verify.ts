@@ -2,11 +2,12 @@
 // 2 cannot run (which includes files it cannot read: those are unchecked, not damaged).
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { formatProblem, verifyDataset, type VerifyReport } from 'shard-reader';
 import { assertDatasetFolder } from '../open-dataset.js';
-import { formatBytes, parsePositiveInt } from '../format-units.js';
+import { count, formatBytes, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
+import { resolveUserPath } from '../user-path.js';
 
 interface VerifyFlags {
   json?: boolean;
@@ -24,11 +25,12 @@ export function verifyCommand(): Command {
     .argument('<dir>', 'dataset folder (holds manifest.json)')
     .option('--json', 'machine-readable report on stdout')
     .option('--quick', 'only the manifest, file sizes and shard headers (no hashing, no record scan)')
-    .option('--concurrency <n>', 'shards checked at once', parsePositiveInt('--concurrency'), os.availableParallelism())
+    .addOption(new Option('--concurrency <n>', 'shards checked at once').argParser(parsePositiveInt).default(os.availableParallelism(), 'one per core'))
     .option('--threads', 'check shards in worker threads, one per --concurrency (default: only for >= 1 GiB with 4+ cores)')
     .option('--no-threads', 'check on the main thread (reads still overlap)')
     .option('-q, --quiet', 'no progress output')
-    .action(async (dir: string, flags: VerifyFlags) => {
+    .action(async (dirArg: string, flags: VerifyFlags) => {
+      const dir = resolveUserPath(dirArg);
       assertDatasetFolder(dir);
       const progress = createProgress('verify (MiB)', { quiet: flags.quiet || flags.quick }); // --quick reads a page per shard: instant
       let report: VerifyReport;
@@ -58,13 +60,13 @@ export function verifyCommand(): Command {
 
 function summaryLine(dir: string, r: VerifyReport, quick: boolean): string {
   const n = r.unreadable.length;
-  const unread = n ? `cannot read ${n} file${n === 1 ? '' : 's'} (not checked), ` : '';
-  const found = r.problems.length ? `DAMAGED: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}` : n ? 'no damage in the files read' : 'intact';
+  const unread = n ? `cannot read ${count(n, 'file')} (not checked), ` : '';
+  const found = r.problems.length ? `DAMAGED: ${count(r.problems.length, 'problem')}` : n ? 'no damage in the files read' : 'intact';
   const verdict = unread + found;
   const scope = quick ? ' (quick: manifest, sizes and headers only; no hashes or record checksums)' : '';
-  const warn = r.warnings.length ? `, ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : '';
+  const warn = r.warnings.length ? `, ${count(r.warnings.length, 'warning')}` : '';
   return (
-    `verify ${dir}: ${verdict}${warn}${scope}; ${r.shards} shards, ${r.samples} samples; ` +
+    `verify ${dir}: ${verdict}${warn}${scope}; ${count(r.shards, 'shard')}, ${count(r.samples, 'sample')}; ` +
     `read ${formatBytes(r.bytes)} in ${r.seconds.toFixed(2)}s (${r.mbPerSec.toFixed(0)} MB/s)`
   );
 }

@@ -1,4 +1,5 @@
 // A dataset opened for training: metadata from the manifest and index, records through a RecordStore, batches.
+import { closeSync } from 'node:fs';
 import os from 'node:os';
 import { decodeLabels, type Dtype, type Manifest, type Shape } from 'shard-format';
 import type { CorruptSample } from '../batch/assemble.js';
@@ -59,6 +60,12 @@ export class Dataset {
     /** size x labelNames.length, from the index (no image bytes read). */
     readonly labels: Float32Array,
     private readonly options: DatasetOptions,
+    /**
+     * Every shard's descriptor, opened and validated by openDataset; all reads (on every thread) go
+     * through them until close(), so the dataset keeps reading the build it was opened on. A remote
+     * dataset's are its cached shards', -1 while a shard is not in the cache.
+     */
+    private readonly fds: number[],
     /** Set for an s3:// or http(s):// dataset. */
     private readonly remote?: RemoteBacking,
   ) {
@@ -149,9 +156,14 @@ export class Dataset {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.store.close();
-    await this.executor?.close();
-    await this.remote?.close();
+    try {
+      // Worker threads read through this dataset's descriptors: they stop before the numbers can be reused.
+      await this.executor?.close();
+    } finally {
+      this.store.close();
+      await this.remote?.close(); // closes the descriptors of the shards it had fetched
+      this.fds.splice(0).forEach((fd) => fd >= 0 && closeSync(fd));
+    }
   }
 
   private createExecutor(): BatchExecutor {
@@ -165,7 +177,9 @@ export class Dataset {
       store: {
         dir: this.dir,
         shardFiles: m.shards.map((s) => (this.remote ? this.remote.store.urlOf(s.file) : s.file)),
-        paths: this.remote?.paths,
+        remote: this.remote !== undefined,
+        fds: this.fds,
+        shardBytes: m.shards.map((s) => s.bytes),
         perShard: m.recordsPerShard,
         size: m.samples,
         layout: m.schema.record,
@@ -190,14 +204,23 @@ export function defaultReaderWorkers(): number {
   return Math.min(4, os.availableParallelism());
 }
 
-/** Opens a dataset folder, validating manifest, shard sizes and headers, and index sidecars first. */
+/**
+ * Opens a dataset folder, validating manifest, shard sizes and headers, and index sidecars first. Each
+ * shard is opened once, here, and stays open until close(): a later rename over its name (a rebuild)
+ * does not change what this dataset reads.
+ */
 export async function openDataset(dir: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
   // Loaded only for URLs: a local open never pays for the AWS SDK.
   if (/^(s3|https?):\/\//i.test(dir)) return (await import('../remote/open-dataset.js')).openRemoteDataset(dir, options);
   const workers = options.workers ?? defaultReaderWorkers();
   if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
-  const loaded = loadDataset(dir);
   const onCorrupt = options.onCorrupt ?? 'error';
   if (onCorrupt !== 'error' && onCorrupt !== 'skip') throw new RangeError(`onCorrupt must be 'error' or 'skip' (got ${String(onCorrupt)})`);
-  return new Dataset(dir, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers, verify: options.verify ?? true, onCorrupt, onWarning: options.onWarning });
+  const loaded = loadDataset(dir); // from here the shards are open: the dataset owns them
+  try {
+    return new Dataset(dir, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers, verify: options.verify ?? true, onCorrupt, onWarning: options.onWarning }, loaded.fds);
+  } catch (err) {
+    loaded.fds.forEach((fd) => closeSync(fd));
+    throw err;
+  }
 }

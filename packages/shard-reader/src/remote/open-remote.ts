@@ -1,4 +1,5 @@
 // openDataset for s3:// and http(s):// URLs: manifest and indexes fetched, records through the cache or by range.
+import { closeSync, openSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Manifest } from 'shard-format';
@@ -40,8 +41,11 @@ export interface StreamParts {
  */
 export class RemoteBacking {
   readonly cache: ShardCache;
-  /** Each shard's cached path while it is fetched and pinned; the record store opens it from here. */
-  readonly paths: (string | undefined)[];
+  /**
+   * Each shard's descriptor while it is in the cache and pinned (-1 otherwise): the record store reads
+   * through it, and it is closed before the pin is dropped (an open file keeps its disk space after eviction).
+   */
+  readonly fds: number[];
   private readonly feeds = new Set<ShardFeed>();
   /** Feeds (streams) that have each shard open: its file is closed when the last lets go. */
   private readonly users: Uint32Array;
@@ -60,7 +64,7 @@ export class RemoteBacking {
     this.cache = ShardCache.open({ cacheDir: options.cacheDir ?? defaultCacheDir(), cacheBytes: options.cacheBytes ?? Math.max(1, total) });
     // Any whole-shard stream needs at least two shards in the cache: refuse less at open, with the number.
     checkCacheBytes(this.cache.cacheBytes, cacheBytesNeeded({ shuffle: 'none', shardBytes: m.shards.map((s) => s.bytes), shardSamples: m.shards.map((s) => s.samples), blockShards: 1, step: 1, prefetch: 1 }));
-    this.paths = new Array(m.shards.length);
+    this.fds = new Array<number>(m.shards.length).fill(-1);
     this.users = new Uint32Array(m.shards.length);
     this.reader = new RangeReader(store, m, loaded.keys);
   }
@@ -80,13 +84,14 @@ export class RemoteBacking {
     const shards: FeedShard[] = m.shards.map((s) => ({ key: s.file, bytes: s.bytes, sha256: s.sha256, firstSample: s.firstSample, samples: s.samples }));
     const feed = new ShardFeed(this.cache, this.store, shards, windows, m.recordsPerShard, {
       onOpen: (s, file) => {
-        this.users[s]++;
-        this.paths[s] = file;
+        // Verified by SHA-256 on download and named by it: the manifest's bytes, header included.
+        if (this.users[s]++ === 0) this.fds[s] = openSync(file, 'r');
       },
       onClose: (s) => {
         if (--this.users[s] > 0) return;
-        records.drop(s); // the open file would keep its disk space after eviction
-        this.paths[s] = undefined;
+        records.drop(s);
+        if (this.fds[s] >= 0) closeSync(this.fds[s]);
+        this.fds[s] = -1;
       },
     });
     this.feeds.add(feed);

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CacheFullError, HttpStore, ShardCache, cacheBytesNeeded, checkCacheBytes, type CacheEntry } from 'shard-reader';
+import { CacheFullError, HttpStore, ShardCache, cacheBytesNeeded, checkCacheBytes, type CacheEntry } from 'shard-reader/remote';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { ensureInstalled, startNginx, type RunningServer } from './helpers/servers.js';
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildShards } from 'shard-writer';
-import { SHUFFLE_MODES, openDataset, s3ClientFor, type Batch, type BatchOptions, type Dataset, type OpenDatasetOptions } from 'shard-reader';
+import { SHUFFLE_MODES, openDataset, type Batch, type BatchOptions, type Dataset, type OpenDatasetOptions } from 'shard-reader';
+import { s3ClientFor } from 'shard-reader/remote';
 import { ensureInstalled, startNginx, startRgw, type Rgw, type RunningServer } from './helpers/servers.js';
 import { tempDir } from './helpers/tree.js';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpStore, RemoteError, S3Store, ShardCache, s3ClientFor, uploadFile, uploadedIntact, type ObjectStore, type StoreOptions } from 'shard-reader';
+import { HttpStore, RemoteError, S3Store, ShardCache, s3ClientFor, uploadFile, uploadedIntact, type ObjectStore, type StoreOptions } from 'shard-reader/remote';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { ensureInstalled, startNginx, startRgw, type Rgw, type RunningServer } from './helpers/servers.js';
 

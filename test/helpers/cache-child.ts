@@ -4,7 +4,7 @@
 // SHA-256, and prints {"ok":n} or {"error":message}. With waitForStdin it keeps its pins until stdin closes.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { HttpStore, ShardCache, type CacheEntry } from 'shard-reader';
+import { HttpStore, ShardCache, type CacheEntry } from 'shard-reader/remote';
 
 const [cacheDir, cacheBytes, baseUrl, entriesJson, hold, wait] = process.argv.slice(2);
 const entries = JSON.parse(entriesJson) as CacheEntry[];

@@ -9,4 +9,6 @@ export { shuffleQuality, type ShuffleQuality } from './quality.js';
 export { measureThroughput, rawPreadRate, type Throughput, type ThroughputOptions } from './throughput.js';
 export * from './verify.js';
 export * from './io/index.js';
-export * from './remote/index.js';
+// Remote datasets: openDataset takes s3:// and http(s):// URLs; the stores and cache are in 'shard-reader/remote'.
+export { isRemoteUrl } from './remote/url.js';
+export { CacheFullError, RemoteError } from './remote/errors.js';

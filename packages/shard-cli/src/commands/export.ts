@@ -8,10 +8,10 @@ import { ExitError, UsageError } from '../cli-error.js';
 import { checkExportTargets, type ExportTarget } from '../export-guard.js';
 import { count, parseNonNegativeInt } from '../format-units.js';
 import { encodeNpy } from '../npy.js';
-import { openForCli } from '../open-dataset.js';
+import { addRemoteFlags, datasetLocation, openForCli, type RemoteFlags } from '../open-dataset.js';
 import { resolveUserPath } from '../user-path.js';
 
-interface ExportFlags {
+interface ExportFlags extends RemoteFlags {
   out: string;
   format: 'npy' | 'png';
   keys?: string;
@@ -20,18 +20,18 @@ interface ExportFlags {
 }
 
 export function exportCommand(): Command {
-  return new Command('export')
+  return addRemoteFlags(new Command('export')
     .description('write samples as <out>/<key>.npy or .png plus <out>/labels.csv (header: key,<label names>); never replaces a file without --overwrite')
-    .argument('<dir>', 'dataset folder')
+    .argument('<dir>', 'dataset folder, s3://bucket/prefix or https://host/path/')
     .requiredOption('-o, --out <folder>', 'folder to write into')
     .addOption(new Option('--format <fmt>', 'file format').choices(['npy', 'png']).default('npy'))
     .option('--keys <k1,k2,...>', 'only these sample keys (default: all)')
     .option('--limit <n>', 'at most this many samples (in manifest order)', parseNonNegativeInt)
-    .option('--overwrite', 'replace existing files, and allow writing into the source tree or the dataset folder')
+    .option('--overwrite', 'replace existing files, and allow writing into the source tree or the dataset folder'))
     .action(async (dirArg: string, flags: ExportFlags) => {
-      const dir = resolveUserPath(dirArg);
+      const dir = datasetLocation(dirArg);
       const out = resolveUserPath(flags.out);
-      const ds = await openForCli(dir);
+      const ds = await openForCli(dir, {}, flags);
       try {
         const targets = exportTargets(ds, dir, out, flags);
         const labelsFile = path.join(out, 'labels.csv');
@@ -41,9 +41,13 @@ export function exportCommand(): Command {
         const L = ds.labelNames.length;
         const rows = [['key', ...ds.labelNames].join(',')];
         mkdirSync(out, { recursive: true });
-        for (const t of targets) {
+        // Read a chunk at a time: a remote dataset fetches each chunk's records in a few range requests.
+        const CHUNK = 64;
+        let chunk: (Uint8Array | Uint16Array)[] = [];
+        for (const [n, t] of targets.entries()) {
+          if (n % CHUNK === 0) chunk = await ds.images(targets.slice(n, n + CHUNK).map((x) => x.index));
           mkdirSync(path.dirname(t.file), { recursive: true });
-          const img = ds.image(t.index);
+          const img = chunk[n % CHUNK];
           const bytes = flags.format === 'npy' ? encodeNpy(img, c === 1 ? [h, w] : [h, w, c]) : encode({ width: w, height: h, channels: c, depth: ds.dtype === 'uint16' ? 16 : 8, data: img });
           writeNew(t.file, bytes, flags.overwrite === true);
           rows.push([csvField(t.key), ...Array.from(ds.labels.subarray(t.index * L, (t.index + 1) * L))].join(','));

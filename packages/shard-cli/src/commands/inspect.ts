@@ -2,8 +2,7 @@
 import { Command } from 'commander';
 import type { Dataset } from 'shard-reader';
 import { count, formatBytes } from '../format-units.js';
-import { openForCli } from '../open-dataset.js';
-import { resolveUserPath } from '../user-path.js';
+import { addRemoteFlags, datasetLocation, openForCli, type RemoteFlags } from '../open-dataset.js';
 
 export function inspectSummary(ds: Dataset) {
   const m = ds.manifest;
@@ -29,12 +28,12 @@ export function inspectSummary(ds: Dataset) {
 }
 
 export function inspectCommand(): Command {
-  return new Command('inspect')
+  return addRemoteFlags(new Command('inspect')
     .description('summarise a dataset: samples, shape, dtype, labels and their positive counts, shards')
-    .argument('<dir>', 'dataset folder (holds manifest.json)')
-    .option('--json', 'machine-readable output')
-    .action(async (dirArg: string, flags: { json?: boolean }) => {
-      const ds = await openForCli(resolveUserPath(dirArg));
+    .argument('<dir>', 'dataset folder (holds manifest.json), s3://bucket/prefix or https://host/path/')
+    .option('--json', 'machine-readable output'))
+    .action(async (dirArg: string, flags: { json?: boolean } & RemoteFlags) => {
+      const ds = await openForCli(datasetLocation(dirArg), {}, flags);
       try {
         const s = inspectSummary(ds);
         if (flags.json) {

@@ -1,15 +1,17 @@
 // `shard verify <dir>`: manifest, sizes, hashes, headers and every record checksum. Exit 0 intact, 1 damaged,
 // 2 cannot run (which includes files it cannot read: those are unchecked, not damaged).
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { formatProblem, verifyDataset, type VerifyReport } from 'shard-reader';
-import { assertDatasetFolder } from '../open-dataset.js';
+import { formatProblem, isRemoteUrl, verifyDataset, type VerifyReport } from 'shard-reader';
+import { UsageError } from '../cli-error.js';
+import { addRemoteFlags, assertDatasetFolder, datasetLocation, type RemoteFlags } from '../open-dataset.js';
 import { count, formatBytes, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
 import { resolveUserPath } from '../user-path.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends RemoteFlags {
   json?: boolean;
   quick?: boolean;
   concurrency: number;
@@ -20,22 +22,34 @@ interface VerifyFlags {
 const MiB = 1 << 20;
 
 export function verifyCommand(): Command {
-  return new Command('verify')
+  return addRemoteFlags(new Command('verify')
     .description('check manifest, sizes, shard hashes and every record checksum (exit 0 intact, 1 damage found, 2 cannot run or cannot read a file)')
-    .argument('<dir>', 'dataset folder (holds manifest.json)')
+    .argument('<dir>', 'dataset folder (holds manifest.json), s3://bucket/prefix or https://host/path/ (copied under --cache-dir or the temp folder, checked, removed)')
     .option('--json', 'machine-readable report on stdout')
     .option('--quick', 'only the manifest, file sizes and shard headers (no hashing, no record scan)')
     .addOption(new Option('--concurrency <n>', 'shards checked at once').argParser(parsePositiveInt).default(os.availableParallelism(), 'one per core'))
     .option('--threads', 'check shards in worker threads, one per --concurrency (default: only for >= 1 GiB with 4+ cores)')
     .option('--no-threads', 'check on the main thread (reads still overlap)')
-    .option('-q, --quiet', 'no progress output')
+    .option('-q, --quiet', 'no progress output'))
     .action(async (dirArg: string, flags: VerifyFlags) => {
-      const dir = resolveUserPath(dirArg);
-      assertDatasetFolder(dir);
+      const dir = datasetLocation(dirArg);
+      const remote = isRemoteUrl(dir);
+      if (!remote) assertDatasetFolder(dir);
+      // A remote dataset is copied byte for byte first, then checked exactly as a local folder is.
+      const local = remote ? mkdtempSync(path.join(flags.cacheDir ? resolveUserPath(flags.cacheDir) : os.tmpdir(), 'shard-verify-')) : dir;
       const progress = createProgress('verify (MiB)', { quiet: flags.quiet || flags.quick }); // --quick reads a page per shard: instant
       let report: VerifyReport;
       try {
-        report = await verifyDataset(dir, {
+        if (remote) {
+          const { materializeDataset, openObjectStore } = await import('shard-reader/remote');
+          const store = openObjectStore(dir, { s3: flags.s3Endpoint ? { endpoint: flags.s3Endpoint } : undefined });
+          try {
+            if (!(await materializeDataset(store, local, { quick: flags.quick, onProgress: (done) => progress.update(Math.ceil(done / MiB), Math.ceil(done / MiB)) }))) throw new UsageError(`${store.url}: no manifest.json (not a dataset, or its build has not finished uploading)`);
+          } finally {
+            await store.close();
+          }
+        }
+        report = await verifyDataset(local, {
           quick: flags.quick,
           concurrency: flags.concurrency,
           threads: flags.threads,
@@ -43,6 +57,7 @@ export function verifyCommand(): Command {
         });
       } finally {
         progress.stop();
+        if (remote) rmSync(local, { recursive: true, force: true });
       }
       if (flags.json) {
         const { ok, problems, unreadable, warnings, shards, samples, bytes, seconds, mbPerSec } = report;
@@ -52,7 +67,7 @@ export function verifyCommand(): Command {
         process.stdout.write(lines.join('\n') + '\n');
       }
       // One line each on stderr, as for any error that stops a command: the user must fix access and run again.
-      for (const u of report.unreadable) process.stderr.write(`shard: cannot read ${path.join(dir, u.file ?? u.shard ?? '')}: ${u.message.replace(/^cannot be read: /, '')}\n`);
+      for (const u of report.unreadable) process.stderr.write(`shard: cannot read ${remote ? `${dir.replace(/\/?$/, '/')}${u.file ?? u.shard ?? ''}` : path.join(dir, u.file ?? u.shard ?? '')}: ${u.message.replace(/^cannot be read: /, '')}\n`);
       // Damage found anywhere is damage (1); otherwise files left unread mean the check could not run (2).
       process.exitCode = report.problems.length > 0 ? 1 : report.unreadable.length > 0 ? 2 : 0;
     });

@@ -9,6 +9,7 @@ import { loadMmapAddon } from '../io/native.js';
 import type { Backend, BackendChoice } from '../io/types.js';
 import type { RemoteBacking, RemoteOpenOptions } from '../remote/open-remote.js';
 import type { OpenStoreOptions } from '../remote/open-store.js';
+import { isRemoteUrl } from '../remote/url.js';
 import { loadDataset } from './load-manifest.js';
 import { RecordStore } from './record-store.js';
 
@@ -91,6 +92,18 @@ export class Dataset {
     const layout = this.manifest.schema.record;
     const bytes = this.store.record(index, this.keys[index]).slice(0, layout.imageBytes);
     return this.dtype === 'uint16' ? new Uint16Array(bytes.buffer, 0, bytes.length / 2) : bytes;
+  }
+
+  /** Image bytes of several samples (copies in the stored dtype, each checked), for local and remote datasets alike. */
+  async images(indices: readonly number[]): Promise<(Uint8Array | Uint16Array)[]> {
+    this.assertOpen();
+    if (!this.remote) return indices.map((i) => this.image(i));
+    const imageBytes = this.manifest.schema.record.imageBytes;
+    const records = await this.remote.readRecords(indices);
+    return records.map((r) => {
+      const bytes = r.slice(0, imageBytes);
+      return this.dtype === 'uint16' ? new Uint16Array(bytes.buffer, 0, bytes.length / 2) : bytes;
+    });
   }
 
   /** The label vector stored in the record itself (the index copy is `labels`). */
@@ -211,7 +224,7 @@ export function defaultReaderWorkers(): number {
  */
 export async function openDataset(dir: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
   // Loaded only for URLs: a local open never pays for the AWS SDK.
-  if (/^(s3|https?):\/\//i.test(dir)) return (await import('../remote/open-dataset.js')).openRemoteDataset(dir, options);
+  if (isRemoteUrl(dir)) return (await import('../remote/open-dataset.js')).openRemoteDataset(dir, options);
   const workers = options.workers ?? defaultReaderWorkers();
   if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
   const onCorrupt = options.onCorrupt ?? 'error';

@@ -40,6 +40,11 @@ export class DigestError extends Error {
   override name = 'DigestError';
 }
 
+/** The cache cannot make room: too small for what is in use, or other processes' shards never freed. */
+export class CacheFullError extends Error {
+  override name = 'CacheFullError';
+}
+
 /** One line for an error and its causes, e.g. "fetch failed (connect ECONNREFUSED 127.0.0.1:9)". */
 export function describeError(err: unknown): string {
   const parts: string[] = [];

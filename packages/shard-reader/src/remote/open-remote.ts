@@ -105,6 +105,11 @@ export class RemoteBacking {
     };
   }
 
+  /** Whole records by range reads, each checked (CorruptRecordError naming URL, record and key). */
+  readRecords(indices: readonly number[]): Promise<Uint8Array[]> {
+    return this.reader.read(indices);
+  }
+
   async close(): Promise<void> {
     for (const f of this.feeds) f.close();
     this.feeds.clear();

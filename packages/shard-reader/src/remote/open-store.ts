@@ -2,13 +2,10 @@
 import { HttpStore } from './http-store.js';
 import type { ObjectStore, StoreOptions } from './object-store.js';
 import { S3Store, type S3Options } from './s3-store.js';
+export { isRemoteUrl } from './url.js';
 
 export interface OpenStoreOptions extends StoreOptions {
   s3?: S3Options;
-}
-
-export function isRemoteUrl(location: string): boolean {
-  return /^(s3|https?):\/\//i.test(location);
 }
 
 export function openObjectStore(url: string, options: OpenStoreOptions = {}): ObjectStore {

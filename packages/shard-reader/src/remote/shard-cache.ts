@@ -12,7 +12,9 @@ import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, u
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DigestError, RemoteError, describeError } from './errors.js';
+import { CacheFullError, DigestError, RemoteError, describeError } from './errors.js';
+
+export { CacheFullError };
 import { HELD, fileLock, type FileLock } from './file-lock.js';
 import type { ObjectStore } from './object-store.js';
 import { backoffDelay, isRetryable } from './retry.js';
@@ -57,10 +59,6 @@ interface Scan {
   reservedOurs: number;
   /** sha -> pids of live processes pinning it. */
   pins: Map<string, Set<number>>;
-}
-
-export class CacheFullError extends Error {
-  override name = 'CacheFullError';
 }
 
 export class ShardCache {

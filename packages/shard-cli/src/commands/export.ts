@@ -36,7 +36,7 @@ export function exportCommand(): Command {
         const targets = exportTargets(ds, dir, out, flags);
         const labelsFile = path.join(out, 'labels.csv');
         // Everything is checked before the first byte is written: a refused export leaves no half.
-        checkExportTargets({ out, datasetDir: dir, keys: ds.keys, files: [...targets.map((t) => t.file), labelsFile], overwrite: flags.overwrite === true });
+        checkExportTargets({ out, datasetDir: ds.isRemote ? undefined : dir, keys: ds.keys, files: [...targets.map((t) => t.file), labelsFile], overwrite: flags.overwrite === true });
         const [h, w, c] = ds.shape;
         const L = ds.labelNames.length;
         const rows = [['key', ...ds.labelNames].join(',')];

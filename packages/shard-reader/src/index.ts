@@ -9,3 +9,5 @@ export { shuffleQuality, type ShuffleQuality } from './quality.js';
 export { measureThroughput, rawPreadRate, type Throughput, type ThroughputOptions } from './throughput.js';
 export * from './verify.js';
 export * from './io/index.js';
+export { contextTable, folderOf, naturalCompare, stackSlices, type ContextOptions, type ContextTable } from './context/index.js';
+export { BALANCE_MODES, aliasTable, drawWeighted, getBalance, type BalanceMode, type WeightSource } from './sampler/index.js';

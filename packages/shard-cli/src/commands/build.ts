@@ -1,8 +1,26 @@
 // `shard build <input> --out <dir>`: one offline pass from slice folders to shards.
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { buildShards, defaultWorkers, KERNELS, parseBytes, parseWindow, type Kernel, type OnError } from 'shard-writer';
+import {
+  buildShards,
+  buildSplit,
+  defaultWorkers,
+  KERNELS,
+  LABELS_FORMATS,
+  parseBytes,
+  parseGroupBy,
+  parseLabelColumns,
+  parseSplitSpec,
+  parseWindow,
+  type BuildOptions,
+  type Kernel,
+  type LabelsFormat,
+  type OnError,
+  type SplitBuildSummary,
+} from 'shard-writer';
 import type { Dtype, Fit } from 'shard-format';
-import { formatBytes, parsePositiveInt } from '../format-units.js';
+import { UsageError } from '../cli-error.js';
+import { formatBytes, parseNonNegativeInt, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
 
 interface BuildFlags {
@@ -17,6 +35,14 @@ interface BuildFlags {
   onError: OnError;
   json?: boolean;
   quiet?: boolean;
+  labels?: string;
+  labelsFormat?: LabelsFormat;
+  labelColumns?: string;
+  split?: string;
+  splitFrom?: string;
+  groupBy?: string;
+  stratify?: boolean;
+  seed?: number;
 }
 
 export function buildCommand(): Command {
@@ -32,13 +58,24 @@ export function buildCommand(): Command {
     .option('--shard-bytes <size>', 'target shard file size (e.g. 256MiB, 64MB)', '256MiB')
     .option('--workers <n>', 'images decoded at once (default: 2 per core)', parsePositiveInt('--workers'), defaultWorkers())
     .addOption(new Option('--on-error <policy>', 'stop at the first bad input, or skip and report it').choices(['fail', 'skip']).default('fail'))
+    .option('--labels <csv>', 'one label file for the whole tree (instead of per-folder labels.csv)')
+    .addOption(new Option('--labels-format <form>', 'wide (a sample column + one column per label) or long (RSNA ID,Label); default: long when the header is ID,Label').choices([...LABELS_FORMATS]))
+    .option('--label-columns <a,b,c>', 'keep these labels, in this order')
+    .option('--split <spec>', 'write one dataset per split into <out>/<name> plus <out>/split.json, e.g. train=0.8,val=0.1,test=0.1')
+    .option('--split-from <split.json>', 'keep the assignment of an earlier split.json; new groups are placed by the seeded rule')
+    .option('--group-by <unit>', 'what never crosses splits: patient, study, series, folder or folder:<depth> (default patient)')
+    .option('--stratify', 'iterative multi-label stratification: every split close to the whole set\'s label prevalence')
+    .option('--seed <n>', 'split seed (default 0, or the seed of --split-from)', parseNonNegativeInt('--seed'))
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'no progress output')
     .action(async (input: string, flags: BuildFlags) => {
+      const splitting = flags.split !== undefined || flags.splitFrom !== undefined;
+      if (!splitting && (flags.groupBy !== undefined || flags.stratify || flags.seed !== undefined)) throw new UsageError('--group-by, --stratify and --seed need --split or --split-from');
+      if (!flags.labels && (flags.labelsFormat || flags.labelColumns)) throw new UsageError('--labels-format and --label-columns need --labels');
       const progress = createProgress('build', { quiet: flags.quiet });
       let summary;
       try {
-        summary = await buildShards({
+        const options: BuildOptions = {
           input,
           out: flags.out,
           size: flags.size,
@@ -49,8 +86,23 @@ export function buildCommand(): Command {
           shardBytes: parseBytes(flags.shardBytes),
           workers: flags.workers,
           onError: flags.onError,
-          onProgress: (p) => p.phase === 'write' && progress.update(p.done, p.total, p.skipped ? `skipped ${p.skipped}` : ''),
-        });
+          onProgress: (p) => p.phase === 'write' && progress.update(p.done, p.total, [p.split, p.skipped ? `skipped ${p.skipped}` : ''].filter(Boolean).join(' ')),
+          labels: flags.labels === undefined ? undefined : { file: flags.labels, format: flags.labelsFormat, labelColumns: flags.labelColumns === undefined ? undefined : parseLabelColumns(flags.labelColumns) },
+        };
+        if (splitting) {
+          const previousSeed = flags.splitFrom ? seedOf(flags.splitFrom) : undefined;
+          const split = await buildSplit(options, {
+            splits: flags.split === undefined ? undefined : parseSplitSpec(flags.split),
+            from: flags.splitFrom,
+            groupBy: parseGroupBy(flags.groupBy ?? 'patient'),
+            stratify: flags.stratify === true,
+            seed: flags.seed ?? previousSeed ?? 0,
+          });
+          progress.stop();
+          reportSplit(split, flags.json === true);
+          return;
+        }
+        summary = await buildShards(options);
       } finally {
         progress.stop();
       }
@@ -66,4 +118,33 @@ export function buildCommand(): Command {
           `${summary.shards} shards, ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)}s (${rate.toFixed(0)} slices/s)\n`,
       );
     });
+}
+
+/** The seed an earlier split.json was made with (it is validated in full by the build). */
+function seedOf(file: string): number | undefined {
+  try {
+    const seed = (JSON.parse(readFileSync(file, 'utf8')) as { seed?: unknown }).seed;
+    return Number.isSafeInteger(seed) ? (seed as number) : undefined;
+  } catch {
+    return undefined; // the build names the file and what is wrong with it
+  }
+}
+
+function reportSplit(s: SplitBuildSummary, json: boolean): void {
+  for (const x of s.skipped) process.stderr.write(`skipped ${x.file}: ${x.reason}\n`);
+  for (const w of s.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (json) {
+    process.stdout.write(JSON.stringify({ ...s, shards: Object.values(s.splits).reduce((n, x) => n + x.shards, 0), bytes: Object.values(s.splits).reduce((n, x) => n + x.bytes, 0) }, null, 2) + '\n');
+    return;
+  }
+  const lines = [`built ${s.out}: ${s.inputs} inputs = ${s.written} written + ${s.skipped.length} skipped in ${s.seconds.toFixed(1)}s; grouped by ${s.split.groupBy}, seed ${s.split.seed}${s.split.stratify ? ', stratified' : ''}`];
+  const labels = Object.keys(s.split.total.prevalence);
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+  lines.push(`  ${'split'.padEnd(8)} ${'groups'.padStart(7)} ${'samples'.padStart(8)}  ${labels.join('  ')}`);
+  for (const [name, c] of [...Object.entries(s.split.splits), ['(all)', s.split.total] as const]) {
+    lines.push(`  ${name.padEnd(8)} ${String(c.groups).padStart(7)} ${String(c.samples).padStart(8)}  ${labels.map((l) => pct(c.prevalence[l]).padStart(l.length)).join('  ')}`);
+  }
+  const d = s.split.largestDeviation;
+  if (d) lines.push(`  largest prevalence deviation: ${d.label} in ${d.split}, ${(100 * d.deviation).toFixed(2)} points`);
+  process.stdout.write(lines.join('\n') + '\n');
 }

@@ -1,9 +1,10 @@
 // Reader options context (2.5D neighbours as channels) and weights/balance (weighted epochs), end to end
 // from built shards, through worker threads and toTfDataset.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from 'shard-cli';
 import { openDataset, type Batch, type BatchOptions, type Dataset } from 'shard-reader';
 import { toTfDataset } from 'shard-reader/tfjs';
 import { buildShards } from 'shard-writer';
@@ -105,6 +106,28 @@ describe('context: k', () => {
     expect(h.history.loss).toHaveLength(1);
     expect(tf.memory().numTensors).toBe(after);
     expect(() => threaded.batches({ context: -1 })).toThrow(/context must be an integer/);
+  });
+});
+
+describe('shard export --context', () => {
+  it('writes the stacked sample: H x W x (2k+1), the sample in the middle channel', async () => {
+    const out = path.join(root, 'export');
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['export', inline.dir, '--out', out, '--context', '1', '--keys', 'p1/s10,p2/s1'])).toBe(0);
+      expect(await main(['export', inline.dir, '--out', out, '--context', '2', '--format', 'png'])).toBe(2);
+    } finally {
+      err.mockRestore();
+    }
+    for (const [key, slices] of [['p1/s10', [9, 10, 11]], ['p2/s1', [1, 1, 2]]] as const) {
+      const buf = readFileSync(path.join(out, `${key}.npy`));
+      const headerLen = buf.readUInt16LE(8);
+      const header = buf.subarray(10, 10 + headerLen).toString('latin1');
+      expect(header).toContain(`'shape': (${SIZE}, ${SIZE}, 3)`);
+      const data = buf.subarray(10 + headerLen);
+      const p = Number(key[1]);
+      slices.forEach((s, j) => expect(data[(2 * SIZE + 7) * 3 + j], `${key} channel ${j}`).toBe(value(p, s)(7, 2)));
+    }
   });
 });
 

@@ -53,4 +53,14 @@ describe('stackSlices', () => {
     expect([...rgb]).toEqual([1, 2, 5, 6, 3, 4, 7, 8]);
     expect(() => stackSlices([Uint8Array.of(1)], new Uint8Array(2), 1)).toThrow(/needs 1/);
   });
+
+  it('gives the same bytes on the word-at-a-time path for three uint8 slices, any length', () => {
+    for (const n of [4, 7, 256, 1023]) {
+      const slices = [0, 1, 2].map((j) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + j * 101 + 5) & 255));
+      const fast = new Uint8Array(3 * n);
+      stackSlices(slices, fast, 1);
+      const want = Array.from({ length: 3 * n }, (_, i) => slices[i % 3][Math.floor(i / 3)]);
+      expect([...fast], `n ${n}`).toEqual(want);
+    }
+  });
 });

@@ -16,6 +16,7 @@ interface BenchFlags extends ReaderFlags {
   baseline?: boolean;
   cold?: boolean;
   json?: boolean;
+  context: number;
 }
 
 export function benchCommand(): Command {
@@ -31,6 +32,7 @@ export function benchCommand(): Command {
       .option('--no-release', 'never hand batch buffers back for reuse (fresh memory for every batch)')
       .option('--baseline', 'also time raw pread of the same records in the same order')
       .option('--cold', 'drop the shards from the page cache first (needs the native addon)')
+      .option('--context <k>', 'read each sample with its k series neighbours on each side (reader option context)', parseNonNegativeInt('--context'), 0)
       .option('--json', 'machine-readable output'),
   ).action(async (dir: string, flags: BenchFlags) => {
     const ds = await openForCli(dir, { backend: flags.backend, workers: flags.workers, verify: flags.verify });
@@ -53,7 +55,7 @@ export function benchCommand(): Command {
 async function bench(ds: Dataset, f: BenchFlags) {
   const files = ds.manifest.shards.map((s) => path.join(ds.dir, s.file));
   const dropped = f.cold ? files.every((file) => dropPageCache(file)) : false;
-  const opts = { ...batchOptions(f), prefetch: f.prefetch };
+  const opts = { ...batchOptions(f), prefetch: f.prefetch, context: f.context };
   const plan = ds.batches(opts).plan;
   const t = await measureThroughput(ds, { ...opts, seconds: f.seconds, release: f.release });
   return {
@@ -65,6 +67,7 @@ async function bench(ds: Dataset, f: BenchFlags) {
     prefetch: f.prefetch,
     verify: f.verify,
     release: f.release,
+    context: f.context,
     cold: dropped,
     ...t,
     quality: shuffleQuality(plan, ds.manifest.recordsPerShard),

@@ -1,6 +1,6 @@
-#!/usr/bin/env node
 // The `shard` command: parses arguments, runs one subcommand, turns errors into one line and an exit code.
-import os from 'node:os';
+// No work at import: bin/shard.js is the process entry (Node check, libuv pool size) and calls main.
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { benchCommand } from './commands/bench.js';
 import { buildCommand } from './commands/build.js';
@@ -10,12 +10,12 @@ import { orderCommand } from './commands/order.js';
 import { verifyCommand } from './commands/verify.js';
 import { exitCodeOf, reportError } from './cli-error.js';
 
-// sharp and fs work run on libuv's pool; size it for the default two decodes per core before anything uses it.
-process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, 2 * os.availableParallelism()));
-
 export function createProgram(): Command {
+  // From src/ or dist/ alike, the package root is one level up.
+  const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
   const program = new Command('shard')
     .description('Build, verify, inspect and stream fixed-size CT-slice shards for TensorFlow.js training.')
+    .version(version, '-V, --version', 'print the shard-cli version')
     .option('--debug', 'print stack traces')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -34,20 +34,4 @@ export async function main(argv: string[]): Promise<number> {
     reportError(err, program.opts().debug === true || argv.includes('--debug'));
     return exitCodeOf(err);
   }
-}
-
-const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
-if (isEntry) {
-  let settled = false;
-  // If the event loop ever empties before the command settles, that is our bug: never exit 0 on it.
-  process.on('exit', () => {
-    if (!settled) {
-      process.stderr.write('shard: internal error: the command stopped before finishing\n');
-      process.exitCode = 70;
-    }
-  });
-  main(process.argv.slice(2)).then((code) => {
-    settled = true;
-    process.exitCode = code;
-  });
 }

@@ -152,6 +152,30 @@ describe('shard build --split', () => {
     expect(after.seed).toBe(3);
   });
 
+  it('gives the same split and the same bytes whatever --workers, and accounts for unlabelled slices', async () => {
+    const a = path.join(root, 'w1');
+    const b = path.join(root, 'w3');
+    const args = (out: string, workers: string) => ['build', input, '--out', out, '--size', '16', '--labels', csv, '--split', 'train=0.6,val=0.2,test=0.2', '--stratify', '--seed', '11', '--workers', workers, '-q'];
+    expect((await shard(...args(a, '1'))).code).toBe(0);
+    expect((await shard(...args(b, '3'))).code).toBe(0);
+    for (const f of ['split.json', 'train/manifest.json', 'val/manifest.json', 'test/manifest.json']) expect(readFileSync(path.join(b, f)), f).toEqual(readFileSync(path.join(a, f)));
+    // A slice without a row: skipped (in its patient's split) and counted, never silently dropped.
+    writePng(path.join(input, 'patient_01/ID_extra.png'), { width: 16, height: 16, depth: 8, channels: 1, value: () => 1 });
+    try {
+      const r = await shard('build', input, '--out', path.join(root, 'skip'), '--size', '16', '--labels', csv, '--split', 'train=0.6,val=0.2,test=0.2', '--on-error', 'skip', '--json', '-q');
+      expect(r.code).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.inputs).toBe(patientOf.size + 1);
+      expect(summary.written).toBe(patientOf.size);
+      expect(summary.skipped).toEqual([{ file: path.join(input, 'patient_01/ID_extra.png'), reason: `no row for patient_01/ID_extra.png in ${csv}` }]);
+      const fail = await shard('build', input, '--out', path.join(root, 'fail'), '--size', '16', '--labels', csv, '--split', 'train=0.6,val=0.2,test=0.2', '-q');
+      expect(fail.code).toBe(1);
+      expect(fail.stderr).toBe(`shard: ${path.join(input, 'patient_01/ID_extra.png')}: no row for patient_01/ID_extra.png in ${csv}\n`);
+    } finally {
+      rmSync(path.join(input, 'patient_01/ID_extra.png'));
+    }
+  });
+
   it('refuses bad split arguments and foreign output folders with one line', async () => {
     const bad = async (...args: string[]) => {
       const r = await shard('build', input, '--out', path.join(root, 'bad'), '--labels', csv, '-q', ...args);

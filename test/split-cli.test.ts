@@ -177,16 +177,17 @@ describe('shard build --split', () => {
   });
 
   it('refuses bad split arguments and foreign output folders with one line', async () => {
-    const bad = async (...args: string[]) => {
+    const bad = async (code: number, ...args: string[]) => {
       const r = await shard('build', input, '--out', path.join(root, 'bad'), '--labels', csv, '-q', ...args);
-      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.code, args.join(' ')).toBe(code);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       return r.stderr.trim();
     };
-    expect(await bad('--split', 'train=0.7,val=0.2')).toBe('shard: --split: ratios must add up to 1 (they add up to 0.9)');
-    expect(await bad('--split', 'train=0.5,val=0.5', '--group-by', 'slice')).toMatch(/^shard: --group-by must be/);
-    expect(await bad('--stratify')).toBe('shard: --group-by, --stratify and --seed need --split or --split-from');
-    expect(await bad('--split', 'a=0.5,b=0.5', '--label-columns', 'any,nope')).toMatch(/stage_2_train.csv: has no label "nope"/);
+    // Bad option values cannot run (exit 2); bad data is exit 1.
+    expect(await bad(2, '--split', 'train=0.7,val=0.2')).toMatch(/^shard: option '--split <spec>' argument 'train=0.7,val=0.2' is invalid.*--split: ratios must add up to 1 \(they add up to 0.9\)/);
+    expect(await bad(2, '--split', 'train=0.5,val=0.5', '--group-by', 'slice')).toMatch(/^shard: option '--group-by <unit>'.*--group-by must be/);
+    expect(await bad(2, '--stratify')).toMatch(/^shard: --group-by, --stratify and --seed need --split or --split-from/);
+    expect(await bad(1, '--split', 'a=0.5,b=0.5', '--label-columns', 'any,nope')).toMatch(/stage_2_train.csv: has no label "nope"/);
     writeFileSync(path.join(root, 'mine.txt'), 'not yours');
     const r = await shard('build', input, '--out', root, '--labels', csv, '--split', 'a=0.5,b=0.5', '-q');
     expect(r.stderr).toMatch(/which a split build did not write; use an empty or new folder for --out/);

@@ -8,29 +8,41 @@ import { exportCommand } from './commands/export.js';
 import { inspectCommand } from './commands/inspect.js';
 import { orderCommand } from './commands/order.js';
 import { verifyCommand } from './commands/verify.js';
-import { exitCodeOf, reportError } from './cli-error.js';
+import { exitCodeOf, reportError, USAGE_EXIT } from './cli-error.js';
+import { fromCommanderError, silenceCommander } from './commander-errors.js';
 
-export function createProgram(): Command {
+export { resolveUserPath, userCwd } from './user-path.js';
+
+/** The program; `onError` learns which (sub)command commander failed in, for the --help hint. */
+export function createProgram(onError: (cmd: Command) => void = () => {}): Command {
   // From src/ or dist/ alike, the package root is one level up.
   const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
-  const program = new Command('shard')
-    .description('Build, verify, inspect and stream fixed-size CT-slice shards for TensorFlow.js training.')
-    .version(version, '-V, --version', 'print the shard-cli version')
-    .option('--debug', 'print stack traces')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  for (const cmd of [buildCommand(), verifyCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand()]) program.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
+  const program = silenceCommander(
+    new Command('shard')
+      .description('Build, verify, inspect and stream fixed-size CT-slice shards for TensorFlow.js training.')
+      .version(version, '-V, --version', 'print the shard-cli version')
+      .option('--debug', 'print stack traces'),
+    onError,
+  );
+  for (const cmd of [buildCommand(), verifyCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand()]) program.addCommand(silenceCommander(cmd, onError));
   return program;
 }
 
+/** Runs `shard <argv...>`; resolves to the exit code: 0 done, 1 bad input data or damage found, 2 usage error. */
 export async function main(argv: string[]): Promise<number> {
-  const program = createProgram();
+  let failed: Command | undefined;
+  const program = createProgram((cmd) => (failed = cmd));
   process.exitCode = 0;
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CommanderError) {
+      const usage = fromCommanderError(err, failed ?? program, program, argv);
+      if (!usage) return 0;
+      reportError(usage, false);
+      return USAGE_EXIT;
+    }
     reportError(err, program.opts().debug === true || argv.includes('--debug'));
     return exitCodeOf(err);
   }

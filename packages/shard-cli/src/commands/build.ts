@@ -1,46 +1,52 @@
 // `shard build <input> --out <dir>`: one offline pass from slice folders to shards.
-import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   buildShards,
   buildSplit,
+  DEFAULT_SHARD_BYTES,
   defaultWorkers,
   KERNELS,
   LABELS_FORMATS,
-  parseBytes,
   parseGroupBy,
   parseLabelColumns,
   parseSplitSpec,
   parseWindow,
+  resolveOptions,
   type BuildOptions,
+  type CtWindow,
+  type GroupBy,
   type Kernel,
   type LabelsFormat,
   type OnError,
   type SplitBuildSummary,
+  type SplitRatio,
 } from 'shard-writer';
-import type { Dtype, Fit } from 'shard-format';
-import { UsageError } from '../cli-error.js';
-import { formatBytes, parseNonNegativeInt, parsePositiveInt } from '../format-units.js';
+import { decodeManifest, MANIFEST_FILE, type Dtype, type Fit } from 'shard-format';
+import { asUsage, UsageError } from '../cli-error.js';
+import { count, formatBytes, parseByteSize, parseNonNegativeInt, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
+import { resolveUserPath } from '../user-path.js';
 
 interface BuildFlags {
   out: string;
   size: number;
   dtype: Dtype;
-  window?: string;
+  window?: CtWindow;
   fit: Fit;
   kernel: Kernel;
-  shardBytes: string;
+  shardBytes: number;
   workers: number;
   onError: OnError;
   json?: boolean;
   quiet?: boolean;
   labels?: string;
   labelsFormat?: LabelsFormat;
-  labelColumns?: string;
-  split?: string;
+  labelColumns?: string[];
+  split?: SplitRatio[];
   splitFrom?: string;
-  groupBy?: string;
+  groupBy?: GroupBy;
   stratify?: boolean;
   seed?: number;
 }
@@ -50,59 +56,62 @@ export function buildCommand(): Command {
     .description('decode, preprocess and pack a folder of CT slices (<patient>/<slice>.png + labels.csv) into shards')
     .argument('<input>', 'root folder of the slice tree')
     .requiredOption('-o, --out <dir>', 'output folder for shards and manifest.json')
-    .option('--size <px>', 'output side in pixels (square)', parsePositiveInt('--size'), 256)
+    .option('--size <px>', 'output side in pixels (square)', parsePositiveInt, 256)
     .addOption(new Option('--dtype <type>', 'pixel type stored').choices(['uint8', 'uint16']).default('uint8'))
-    .option('--window <center,width>', 'CT window applied to stored 16-bit values, output uint8')
+    .option('--window <center,width>', 'CT window applied to stored 16-bit values, output uint8', windowArg)
     .addOption(new Option('--fit <mode>', 'how other sizes/aspects reach size x size').choices(['contain', 'cover', 'fill']).default('contain'))
     .addOption(new Option('--kernel <name>', 'resampling kernel when resizing').choices([...KERNELS]).default('lanczos3'))
-    .option('--shard-bytes <size>', 'target shard file size (e.g. 256MiB, 64MB)', '256MiB')
-    .option('--workers <n>', 'images decoded at once (default: 2 per core)', parsePositiveInt('--workers'), defaultWorkers())
+    .addOption(new Option('--shard-bytes <size>', 'target shard file size (e.g. 256MiB, 64MB, bytes)').argParser(parseByteSize).default(DEFAULT_SHARD_BYTES, '256MiB'))
+    .addOption(new Option('--workers <n>', 'images decoded at once').argParser(parsePositiveInt).default(defaultWorkers(), '2 per core'))
     .addOption(new Option('--on-error <policy>', 'stop at the first bad input, or skip and report it').choices(['fail', 'skip']).default('fail'))
     .option('--labels <csv>', 'one label file for the whole tree (instead of per-folder labels.csv)')
     .addOption(new Option('--labels-format <form>', 'wide (a sample column + one column per label) or long (RSNA ID,Label); default: long when the header is ID,Label').choices([...LABELS_FORMATS]))
-    .option('--label-columns <a,b,c>', 'keep these labels, in this order')
-    .option('--split <spec>', 'write one dataset per split into <out>/<name> plus <out>/split.json, e.g. train=0.8,val=0.1,test=0.1')
+    .option('--label-columns <a,b,c>', 'keep these labels, in this order', userArg(parseLabelColumns))
+    .option('--split <spec>', 'write one dataset per split into <out>/<name> plus <out>/split.json, e.g. train=0.8,val=0.1,test=0.1', userArg(parseSplitSpec))
     .option('--split-from <split.json>', 'keep the assignment of an earlier split.json; new groups are placed by the seeded rule')
-    .option('--group-by <unit>', 'what never crosses splits: patient, study, series, folder or folder:<depth> (default patient)')
-    .option('--stratify', 'iterative multi-label stratification: every split close to the whole set\'s label prevalence')
-    .option('--seed <n>', 'split seed (default 0, or the seed of --split-from)', parseNonNegativeInt('--seed'))
+    .option('--group-by <unit>', 'what never crosses splits: patient, study, series, folder or folder:<depth> (default patient)', userArg(parseGroupBy))
+    .option('--stratify', "iterative multi-label stratification: every split close to the whole set's label prevalence")
+    .option('--seed <n>', 'split seed (default 0, or the seed of --split-from)', parseNonNegativeInt)
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'no progress output')
-    .action(async (input: string, flags: BuildFlags) => {
+    .action(async (inputArg: string, flags: BuildFlags) => {
       const splitting = flags.split !== undefined || flags.splitFrom !== undefined;
-      if (!splitting && (flags.groupBy !== undefined || flags.stratify || flags.seed !== undefined)) throw new UsageError('--group-by, --stratify and --seed need --split or --split-from');
-      if (!flags.labels && (flags.labelsFormat || flags.labelColumns)) throw new UsageError('--labels-format and --label-columns need --labels');
+      if (!splitting && (flags.groupBy !== undefined || flags.stratify || flags.seed !== undefined)) throw new UsageError('--group-by, --stratify and --seed need --split or --split-from', { helpFor: 'shard build' });
+      if (!flags.labels && (flags.labelsFormat || flags.labelColumns)) throw new UsageError('--labels-format and --label-columns need --labels', { helpFor: 'shard build' });
+      const options: BuildOptions = {
+        input: resolveUserPath(inputArg),
+        out: resolveUserPath(flags.out),
+        size: flags.size,
+        dtype: flags.dtype,
+        fit: flags.fit,
+        kernel: flags.kernel,
+        window: flags.window ?? null,
+        shardBytes: flags.shardBytes,
+        workers: flags.workers,
+        onError: flags.onError,
+        labels: flags.labels === undefined ? undefined : { file: resolveUserPath(flags.labels), format: flags.labelsFormat, labelColumns: flags.labelColumns },
+      };
+      // Options that only clash with each other (--window with --dtype uint16, a too small --shard-bytes) are usage errors too.
+      asUsage('shard build', () => resolveOptions(options));
+      refuseDatasetInput(options.input);
       const progress = createProgress('build', { quiet: flags.quiet });
+      const onProgress: BuildOptions['onProgress'] = (p) => p.phase === 'write' && progress.update(p.done, p.total, [p.split, p.skipped ? `skipped ${p.skipped}` : ''].filter(Boolean).join(' '));
       let summary;
       try {
-        const options: BuildOptions = {
-          input,
-          out: flags.out,
-          size: flags.size,
-          dtype: flags.dtype,
-          fit: flags.fit,
-          kernel: flags.kernel,
-          window: flags.window === undefined ? null : parseWindow(flags.window),
-          shardBytes: parseBytes(flags.shardBytes),
-          workers: flags.workers,
-          onError: flags.onError,
-          onProgress: (p) => p.phase === 'write' && progress.update(p.done, p.total, [p.split, p.skipped ? `skipped ${p.skipped}` : ''].filter(Boolean).join(' ')),
-          labels: flags.labels === undefined ? undefined : { file: flags.labels, format: flags.labelsFormat, labelColumns: flags.labelColumns === undefined ? undefined : parseLabelColumns(flags.labelColumns) },
-        };
         if (splitting) {
-          const previousSeed = flags.splitFrom ? seedOf(flags.splitFrom) : undefined;
-          const split = await buildSplit(options, {
-            splits: flags.split === undefined ? undefined : parseSplitSpec(flags.split),
-            from: flags.splitFrom,
-            groupBy: parseGroupBy(flags.groupBy ?? 'patient'),
+          const from = flags.splitFrom === undefined ? undefined : resolveUserPath(flags.splitFrom);
+          const split = await buildSplit({ ...options, onProgress }, {
+            splits: flags.split,
+            from,
+            groupBy: flags.groupBy ?? { kind: 'patient' },
             stratify: flags.stratify === true,
-            seed: flags.seed ?? previousSeed ?? 0,
+            seed: flags.seed ?? (from ? seedOf(from) : undefined) ?? 0,
           });
           progress.stop();
           reportSplit(split, flags.json === true);
           return;
         }
-        summary = await buildShards(options);
+        summary = await buildShards({ ...options, onProgress });
       } finally {
         progress.stop();
       }
@@ -114,30 +123,46 @@ export function buildCommand(): Command {
       }
       const rate = summary.inputs / Math.max(summary.seconds, 1e-3);
       process.stdout.write(
-        `built ${summary.out}: ${summary.inputs} inputs = ${summary.written} written + ${summary.skipped.length} skipped; ` +
-          `${summary.shards} shards, ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)}s (${rate.toFixed(0)} slices/s)\n`,
+        `built ${summary.out}: ${count(summary.inputs, 'input')} = ${summary.written} written + ${summary.skipped.length} skipped; ` +
+          `${count(summary.shards, 'shard')}, ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)}s (${rate.toFixed(0)} slices/s)\n`,
       );
     });
 }
 
-/** The seed an earlier split.json was made with (it is validated in full by the build). */
+/** A parser that reports a bad value as commander's invalid-argument error (a usage error, exit 2). */
+function userArg<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+/** The seed an earlier split.json was made with (the build validates the whole file and names what is wrong). */
 function seedOf(file: string): number | undefined {
   try {
     const seed = (JSON.parse(readFileSync(file, 'utf8')) as { seed?: unknown }).seed;
     return Number.isSafeInteger(seed) ? (seed as number) : undefined;
   } catch {
-    return undefined; // the build names the file and what is wrong with it
+    return undefined;
   }
 }
 
 function reportSplit(s: SplitBuildSummary, json: boolean): void {
   for (const x of s.skipped) process.stderr.write(`skipped ${x.file}: ${x.reason}\n`);
   for (const w of s.warnings) process.stderr.write(`warning: ${w}\n`);
+  const shards = Object.values(s.splits).reduce((n, x) => n + x.shards, 0);
+  const bytes = Object.values(s.splits).reduce((n, x) => n + x.bytes, 0);
   if (json) {
-    process.stdout.write(JSON.stringify({ ...s, shards: Object.values(s.splits).reduce((n, x) => n + x.shards, 0), bytes: Object.values(s.splits).reduce((n, x) => n + x.bytes, 0) }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ ...s, shards, bytes }, null, 2) + '\n');
     return;
   }
-  const lines = [`built ${s.out}: ${s.inputs} inputs = ${s.written} written + ${s.skipped.length} skipped in ${s.seconds.toFixed(1)}s; grouped by ${s.split.groupBy}, seed ${s.split.seed}${s.split.stratify ? ', stratified' : ''}`];
+  const lines = [
+    `built ${s.out}: ${count(s.inputs, 'input')} = ${s.written} written + ${s.skipped.length} skipped; ${count(shards, 'shard')}, ${formatBytes(bytes)} in ${s.seconds.toFixed(1)}s; ` +
+      `grouped by ${s.split.groupBy}, seed ${s.split.seed}${s.split.stratify ? ', stratified' : ''}`,
+  ];
   const labels = Object.keys(s.split.total.prevalence);
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
   lines.push(`  ${'split'.padEnd(8)} ${'groups'.padStart(7)} ${'samples'.padStart(8)}  ${labels.join('  ')}`);
@@ -147,4 +172,36 @@ function reportSplit(s: SplitBuildSummary, json: boolean): void {
   const d = s.split.largestDeviation;
   if (d) lines.push(`  largest prevalence deviation: ${d.label} in ${d.split}, ${(100 * d.deviation).toFixed(2)} points`);
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+function windowArg(text: string): CtWindow {
+  try {
+    return parseWindow(text);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * `build shards/train --out ...` (a dataset where a slice tree belongs) would otherwise end in "no images
+ * found"; say what the folder is instead. Ours means a manifest of our format, or shard files of a build.
+ */
+function refuseDatasetInput(input: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(input);
+  } catch {
+    return; // the writer names a missing or unreadable input itself
+  }
+  const isOurs = (names.includes(MANIFEST_FILE) && manifestIsOurs(path.join(input, MANIFEST_FILE))) || names.some((n) => /^shard-\d{5,}\.bin(\.partial)?$/.test(n));
+  if (isOurs) throw new UsageError(`${input}: is a shard dataset folder (the output of shard build), not a slice tree; pass the folder of <patient>/<slice>.png + labels.csv`, { helpFor: 'shard build' });
+}
+
+function manifestIsOurs(file: string): boolean {
+  try {
+    decodeManifest(readFileSync(file, 'utf8'), file);
+    return true;
+  } catch {
+    return false;
+  }
 }

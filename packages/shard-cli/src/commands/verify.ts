@@ -2,14 +2,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { MANIFEST_FILE } from 'shard-format';
 import { formatProblem, verifyDataset, type Problem, type VerifyReport } from 'shard-reader';
 import { parseSplitDocument, SPLIT_FILE } from 'shard-writer';
 import { assertDatasetFolder } from '../open-dataset.js';
 import { checkSplitLeakage } from '../split-leakage.js';
-import { formatBytes, parsePositiveInt } from '../format-units.js';
+import { count, formatBytes, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
+import { resolveUserPath } from '../user-path.js';
 
 interface VerifyFlags {
   json?: boolean;
@@ -27,11 +28,12 @@ export function verifyCommand(): Command {
     .argument('<dir>', 'dataset folder (holds manifest.json), or a split parent (holds split.json): then also proves no leakage between splits')
     .option('--json', 'machine-readable report on stdout')
     .option('--quick', 'only the manifest, file sizes and shard headers (no hashing, no record scan)')
-    .option('--concurrency <n>', 'shards checked at once', parsePositiveInt('--concurrency'), os.availableParallelism())
+    .addOption(new Option('--concurrency <n>', 'shards checked at once').argParser(parsePositiveInt).default(os.availableParallelism(), 'one per core'))
     .option('--threads', 'check shards in worker threads, one per --concurrency (default: only for >= 1 GiB with 4+ cores)')
     .option('--no-threads', 'check on the main thread (reads still overlap)')
     .option('-q, --quiet', 'no progress output')
-    .action(async (dir: string, flags: VerifyFlags) => {
+    .action(async (dirArg: string, flags: VerifyFlags) => {
+      const dir = resolveUserPath(dirArg);
       const splitParent = !existsSync(path.join(dir, MANIFEST_FILE)) && existsSync(path.join(dir, SPLIT_FILE));
       if (!splitParent) assertDatasetFolder(dir);
       const progress = createProgress('verify (MiB)', { quiet: flags.quiet || flags.quick }); // --quick reads a page per shard: instant
@@ -91,11 +93,11 @@ async function verifySplitParent(dir: string, check: (d: string) => Promise<Veri
 }
 
 function summaryLine(dir: string, r: VerifyReport, quick: boolean): string {
-  const verdict = r.ok ? 'intact' : `DAMAGED: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`;
+  const verdict = r.ok ? 'intact' : `DAMAGED: ${count(r.problems.length, 'problem')}`;
   const scope = quick ? ' (quick: manifest, sizes and headers only; no hashes or record checksums)' : '';
-  const warn = r.warnings.length ? `, ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : '';
+  const warn = r.warnings.length ? `, ${count(r.warnings.length, 'warning')}` : '';
   return (
-    `verify ${dir}: ${verdict}${warn}${scope}; ${r.shards} shards, ${r.samples} samples; ` +
+    `verify ${dir}: ${verdict}${warn}${scope}; ${count(r.shards, 'shard')}, ${count(r.samples, 'sample')}; ` +
     `read ${formatBytes(r.bytes)} in ${r.seconds.toFixed(2)}s (${r.mbPerSec.toFixed(0)} MB/s)`
   );
 }

@@ -46,10 +46,12 @@ export async function buildSplit(options: BuildOptions, s: SplitOptions): Promis
   if (!splits) throw new RangeError('--split needs ratios (e.g. train=0.8,val=0.1,test=0.1) or --split-from');
   checkSplitFolder(o.out, splits.map((x) => x.name));
 
-  const { slices, labelFiles, problems } = await discoverSlices(o.input).catch((err: NodeJS.ErrnoException) => {
+  const { slices, excluded, labelFiles, problems } = await discoverSlices(o.input).catch((err: NodeJS.ErrnoException) => {
     throw new InputError(err.path ?? o.input, `cannot be scanned (${err.code ?? err.message})`);
   });
   if (slices.length === 0) throw new InputError(o.input, 'no images found (looked for .png, .jpg, .jpeg, .tif, .tiff)');
+  const fatal = excluded.find((e) => e.fatal);
+  if (fatal && o.onError === 'fail') throw new InputError(path.join(o.input, fatal.rel), fatal.reason);
   const join = await joinInputs(o.input, slices, labelFiles, o.labels, meta);
   if (o.onError === 'fail') {
     const first = problems[0] ?? join.slices.find((x) => x.error)?.error ?? join.orphanRows[0];
@@ -79,6 +81,7 @@ export async function buildSplit(options: BuildOptions, s: SplitOptions): Promis
       ...options,
       out: path.join(o.out, name),
       only: keys,
+      countExcluded: Object.keys(built).length === 0,
       onProgress: options.onProgress && ((p) => options.onProgress!({ ...p, split: name })),
     });
   }

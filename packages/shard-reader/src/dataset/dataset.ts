@@ -124,6 +124,8 @@ export class Dataset {
       const stream = new BatchStream({
         shardSizes: this.shardSizes,
         keys: this.keys,
+        labels: this.labels,
+        labelCount: this.labelNames.length,
         executor: () => {
           this.assertOpen();
           return parts!.executor;
@@ -135,7 +137,7 @@ export class Dataset {
       parts = remote.streamParts(stream, this.store, this.executorSpec().image);
       return stream;
     }
-    return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, executor: () => {
+    return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, labels: this.labels, labelCount: this.labelNames.length, executor: () => {
       this.assertOpen(); // a stream made before close() must not start a new worker pool after it
       return (this.executor ??= this.createExecutor());
     }, onCorrupt }, options);

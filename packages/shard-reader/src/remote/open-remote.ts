@@ -78,6 +78,9 @@ export class RemoteBacking {
     const o = stream.options;
     const m = this.manifest;
     if (o.shuffle === 'global') return { executor: (this.range ??= new RangeExecutor(this.reader, this.store, m, image, this.verify)) };
+    // Whole-shard streams fetch window by window: reads outside the window (neighbours, weighted draws) would not be there.
+    if (o.context) throw new RangeError(`context needs shuffle 'global' on a remote dataset (its ${o.shuffle} streams fetch whole shards a window at a time)`);
+    if (o.weights || o.balance) throw new RangeError(`weights and balance need shuffle 'global' on a remote dataset (its ${o.shuffle} streams fetch whole shards a window at a time)`);
     const sizes = m.shards.map((s) => s.samples);
     checkCacheBytes(this.cache.cacheBytes, cacheBytesNeeded({ shuffle: o.shuffle, shardBytes: m.shards.map((s) => s.bytes), shardSamples: sizes, blockShards: o.blockShards, step: o.batchSize * o.worldSize, prefetch: o.prefetch }));
     const windows = o.shuffle === 'block' ? blockWindows(sizes, o.seed, o.epoch, o.blockShards) : m.shards.map((_, s) => [s]);

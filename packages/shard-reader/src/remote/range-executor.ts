@@ -56,9 +56,11 @@ export class RangeExecutor implements BatchExecutor {
   ) {}
 
   async run(req: BatchRequest): Promise<AssembledBatch> {
-    const fetched = await this.reader.read(req.indices, req.skipCorrupt === true || !this.verify);
+    // With context, each sample's series neighbours are read too (the same coalesced requests).
+    const wanted = req.context ? [...new Set([...req.indices, ...req.context.neighbours])] : [...req.indices];
+    const fetched = await this.reader.read(wanted, req.skipCorrupt === true || !this.verify);
     const records = new Map<number, Uint8Array>();
-    fetched.forEach((r, i) => records.set(req.indices[i], r));
+    fetched.forEach((r, i) => records.set(wanted[i], r));
     const data = assembleBatch(new FetchedRecords(this.manifest, this.store, records, this.verify), req, this.image, this.pool, this.scratch);
     return { ...data, recycle: () => [data.images.buffer, data.labels.buffer].forEach((b) => this.pool.give(b as ArrayBuffer)) };
   }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildShards } from 'shard-writer';
 import { SHUFFLE_MODES, openDataset, type Batch, type BatchOptions, type Dataset, type OpenDatasetOptions } from 'shard-reader';
 import { s3ClientFor } from 'shard-reader/remote';
+import { FaultProxy } from './helpers/fault-proxy.js';
 import { ensureInstalled, startNginx, startRgw, type Rgw, type RunningServer } from './helpers/servers.js';
 import { tempDir } from './helpers/tree.js';
 
@@ -49,6 +50,34 @@ describe.skipIf(skip)('openDataset on remote URLs', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
+  it('the server stopped mid-epoch: the batches before are intact, then one clear error naming a shard', async () => {
+    const proxy = await FaultProxy.to(nginx.endpoint);
+    const local = await openDataset(data, { workers: 0 });
+    const remote = await openDataset(`${proxy.endpoint}/mr/`, { cacheDir: path.join(work, 'cache-stop'), cacheBytes: 2 * shardBytes, remote: { timeoutMs: 1000, retry: { attempts: 3, baseDelayMs: 10 } } });
+    try {
+      const o: BatchOptions = { shuffle: 'none', batchSize: 3, prefetch: 1 };
+      const want = await collect(local, o);
+      const got: Batch[] = [];
+      let error: Error | undefined;
+      try {
+        for await (const b of remote.batches(o)) {
+          got.push(b);
+          if (got.length === 4) await proxy.stop(); // 12 samples in: shard 1 of 6 is being read
+        }
+      } catch (err) {
+        error = err as Error;
+      }
+      expect(error?.message).toMatch(new RegExp(`^${proxy.endpoint}/mr/shard-0000[2-5]\\.bin: gave up after 3 (failed )?attempts`));
+      expect(got.length).toBeGreaterThanOrEqual(4);
+      expect(got.length).toBeLessThan(want.length);
+      got.forEach((b, i) => expect({ keys: b.keys, images: b.images }).toEqual({ keys: want[i].keys, images: want[i].images }));
+    } finally {
+      await remote.close();
+      await local.close();
+      await proxy.stop();
+    }
+  });
+
   describe.each(remotes)('$name', (r) => {
     it.each(SHUFFLE_MODES)('%s: every batch of two epochs and two ranks equals the local one, in a cache a third of the data', async (shuffle) => {
       const cacheDir = path.join(work, `cache-${r.name.slice(0, 2)}-${shuffle}`);
@@ -68,6 +97,21 @@ describe.skipIf(skip)('openDataset on remote URLs', () => {
         let total = 0;
         for (const name of readdirSync(path.join(cacheDir, 'objects'))) total += statSync(path.join(cacheDir, 'objects', name)).size;
         expect(total).toBeLessThanOrEqual(2 * shardBytes);
+      } finally {
+        await remote.close();
+        await local.close();
+      }
+    });
+
+    it('global shuffle with context slices equals the local batches; whole-shard streams refuse context', async () => {
+      const local = await openDataset(data, { workers: 0 });
+      const remote = await openDataset(r.url(), { ...r.options(), cacheDir: path.join(work, `cache-${r.name.slice(0, 2)}-ctx`), cacheBytes: 2 * shardBytes });
+      try {
+        const o: BatchOptions = { shuffle: 'global', batchSize: 8, seed: 9, context: 1 };
+        const got = await collect(remote, o);
+        expect(got[0].images.length).toBe(8 * 24 * 24 * 3);
+        expect(got).toEqual(await collect(local, o));
+        expect(() => remote.batches({ shuffle: 'block', context: 1, blockShards: 1, prefetch: 1, batchSize: 2 })).toThrow("context needs shuffle 'global' on a remote dataset");
       } finally {
         await remote.close();
         await local.close();

@@ -1,11 +1,12 @@
 // Fills fresh batch buffers from records: image bytes (optionally augmented, optionally as float32) and labels.
 // Output buffers are fresh unless the consumer released an earlier batch's: a tensor may alias them.
-import type { Dtype } from 'shard-format';
+import { DTYPE_BYTES, type Dtype } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
 import { CorruptRecordError, type RecordStore } from '../dataset/record-store.js';
 import type { AccessHint } from '../io/types.js';
 import { floatConverter } from '../io/native.js';
 import { BufferPool } from './buffer-pool.js';
+import { pixelView, type Pixels } from './pixels.js';
 
 const toFloat32 = floatConverter();
 
@@ -28,7 +29,7 @@ export interface BatchRequest {
 }
 
 export interface BatchData {
-  images: Uint8Array | Uint16Array | Float32Array;
+  images: Pixels;
   labels: Float32Array;
   /** Positions (in the request) of corrupt records left out under skipCorrupt. */
   corrupt?: CorruptSample[];
@@ -57,17 +58,16 @@ export function assembleBatch(store: RecordStore, req: BatchRequest, spec: Image
   const [h, w, c] = spec.shape;
   const pixels = h * w * c;
   const n = req.indices.length;
-  const wide = spec.dtype === 'uint16';
-  const bytesPer = wide ? 2 : 1;
+  const bytesPer = DTYPE_BYTES[spec.dtype];
   const rawBuffer = (req.float ? scratch : pool).take(n * pixels * bytesPer);
-  const raw = wide ? new Uint16Array(rawBuffer) : new Uint8Array(rawBuffer);
+  const raw = pixelView(spec.dtype, rawBuffer);
   const labels = new Float32Array(pool.take(n * spec.labelCount * 4));
   const layout = store.spec.layout;
-  const tmp = req.augment ? (wide ? new Uint16Array(pixels) : new Uint8Array(pixels)) : undefined;
+  const tmp = req.augment ? pixelView(spec.dtype, new ArrayBuffer(pixels * bytesPer)) : undefined;
   const corrupt: CorruptSample[] = [];
   let k = 0; // output slot: behind i once corrupt records are left out
   for (let i = 0; i < n; i++) {
-    const dst = new Uint8Array(raw.buffer, k * pixels * raw.BYTES_PER_ELEMENT, layout.imageBytes);
+    const dst = new Uint8Array(raw.buffer, k * pixels * bytesPer, layout.imageBytes);
     try {
       store.copyRecord(req.indices[i], req.keys[i], dst, labels, k * spec.labelCount);
     } catch (err) {

@@ -14,6 +14,7 @@ export function inspectSummary(ds: Dataset) {
     dir: ds.dir,
     samples: ds.size,
     shape: ds.shape,
+    channels: ds.shape[2],
     dtype: ds.dtype,
     labelNames: ds.labelNames,
     positives,
@@ -46,7 +47,7 @@ export function inspectCommand(): Command {
           `dataset   ${s.dir}`,
           `samples   ${s.samples} in ${count(s.shards.length, 'shard')}, ${formatBytes(s.bytes)}`,
           ...shardLines(s.shards).map((l, i) => `${i === 0 ? 'shards' : ''}`.padEnd(10) + l),
-          `sample    ${s.shape.join(' x ')} ${s.dtype}, record ${s.recordBytes} bytes (a shard holds at most ${count(s.recordsPerShard, 'record')})`,
+          `sample    ${s.shape.join(' x ')} ${s.dtype} (${describeValues(s.dtype, s.channels)}), record ${s.recordBytes} bytes (a shard holds at most ${count(s.recordsPerShard, 'record')})`,
           `preproc   size ${p.size}, fit ${p.fit}, kernel ${p.kernel}${p.window ? `, window ${p.window.center},${p.window.width}` : ''}`,
           `build     ${count(s.build.inputs, 'input')} = ${s.build.written} written + ${s.build.skipped} skipped (${s.build.tool}), build id ${s.buildId}`,
           'labels    ' + s.labelNames.map((n) => `${n} ${s.positives[n]}/${s.samples}`).join(', '),
@@ -56,6 +57,12 @@ export function inspectCommand(): Command {
         await ds.close();
       }
     });
+}
+
+/** "1 channel, display values" / "3 channels, modality values (e.g. HU)": what a sample's numbers are. */
+export function describeValues(dtype: string, channels: number): string {
+  const kind = dtype === 'int16' ? 'modality values, rounded (e.g. HU)' : dtype === 'float32' ? 'modality values (e.g. HU)' : 'display values';
+  return `${count(channels, 'channel')}, ${kind}`;
 }
 
 /**

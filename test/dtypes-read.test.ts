@@ -214,3 +214,22 @@ describe('normalize for modality values', () => {
     expect(() => floatTransform('int16', 'unit', [5, 5])).toThrow(/range must be \[lo, hi\]/);
   });
 });
+
+describe('context slices of modality values', () => {
+  it.each([0, 2])('context: 1 on an int16 x 3 set (%i workers) stacks the neighbours as channels, values intact', async (workers) => {
+    const ds = await openSet('int16', 3, workers);
+    const n = H * W * 3;
+    for await (const b of ds.batches({ batchSize: 4, shuffle: 'none', context: 1 })) {
+      expect(b.images).toBeInstanceOf(Int16Array);
+      expect(b.images.length).toBe(b.keys.length * n * 3);
+      b.keys.forEach((key, k) => {
+        const i = indexOfKey(key);
+        if (i % 5 === 0 || i % 5 === 4 || i === N - 1) return; // series edges: covered by the context tests
+        const img = b.images.subarray(k * n * 3, (k + 1) * n * 3);
+        for (const [j, src] of [i - 1, i, i + 1].map((s) => typedImage('int16', s, n)).entries()) {
+          for (let p = 0; p < H * W; p++) for (let ch = 0; ch < 3; ch++) expect(img[p * 9 + j * 3 + ch]).toBe(src[p * 3 + ch]);
+        }
+      });
+    }
+  });
+});

@@ -55,7 +55,6 @@ it.each(cases)('%s x %i channels (%i workers): xs are the normalised values, and
     Array.from(xs.subarray(k * n, (k + 1) * n)).forEach((v, j) => expect(v, `${typedKey(k)}[${j}]`).toBeCloseTo(want[j], 4));
   }
   tf.dispose([first.xs, first.ys]);
-  await it0.return?.();
 
   const fresh = toTfDataset(ds, tf, { batchSize: 4, seed: 1, ...opts });
   const model = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [8, 8, c], filters: 2, kernelSize: 3, activation: 'relu' }), tf.layers.flatten(), tf.layers.dense({ units: 2, activation: 'sigmoid' })] });

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import type { Dataset } from 'shard-reader';
 import { formatBytes } from '../format-units.js';
 import { openForCli } from '../open-dataset.js';
+import { addGridOptions, runGrid, type GridFlags } from './grid.js';
 
 export function inspectSummary(ds: Dataset) {
   const m = ds.manifest;
@@ -27,13 +28,14 @@ export function inspectSummary(ds: Dataset) {
 }
 
 export function inspectCommand(): Command {
-  return new Command('inspect')
+  return addGridOptions(new Command('inspect'))
     .description('summarise a dataset: samples, shape, dtype, labels and their positive counts, shards')
     .argument('<dir>', 'dataset folder (holds manifest.json)')
     .option('--json', 'machine-readable output')
-    .action(async (dir: string, flags: { json?: boolean }) => {
+    .action(async (dir: string, flags: { json?: boolean } & GridFlags) => {
       const ds = await openForCli(dir);
       try {
+        if (await runGrid(ds, dir, flags)) return;
         const s = inspectSummary(ds);
         if (flags.json) {
           process.stdout.write(JSON.stringify(s, null, 2) + '\n');

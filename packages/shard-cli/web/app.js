@@ -1,0 +1,200 @@
+// The dataset browser page: summary, charts, paged thumbnails by patient and label, verify with progress.
+import { Viewer } from './viewer.js';
+
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, props = {}, ...children) => {
+  const e = Object.assign(document.createElement(tag), props);
+  for (const c of children) e.append(c);
+  return e;
+};
+
+async function getJson(url, init) {
+  const r = await fetch(url, init);
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error ?? `${r.status} ${r.statusText}`);
+  return body;
+}
+
+const state = { patient: null, label: '', page: 0, pages: 1, patPage: 0, patPages: 1, patQuery: '', thumbWindow: 'auto', pageSize: 48 };
+let summary;
+let viewer;
+
+function fact(name, value, field) {
+  const dd = el('dd', { textContent: String(value) });
+  if (field) dd.dataset.field = field;
+  return [el('dt', { textContent: name }), dd];
+}
+
+function showSummary(s) {
+  document.title = `shard serve · ${s.name}`;
+  $('#name').textContent = s.name;
+  const p = s.preprocess;
+  const pipeline = `stored ${s.dtype}; size ${p.size}, fit ${p.fit}, kernel ${p.kernel}${p.window ? `, window ${p.window.center},${p.window.width} -> uint8` : ''}`;
+  const b = s.build;
+  $('#facts').append(
+    ...fact('samples', s.samples, 'samples'),
+    ...fact('shards', s.shards.length, 'shards'),
+    ...fact('shape', s.shape.join(' x '), 'shape'),
+    ...fact('dtype', s.dtype, 'dtype'),
+    ...fact('record bytes', s.recordBytes, 'recordBytes'),
+    ...fact('patients', s.patients, 'patients'),
+    ...fact('series', s.series, 'series'),
+    ...fact('values', pipeline, 'pipeline'),
+    ...fact('build', `${b.inputs} inputs = ${b.written} written + ${b.skipped} skipped; shard size ${b.shardBytes} B; ${b.tool}`, 'build'),
+    ...fact('build id', s.buildId, 'buildId'),
+    ...fact('reader', s.backend, 'backend'),
+  );
+  const tbody = $('#labels tbody');
+  for (const n of s.labelNames) {
+    const count = el('td', { textContent: String(s.positives[n]) });
+    count.dataset.label = n;
+    tbody.append(el('tr', {}, el('td', { textContent: n }), count, el('td', { textContent: `${s.samples ? ((100 * s.positives[n]) / s.samples).toFixed(1) : '0.0'}%` })));
+    $('#label-filter').append(el('option', { value: n, textContent: `${n} (${s.positives[n]})` }));
+  }
+  $('#chart-prevalence').src = '/api/charts/prevalence.svg';
+  $('#chart-cooccurrence').src = '/api/charts/cooccurrence.svg';
+  for (const name of Object.keys(s.presets)) $('#thumb-window').append(el('option', { value: name, textContent: `${name} ${s.presets[name].join(',')}` }));
+  if (s.split) showSplit(s.split);
+}
+
+function showSplit(split) {
+  $('#split').hidden = false;
+  $('#split-file').textContent = `(${split.file}${split.thisSplit ? `; this dataset: ${split.thisSplit}` : ''})`;
+  const body = $('#split-body');
+  if (split.error) {
+    body.append(el('p', { textContent: `split.json ${split.error}` }));
+    return;
+  }
+  // split.json's layout belongs to the split builder; show per-split tables when it has them, else the JSON.
+  const splits = split.report && typeof split.report === 'object' ? split.report.splits : undefined;
+  if (splits && typeof splits === 'object') {
+    const table = el('table');
+    const names = Object.keys(splits);
+    const fields = [...new Set(names.flatMap((n) => Object.keys(splits[n] ?? {}).filter((k) => typeof splits[n][k] !== 'object')))];
+    table.append(el('thead', {}, el('tr', {}, el('th', { textContent: 'split' }), ...fields.map((f) => el('th', { textContent: f })))));
+    const tb = el('tbody');
+    for (const n of names) {
+      const tr = el('tr', {}, el('td', { textContent: n + (n === split.thisSplit ? ' (this)' : '') }), ...fields.map((f) => el('td', { textContent: String(splits[n]?.[f] ?? '') })));
+      tb.append(tr);
+    }
+    table.append(tb);
+    body.append(table);
+  }
+  body.append(el('details', {}, el('summary', { textContent: 'split.json' }), el('pre', { textContent: JSON.stringify(split.report, null, 2).slice(0, 200_000) })));
+}
+
+async function loadPatients() {
+  const q = new URLSearchParams({ page: String(state.patPage), size: '100' });
+  if (state.patQuery) q.set('q', state.patQuery);
+  const r = await getJson(`/api/patients?${q}`);
+  state.patPages = r.pages;
+  const ul = $('#patients');
+  ul.replaceChildren(el('li', {}, patientButton(null, `all patients (${summary.samples})`)));
+  for (const p of r.items) ul.append(el('li', {}, patientButton(p.id, `${p.id} · ${p.samples}${p.series > 1 ? ` in ${p.series} series` : ''}`)));
+  $('#pat-page').textContent = `${r.page + 1} / ${r.pages}`;
+}
+
+function patientButton(id, text) {
+  const b = el('button', { type: 'button', textContent: text, className: state.patient === id ? 'on' : '' });
+  b.dataset.patient = id ?? '';
+  b.addEventListener('click', () => {
+    state.patient = id;
+    state.page = 0;
+    for (const x of document.querySelectorAll('#patients button')) x.classList.toggle('on', x === b);
+    loadPage();
+  });
+  return b;
+}
+
+let pageRequest = 0;
+async function loadPage() {
+  const mine = ++pageRequest;
+  const q = new URLSearchParams({ page: String(state.page), size: String(state.pageSize) });
+  if (state.patient !== null) q.set('patient', state.patient);
+  if (state.label) q.set('label', state.label);
+  const r = await getJson(`/api/samples?${q}`);
+  if (mine !== pageRequest) return; // a later click already asked for another page
+  state.pages = r.pages;
+  state.page = r.page;
+  $('#page-info').textContent = `page ${r.page + 1} / ${r.pages} · ${r.total} samples`;
+  $('#prev-page').disabled = r.page === 0;
+  $('#next-page').disabled = r.page >= r.pages - 1;
+  $('#filter-desc').textContent = [state.patient !== null ? `patient ${state.patient}` : '', state.label ? `positive for ${state.label}` : ''].filter(Boolean).join(', ');
+  const win = state.thumbWindow === 'auto' ? '' : `&window=${encodeURIComponent(state.thumbWindow)}`;
+  const grid = $('#thumbs');
+  grid.replaceChildren(...r.items.map((it) => {
+    const img = el('img', { src: `/api/sample/${it.index}/thumb.png?size=128${win}`, alt: it.key, loading: 'eager', decoding: 'async' });
+    img.addEventListener('error', () => fig.classList.add('bad'));
+    const fig = el('figure', { className: 'thumb', tabIndex: 0, title: it.key }, img,
+      el('figcaption', {}, el('span', { className: 'key', textContent: it.key }), el('span', { className: it.positive.length ? 'pos' : 'none', textContent: it.positive.length ? it.positive.join(' ') : '—' })));
+    fig.dataset.index = String(it.index);
+    fig.dataset.key = it.key;
+    const open = () => viewer.open(it.index);
+    fig.addEventListener('click', open);
+    fig.addEventListener('keydown', (e) => e.key === 'Enter' && open());
+    return fig;
+  }));
+  grid.dataset.page = String(r.page);
+}
+
+function shardRow(s) {
+  const result = el('td', { textContent: s.ok ? 'ok' : s.problems.map((p) => `${p.record !== undefined ? `record ${p.record}${p.key ? ` (${p.key})` : ''}: ` : ''}${p.message}`).join('; '), className: s.ok ? 'ok' : 'bad' });
+  const tr = el('tr', {}, el('td', { textContent: s.file }), el('td', { textContent: String(s.samples) }), el('td', { textContent: String(s.bytes) }), result);
+  tr.dataset.shard = s.file;
+  tr.dataset.ok = String(s.ok);
+  return tr;
+}
+
+function showVerify(s) {
+  const progress = $('#verify-progress');
+  progress.value = s.bytesTotal ? s.bytesDone / s.bytesTotal : s.state === 'done' ? 1 : 0;
+  const status = $('#verify-status');
+  status.dataset.state = s.state;
+  $('#verify-run').disabled = s.state === 'running';
+  if (s.state === 'running') status.textContent = `checking… ${(s.bytesDone / 1048576).toFixed(1)} of ${(s.bytesTotal / 1048576).toFixed(1)} MiB`;
+  else if (s.state === 'failed') status.textContent = `verify could not run: ${s.error}`;
+  else if (s.state === 'done') {
+    status.textContent = `${s.ok ? 'intact' : `DAMAGED: ${s.shards.filter((x) => !x.ok).length} bad shard(s), ${s.other.length} other problem(s)`} · ${s.seconds.toFixed(2)} s, ${s.mbPerSec.toFixed(0)} MB/s`;
+    status.dataset.ok = String(s.ok);
+    $('#verify-shards tbody').replaceChildren(...s.shards.map(shardRow));
+    $('#verify-other').replaceChildren(...[...s.other, ...s.warnings.map((w) => ({ ...w, message: `warning: ${w.message}` }))].map((p) => el('li', { textContent: `${p.file ?? p.shard ?? ''}: ${p.message}` })));
+  }
+}
+
+function runVerify() {
+  // Server-sent events: the server pushes progress; the stream ends with the result.
+  fetch('/api/verify', { method: 'POST' }).then(() => {
+    const es = new EventSource('/api/verify/events');
+    const on = (e) => {
+      const s = JSON.parse(e.data);
+      showVerify(s);
+      if (s.state === 'done' || s.state === 'failed') es.close();
+    };
+    for (const t of ['progress', 'done', 'failed', 'idle']) es.addEventListener(t, on);
+  });
+}
+
+async function start() {
+  const params = new URLSearchParams(location.search);
+  const size = Number(params.get('pageSize'));
+  if (Number.isInteger(size) && size >= 1 && size <= 500) state.pageSize = size;
+  summary = await getJson('/api/summary');
+  showSummary(summary);
+  viewer = new Viewer(summary);
+  $('#prev-page').addEventListener('click', () => { if (state.page > 0) { state.page--; loadPage(); } });
+  $('#next-page').addEventListener('click', () => { if (state.page < state.pages - 1) { state.page++; loadPage(); } });
+  $('#pat-prev').addEventListener('click', () => { if (state.patPage > 0) { state.patPage--; loadPatients(); } });
+  $('#pat-next').addEventListener('click', () => { if (state.patPage < state.patPages - 1) { state.patPage++; loadPatients(); } });
+  $('#patient-q').addEventListener('input', (e) => { state.patQuery = e.target.value.trim(); state.patPage = 0; loadPatients(); });
+  $('#label-filter').addEventListener('change', (e) => { state.label = e.target.value; state.page = 0; loadPage(); });
+  $('#thumb-window').addEventListener('change', (e) => { state.thumbWindow = e.target.value; loadPage(); });
+  $('#verify-run').addEventListener('click', runVerify);
+  await Promise.all([loadPage(), loadPatients()]);
+  const v = await getJson('/api/verify');
+  if (v.state !== 'idle') showVerify(v);
+  document.body.dataset.ready = 'true';
+}
+
+start().catch((err) => {
+  document.body.prepend(el('p', { className: 'error', textContent: `could not load the dataset: ${err.message}` }));
+});

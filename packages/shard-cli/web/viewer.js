@@ -56,7 +56,7 @@ export class Viewer {
     canvas.addEventListener('pointermove', (e) => {
       if (!from || !this.sample) return;
       const [lo, hi] = this.sample.range;
-      const perPixel = Math.max((hi - lo) / 256, this.integer() ? 1 : 1e-3);
+      const perPixel = Math.max((hi - lo) / 512, this.integer() ? 1 : 1e-3); // half the value range across 256 px
       this.setWindow(from.c + (e.clientY - from.y) * perPixel, Math.max(1, from.w + (e.clientX - from.x) * perPixel));
     });
     const end = () => (from = null);
@@ -106,7 +106,6 @@ export class Viewer {
     // Scrolling through a series keeps the window the user chose; a fresh open starts from the default.
     if (keepWindow) this.draw();
     else this.autoWindow();
-    $('#viewer').scrollIntoView({ block: 'nearest' });
   }
 
   fillTable(sel, rows, decorate) {
@@ -156,8 +155,8 @@ export class Viewer {
     const ctx = canvas.getContext('2d', { willReadFrequently: true });
     ctx.putImageData(new ImageData(img.data, img.width, img.height), 0, 0);
     canvas.dataset.window = `${this.c},${this.w}`;
-    // Shown at least 512 px tall, pixels kept square and sharp (CSS image-rendering: pixelated).
-    const scale = Math.max(1, Math.floor(512 / Math.max(img.height, img.width / 2)));
+    // Enlarged by a whole factor to fit the screen (up to 640 px tall), pixels square and sharp (image-rendering: pixelated).
+    const scale = Math.max(1, Math.floor(Math.min(640, window.innerHeight - 160) / Math.max(img.height, img.width / 2)));
     canvas.style.width = `${img.width * scale}px`;
     canvas.style.height = `${img.height * scale}px`;
   }

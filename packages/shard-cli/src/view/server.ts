@@ -98,7 +98,8 @@ class ViewApp {
       const file = this.files.get(pathname);
       if (file) {
         if (method !== 'GET') throw new HttpError(405, `${req.method} not allowed`);
-        new Query(url.searchParams, []);
+        // The page takes its own state from the query (app.js reads pageSize); the other files take none.
+        new Query(url.searchParams, pathname === '/' ? ['pageSize'] : []);
         send(res, 200, file.type, file.body, 'no-cache');
         return;
       }

@@ -53,5 +53,6 @@ export async function scaleTile(tile: GreyImage, width: number, height: number):
 }
 
 export function tilePng(tile: GreyImage): Promise<Buffer> {
-  return sharp(tile.data, { raw: { width: tile.width, height: tile.height, channels: 1 } }).png({ compressionLevel: 6 }).toBuffer();
+  // b-w: without it libvips takes one raw band for sRGB and writes three.
+  return sharp(tile.data, { raw: { width: tile.width, height: tile.height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 6 }).toBuffer();
 }

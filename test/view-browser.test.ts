@@ -2,7 +2,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decode } from 'fast-png';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -98,6 +98,14 @@ describe.skipIf(!haveChromium)('shard serve in Chromium', () => {
     await page.waitForSelector('body[data-ready="true"]');
   }
 
+  /** The sample's own thumbnail endpoint, saved to a file, to hold the page's sheet cells against. */
+  async function thumbFile(index: number): Promise<string> {
+    const file = path.join(root, `thumb-${index}.png`);
+    const r = await fetch(`${serve!.url}api/sample/${index}/thumb.png?size=128`);
+    writeFileSync(file, Buffer.from(await r.arrayBuffer()));
+    return file;
+  }
+
   /** Canvas pixels as grey levels, after checking they are grey and opaque. */
   async function canvasGrey(): Promise<{ grey: number[]; width: number; height: number; window: string }> {
     const r = await page.evaluate(() => {
@@ -142,9 +150,19 @@ describe.skipIf(!haveChromium)('shard serve in Chromium', () => {
 
   it('pages through the thumbnails in browse order, every one rendered', async () => {
     await load();
+    // Every thumbnail drawn: its canvas sized to the cell and holding the thumbnail of its own sample.
     const shown = async () => {
-      await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#thumbs img')].every((i) => i.complete && i.naturalWidth > 0));
-      return page.$$eval('#thumbs figure', (fs) => fs.map((f) => (f as HTMLElement).dataset.key!));
+      await page.waitForFunction(() => { const g = document.querySelector<HTMLElement>('#thumbs')!; return g.dataset.loaded === g.dataset.page; });
+      const figs = await page.$$eval('#thumbs figure', (fs) => fs.map((f) => {
+        const c = f.querySelector('canvas')!;
+        return { key: (f as HTMLElement).dataset.key!, index: Number((f as HTMLElement).dataset.index), w: c.width, h: c.height, grey: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.filter((_, n) => n % 4 === 0)) };
+      }));
+      for (const f of figs.slice(0, 3)) {
+        const t = decode(readFileSync(await thumbFile(f.index)));
+        expect([f.w, f.h], f.key).toEqual([t.width, t.height]);
+        expect(f.grey, f.key).toEqual(Array.from(t.data));
+      }
+      return figs.map((f) => f.key);
     };
     expect(await page.textContent('#page-info')).toBe(`page 1 / 2 · ${info.samples} samples`);
     expect(await shown()).toEqual(keys.slice(0, 48));

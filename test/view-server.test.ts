@@ -123,7 +123,7 @@ describe('shard serve HTTP', () => {
       '/api/samples?page=99', '/api/samples?size=0', '/api/samples?size=501', '/api/samples?size=abc', '/api/samples?page=-1', '/api/samples?page=1.5',
       '/api/samples?pgae=1', '/api/samples?page=0&page=1', '/api/samples?patient=nobody', '/api/samples?label=nope', '/api/patients?size=0',
       '/api/sample/0/thumb.png?window=fog', '/api/sample/0/thumb.png?window=40,0', '/api/sample/0/thumb.png?size=9000', '/api/sample/0/image.png?size=1',
-      '/api/summary?x=1', '/api/sample/0?verbose=1', '/app.js?v=1', '/?page=1',
+      '/api/summary?x=1', '/api/sheet.png?box=5', '/api/sheet.png?page=7', '/api/sheet.png?window=x', '/api/sample/0?verbose=1', '/app.js?v=1', '/?p=1',
     ];
     for (const p of bad) {
       const r = await get(p);
@@ -184,6 +184,18 @@ describe('shard serve HTTP', () => {
     expect(thumb.headers['content-type']).toBe('image/png');
     const t = decode(thumb.body);
     expect([t.width, t.height]).toEqual([32, 32]);
+    // A page's sheet: cell n is the thumbnail of the page's n-th sample, 8 cells a row.
+    const sheetReply = await get('/api/sheet.png?page=1&size=10&box=32');
+    expect([sheetReply.headers['x-cell'], sheetReply.headers['x-columns'], sheetReply.headers['x-corrupt']]).toEqual(['32,32', '8', '']);
+    const sheet = decode(sheetReply.body);
+    expect([sheet.width, sheet.height, sheet.channels]).toEqual([256, 64, 1]);
+    const items = (await json('/api/samples?page=1&size=10')).items as { index: number }[];
+    for (const n of [0, 7, 9]) {
+      const cell = decode((await get(`/api/sample/${items[n].index}/thumb.png?size=32`)).body);
+      const x0 = (n % 8) * 32;
+      const y0 = Math.floor(n / 8) * 32;
+      for (let y = 0; y < 32; y++) expect(Array.from(sheet.data.subarray((y0 + y) * 256 + x0, (y0 + y) * 256 + x0 + 32)), `cell ${n} row ${y}`).toEqual(Array.from(cell.data.subarray(y * 32, y * 32 + 32)));
+    }
   });
 
   it('runs verify with events and per-shard results, and never writes to the dataset', async () => {
@@ -239,9 +251,14 @@ describe('shard serve HTTP', () => {
       const bad = s.shards.filter((x) => !x.ok);
       expect(bad.map((x) => x.file)).toEqual([shard1.file]);
       expect(bad[0].problems[0]).toMatchObject({ record, key: ds.keys[shard1.firstSample + record] });
-      const thumb = await request(v.url, `/api/sample/${shard1.firstSample + record}/thumb.png`);
+      const bad1 = shard1.firstSample + record;
+      const thumb = await request(v.url, `/api/sample/${bad1}/thumb.png`);
       expect(thumb.status).toBe(422);
       expect(JSON.parse(thumb.body.toString()).error).toContain(shard1.file);
+      // The page's sheet still comes, with the corrupt sample named for the page to mark.
+      const sheet = await request(v.url, `/api/sheet.png?size=${ds.size}`);
+      expect(sheet.status).toBe(200);
+      expect(sheet.headers['x-corrupt']).toBe(String(bad1));
     } finally {
       await v.close();
       await dds.close();

@@ -112,20 +112,28 @@ async function loadPage() {
   const q = new URLSearchParams({ page: String(state.page), size: String(state.pageSize) });
   if (state.patient !== null) q.set('patient', state.patient);
   if (state.label) q.set('label', state.label);
-  const r = await getJson(`/api/samples?${q}`);
+  let r;
+  try {
+    r = await getJson(`/api/samples?${q}`);
+  } catch (err) {
+    if (state.page === 0) throw err;
+    state.page = 0; // a bookmarked page past the end of a smaller selection: start over
+    return loadPage();
+  }
   if (mine !== pageRequest) return; // a later click already asked for another page
   state.pages = r.pages;
   state.page = r.page;
+  const url = new URL(location.href);
+  if (r.page > 0) url.searchParams.set('page', String(r.page + 1));
+  else url.searchParams.delete('page');
+  history.replaceState(null, '', url);
   $('#page-info').textContent = `page ${r.page + 1} / ${r.pages} · ${r.total} samples`;
   $('#prev-page').disabled = r.page === 0;
   $('#next-page').disabled = r.page >= r.pages - 1;
   $('#filter-desc').textContent = [state.patient !== null ? `patient ${state.patient}` : '', state.label ? `positive for ${state.label}` : ''].filter(Boolean).join(', ');
-  const win = state.thumbWindow === 'auto' ? '' : `&window=${encodeURIComponent(state.thumbWindow)}`;
   const grid = $('#thumbs');
-  grid.replaceChildren(...r.items.map((it) => {
-    const img = el('img', { src: `/api/sample/${it.index}/thumb.png?size=128${win}`, alt: it.key, loading: 'eager', decoding: 'async' });
-    img.addEventListener('error', () => fig.classList.add('bad'));
-    const fig = el('figure', { className: 'thumb', tabIndex: 0, title: it.key }, img,
+  const figures = r.items.map((it) => {
+    const fig = el('figure', { className: 'thumb', tabIndex: 0, title: it.key }, el('canvas', { width: 1, height: 1 }),
       el('figcaption', {}, el('span', { className: 'key', textContent: it.key }), el('span', { className: it.positive.length ? 'pos' : 'none', textContent: it.positive.length ? it.positive.join(' ') : '—' })));
     fig.dataset.index = String(it.index);
     fig.dataset.key = it.key;
@@ -133,8 +141,38 @@ async function loadPage() {
     fig.addEventListener('click', open);
     fig.addEventListener('keydown', (e) => e.key === 'Enter' && open());
     return fig;
-  }));
+  });
+  grid.replaceChildren(...figures);
   grid.dataset.page = String(r.page);
+  delete grid.dataset.loaded;
+  if (state.thumbWindow !== 'auto') q.set('window', state.thumbWindow);
+  await drawSheet(q, figures, mine);
+  if (mine === pageRequest) grid.dataset.loaded = String(r.page);
+}
+
+/** The page's thumbnails come as one sheet (one request, one decode); each cell is copied to its figure's canvas. */
+async function drawSheet(q, figures, mine) {
+  const resp = await fetch(`/api/sheet.png?${q}`);
+  if (!resp.ok) {
+    for (const f of figures) f.classList.add('bad');
+    return;
+  }
+  const [cw, ch] = resp.headers.get('X-Cell').split(',').map(Number);
+  const cols = Number(resp.headers.get('X-Columns'));
+  const corrupt = new Set(resp.headers.get('X-Corrupt').split(',').filter(Boolean).map(Number));
+  const sheet = await createImageBitmap(await resp.blob());
+  if (mine !== pageRequest) return;
+  figures.forEach((fig, n) => {
+    const canvas = fig.querySelector('canvas');
+    canvas.width = cw;
+    canvas.height = ch;
+    canvas.getContext('2d').drawImage(sheet, (n % cols) * cw, Math.floor(n / cols) * ch, cw, ch, 0, 0, cw, ch);
+    if (corrupt.has(Number(fig.dataset.index))) {
+      fig.classList.add('bad');
+      fig.title = `${fig.dataset.key}: this record fails its checksum (run verify)`;
+    }
+  });
+  sheet.close();
 }
 
 function shardRow(s) {
@@ -178,6 +216,10 @@ async function start() {
   const params = new URLSearchParams(location.search);
   const size = Number(params.get('pageSize'));
   if (Number.isInteger(size) && size >= 1 && size <= 500) state.pageSize = size;
+  const first = Number(params.get('page'));
+  if (Number.isInteger(first) && first >= 1) state.page = first - 1; // ?page=N is 1-based, as the pager shows it
+  // The first page of thumbnails does not wait for the summary: both are asked for at once.
+  const firstPage = loadPage();
   summary = await getJson('/api/summary');
   showSummary(summary);
   viewer = new Viewer(summary);
@@ -189,7 +231,7 @@ async function start() {
   $('#label-filter').addEventListener('change', (e) => { state.label = e.target.value; state.page = 0; loadPage(); });
   $('#thumb-window').addEventListener('change', (e) => { state.thumbWindow = e.target.value; loadPage(); });
   $('#verify-run').addEventListener('click', runVerify);
-  await Promise.all([loadPage(), loadPatients()]);
+  await Promise.all([firstPage, loadPatients()]);
   const v = await getJson('/api/verify');
   if (v.state !== 'idle') showVerify(v);
   document.body.dataset.ready = 'true';

@@ -8,7 +8,7 @@ import { pixelValues, valueBytes, valueRange } from './dtype.js';
 import { HttpError, Query, send, sendError, sendJson, sseHeaders } from './http-util.js';
 import { loadStaticFiles } from './static-files.js';
 import { viewSummary } from './summary.js';
-import { CHANNEL_GAP, renderTile, scaleTile, tilePng, tileSize } from './tile.js';
+import { CHANNEL_GAP, GAP_LEVEL, renderTile, shrinkValues, smallPng, tilePng, type GreyImage } from './tile.js';
 import { VerifyJob, type VerifyState } from './verify-job.js';
 import { defaultWindow, parseWindowSpec, WINDOW_PRESETS, type DisplayWindow } from './window.js';
 
@@ -24,10 +24,12 @@ export interface ViewServer {
 }
 
 const MAX_PAGE = 500;
+const SHEET_COLUMNS = 8;
 const THUMB_CACHE = 4096;
 
 export async function startViewServer(ds: Dataset, opts: ServeOptions): Promise<ViewServer> {
   const app = new ViewApp(ds);
+  await app.warmUp();
   const server = http.createServer((req, res) => app.handle(req, res, server));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -63,7 +65,7 @@ class ViewApp {
   private readonly files = loadStaticFiles();
   private readonly verify: VerifyJob;
   private readonly filtered = new Map<string, ArrayLike<number>>();
-  private readonly thumbs = new Map<string, Buffer>();
+  private readonly thumbs = new Map<string, GreyImage>();
   private summary: ReturnType<typeof viewSummary> | undefined;
   private readonly routes: Route[];
 
@@ -76,6 +78,7 @@ class ViewApp {
       { method: 'GET', path: /^\/api\/charts\/(prevalence|cooccurrence)\.svg$/, handler: (res, q, m) => this.getChart(res, q, m[1]) },
       { method: 'GET', path: /^\/api\/patients$/, handler: (res, q) => this.getPatients(res, q) },
       { method: 'GET', path: /^\/api\/samples$/, handler: (res, q) => this.getSamples(res, q) },
+      { method: 'GET', path: /^\/api\/sheet\.png$/, handler: (res, q) => this.getSheet(res, q) },
       { method: 'GET', path: new RegExp(`^/api/sample/${id}$`), handler: (res, q, m) => this.getSample(res, q, this.index(m[1])) },
       { method: 'GET', path: new RegExp(`^/api/sample/${id}/raw$`), handler: (res, q, m) => this.getRaw(res, q, this.index(m[1])) },
       { method: 'GET', path: new RegExp(`^/api/sample/${id}/thumb\\.png$`), handler: (res, q, m) => this.getThumb(res, q, this.index(m[1])) },
@@ -84,6 +87,20 @@ class ViewApp {
       { method: 'POST', path: /^\/api\/verify$/, handler: (res, q) => (new Query(q, []), sendJson(res, this.verify.start(), 202)) },
       { method: 'GET', path: /^\/api\/verify\/events$/, handler: (res, q, _m, req) => this.verifyEvents(res, q, req) },
     ];
+  }
+
+  /**
+   * Work the first page would otherwise wait for, done before the URL is printed: the summary (a pass over
+   * every label) and one thumbnail, so the code paths of the first page's 48 are compiled already.
+   */
+  async warmUp(): Promise<void> {
+    this.summary ??= viewSummary(this.ds, this.catalog);
+    if (this.ds.size === 0) return;
+    try {
+      await tilePng(this.thumbnail(this.catalog.order[0], 128, undefined), true); // and loads libvips
+    } catch {
+      // A corrupt first record is the page's to report (its thumbnail says so), not a reason not to start.
+    }
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, server: http.Server): Promise<void> {
@@ -98,8 +115,8 @@ class ViewApp {
       const file = this.files.get(pathname);
       if (file) {
         if (method !== 'GET') throw new HttpError(405, `${req.method} not allowed`);
-        // The page takes its own state from the query (app.js reads pageSize); the other files take none.
-        new Query(url.searchParams, pathname === '/' ? ['pageSize'] : []);
+        // The page takes its own state from the query (app.js reads page and pageSize); the other files take none.
+        new Query(url.searchParams, pathname === '/' ? ['page', 'pageSize'] : []);
         send(res, 200, file.type, file.body, 'no-cache');
         return;
       }
@@ -174,18 +191,21 @@ class ViewApp {
     return list;
   }
 
-  private getSamples(res: ServerResponse, qs: URLSearchParams): void {
-    const q = new Query(qs, ['page', 'size', 'patient', 'label']);
+  /** One page of the browse order, filtered by patient and label as the query says. */
+  private page(q: Query): { total: number; page: number; pages: number; size: number; items: number[] } {
     const size = q.int('size', 1, MAX_PAGE, 48);
     const list = this.selection(q.string('patient'), q.string('label'));
     const pages = Math.max(1, Math.ceil(list.length / size));
     const page = q.int('page', 0, pages - 1, 0);
-    const items = [];
-    for (let p = page * size; p < Math.min(list.length, (page + 1) * size); p++) {
-      const i = list[p];
-      items.push({ index: i, key: this.ds.keys[i], positive: positiveLabels(this.ds.labels, this.ds.labelNames, i) });
-    }
-    sendJson(res, { total: list.length, page, pages, size, items });
+    const items: number[] = [];
+    for (let p = page * size; p < Math.min(list.length, (page + 1) * size); p++) items.push(list[p]);
+    return { total: list.length, page, pages, size, items };
+  }
+
+  private getSamples(res: ServerResponse, qs: URLSearchParams): void {
+    const p = this.page(new Query(qs, ['page', 'size', 'patient', 'label']));
+    const items = p.items.map((i) => ({ index: i, key: this.ds.keys[i], positive: positiveLabels(this.ds.labels, this.ds.labelNames, i) }));
+    sendJson(res, { ...p, items });
   }
 
   private getSample(res: ServerResponse, q: URLSearchParams, i: number): void {
@@ -239,8 +259,53 @@ class ViewApp {
   }
 
   private window(q: Query, values: ArrayLike<number>): DisplayWindow {
+    return this.windowSpec(q) ?? defaultWindow(this.ds.dtype, [values]);
+  }
+
+  private getThumb(res: ServerResponse, qs: URLSearchParams, i: number): void {
+    const q = new Query(qs, ['size', 'window']);
+    const box = q.int('size', 16, 512, 128);
+    send(res, 200, 'image/png', smallPng(this.thumbnail(i, box, this.windowSpec(q))), 'private, max-age=300');
+  }
+
+  /**
+   * The thumbnails of one page of /api/samples in one PNG, SHEET_COLUMNS cells a row: one request and one
+   * decode for the browser instead of one per sample. A sample that fails its checks is a flat cell and
+   * is listed in the X-Corrupt header (sample indices), so the page can mark it.
+   */
+  private async getSheet(res: ServerResponse, qs: URLSearchParams): Promise<void> {
+    const q = new Query(qs, ['page', 'size', 'patient', 'label', 'window', 'box']);
+    const box = q.int('box', 16, 256, 128);
+    const spec = this.windowSpec(q);
+    const { items } = this.page(q);
+    const cells: (GreyImage | null)[] = [];
+    const corrupt: number[] = [];
+    for (const i of items) {
+      try {
+        cells.push(this.thumbnail(i, box, spec));
+      } catch (err) {
+        if (!(err instanceof Error && err.name === 'CorruptRecordError')) throw err;
+        cells.push(null);
+        corrupt.push(i);
+      }
+    }
+    const cw = Math.max(1, ...cells.map((c) => c?.width ?? 1));
+    const ch = Math.max(1, ...cells.map((c) => c?.height ?? 1));
+    const cols = Math.max(1, Math.min(SHEET_COLUMNS, items.length));
+    const rows = Math.max(1, Math.ceil(items.length / cols));
+    const sheet: GreyImage = { width: cols * cw, height: rows * ch, data: new Uint8Array(cols * cw * rows * ch).fill(GAP_LEVEL) };
+    cells.forEach((cell, n) => {
+      if (!cell) return;
+      const x0 = (n % cols) * cw;
+      const y0 = Math.floor(n / cols) * ch;
+      for (let y = 0; y < cell.height; y++) sheet.data.set(cell.data.subarray(y * cell.width, (y + 1) * cell.width), (y0 + y) * sheet.width + x0);
+    });
+    send(res, 200, 'image/png', await tilePng(sheet, true), 'private, max-age=300', { 'X-Cell': `${cw},${ch}`, 'X-Columns': String(cols), 'X-Corrupt': corrupt.join(',') });
+  }
+
+  private windowSpec(q: Query): DisplayWindow | undefined {
     const spec = q.string('window');
-    if (spec === undefined || spec === 'auto') return defaultWindow(this.ds.dtype, [values]);
+    if (spec === undefined || spec === 'auto') return undefined;
     try {
       return parseWindowSpec(spec, 'window');
     } catch (err) {
@@ -248,20 +313,19 @@ class ViewApp {
     }
   }
 
-  private async getThumb(res: ServerResponse, qs: URLSearchParams, i: number): Promise<void> {
-    const q = new Query(qs, ['size', 'window']);
-    const box = q.int('size', 16, 512, 128);
-    const cacheKey = `${i}/${box}/${q.string('window') ?? ''}`;
-    let png = this.thumbs.get(cacheKey);
-    if (!png) {
+  /** Thumbnail of sample `i` (cached): averaged down to about `box` px, then windowed (default: the slice's own). */
+  private thumbnail(i: number, box: number, win: DisplayWindow | undefined): GreyImage {
+    const cacheKey = `${i}/${box}/${win ? `${win.center},${win.width}` : ''}`;
+    let tile = this.thumbs.get(cacheKey);
+    if (!tile) {
       const values = this.values(i);
-      const win = this.window(q, values);
-      const size = tileSize(this.ds.shape, box);
-      png = await tilePng(await scaleTile(renderTile(values, this.ds.shape, win), size.width, size.height));
+      // The default window comes from the whole slice, so a thumbnail looks like the slice opened.
+      const small = shrinkValues(values, this.ds.shape, box);
+      tile = renderTile(small.values, small.shape, win ?? defaultWindow(this.ds.dtype, [values]));
       if (this.thumbs.size >= THUMB_CACHE) this.thumbs.delete(this.thumbs.keys().next().value!);
-      this.thumbs.set(cacheKey, png);
+      this.thumbs.set(cacheKey, tile);
     }
-    send(res, 200, 'image/png', png, 'private, max-age=300');
+    return tile;
   }
 
   private async getImage(res: ServerResponse, qs: URLSearchParams, i: number): Promise<void> {

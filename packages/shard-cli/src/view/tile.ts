@@ -1,5 +1,6 @@
 // One sample as a grey picture: every channel windowed to 0..255 and laid side by side (multi-window, context).
 import type { Shape } from 'shard-format';
+import { encode } from 'fast-png';
 import sharp from 'sharp';
 import { displayLevel, type DisplayWindow } from './window.js';
 
@@ -52,7 +53,42 @@ export async function scaleTile(tile: GreyImage, width: number, height: number):
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
-export function tilePng(tile: GreyImage): Promise<Buffer> {
+/**
+ * A thumbnail's values: blocks of f x f pixels averaged, f the largest whole factor that keeps the larger
+ * side at least `box` (256 -> 128 for box 128; 64 stays 64, the browser enlarges it). Averaging the
+ * values before windowing is what resizing the slice would do, and costs a quarter of windowing it whole.
+ */
+export function shrinkValues(values: ArrayLike<number>, [h, w, c]: Shape, box: number): { values: ArrayLike<number>; shape: Shape } {
+  const f = Math.floor(Math.max(h, w) / box);
+  if (f < 2) return { values, shape: [h, w, c] };
+  const oh = Math.ceil(h / f);
+  const ow = Math.ceil(w / f);
+  const out = new Float32Array(oh * ow * c);
+  for (let y = 0; y < oh; y++) {
+    const y1 = Math.min(h, (y + 1) * f);
+    for (let x = 0; x < ow; x++) {
+      const x1 = Math.min(w, (x + 1) * f);
+      for (let k = 0; k < c; k++) {
+        let sum = 0;
+        for (let yy = y * f; yy < y1; yy++) for (let xx = x * f; xx < x1; xx++) sum += values[(yy * w + xx) * c + k];
+        out[(y * ow + x) * c + k] = sum / ((y1 - y * f) * (x1 - x * f));
+      }
+    }
+  }
+  return { values: out, shape: [oh, ow, c] };
+}
+
+/** A small grey PNG encoded on this thread (fast-png): for thumbnails, cheaper than a round trip to libvips. */
+export function smallPng(tile: GreyImage): Buffer {
+  const png = encode({ width: tile.width, height: tile.height, data: tile.data, depth: 8, channels: 1 }, { zlib: { level: 3 } });
+  return Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+}
+
+/** A grey PNG encoded by libvips off the main thread; `fast` trades size for time (thumbnail sheets). */
+export function tilePng(tile: GreyImage, fast = false): Promise<Buffer> {
   // b-w: without it libvips takes one raw band for sRGB and writes three.
-  return sharp(tile.data, { raw: { width: tile.width, height: tile.height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 6 }).toBuffer();
+  return sharp(tile.data, { raw: { width: tile.width, height: tile.height, channels: 1 } })
+    .toColourspace('b-w')
+    .png(fast ? { compressionLevel: 1, adaptiveFiltering: false } : { compressionLevel: 6 })
+    .toBuffer();
 }

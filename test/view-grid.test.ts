@@ -1,9 +1,11 @@
 // Contact sheets (`shard inspect --grid`) and the viewer's pixel code: windows, dtypes, channel layout, selection.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from 'shard-cli';
+import { DATA_OFFSET, FORMAT_VERSION, MANIFEST_FILE, encodeManifest, recordLayout, recordsPerShard, schemaHash, type Schema } from 'shard-format';
+import { ShardSetWriter, writeAtomic } from 'shard-writer';
 import { openDataset } from 'shard-reader';
 import { applyWindow } from '../packages/shard-writer/src/window.js';
 import { Catalog } from '../packages/shard-cli/src/view/catalog.js';
@@ -205,5 +207,34 @@ describe('shard inspect --grid', () => {
     const w = await shard('inspect', mr, '--grid', path.join(root, 'x.png'), '--window', 'fog');
     expect(w.code).toBe(2);
     expect(w.stderr).toMatch(/--window must be <center>,<width>/);
+  });
+
+  it('draws a multi-channel sample (windows as channels) as its channels side by side', async () => {
+    // Three uint8 channels, as `--windows brain,subdural,bone` will store them: channel k of pixel p is (p + 80k) mod 256.
+    const dir = path.join(root, 'three');
+    mkdirSync(dir);
+    const shape: [number, number, number] = [16, 16, 3];
+    const schema: Schema = { shape, dtype: 'uint8', labelNames: ['a'], record: recordLayout(shape, 'uint8', 1), preprocess: { size: 16, fit: 'contain', kernel: 'lanczos3', window: null } };
+    const perShard = recordsPerShard(1 << 20, DATA_OFFSET, schema.record.stride);
+    const buildId = 'd'.repeat(32);
+    const writer = new ShardSetWriter(dir, schema, schemaHash(schema), buildId, perShard);
+    const image = Uint8Array.from({ length: 16 * 16 * 3 }, (_, n) => (Math.floor(n / 3) + 80 * (n % 3)) % 256);
+    await writer.add(image, [1], 'p/s_1');
+    const shards = await writer.finish();
+    await writeAtomic(dir, MANIFEST_FILE, encodeManifest({ format: 'ct-shards', version: FORMAT_VERSION, schema, schemaHash: schemaHash(schema), buildId, samples: 1, recordsPerShard: perShard, dataOffset: DATA_OFFSET, build: { tool: 'test', shardBytes: 1 << 20, inputs: 1, written: 1, skipped: [] }, shards }));
+    const out = path.join(root, 'three.png');
+    const r = await shard('inspect', dir, '--grid', out, '--tile', '16', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).window).toMatchObject({ lo: 0, hi: 255 }); // uint8: its own range
+    const png = decode(readFileSync(out));
+    const at = (x: number, y: number) => png.data[(y * png.width + x) * png.channels];
+    const tileW = 3 * 16 + 2 * CHANNEL_GAP;
+    // The tile is centred in a cell at least 120 px wide, below the 26 px header.
+    const x0 = 8 + Math.floor((Math.max(tileW, 120) - tileW) / 2);
+    const y0 = 26;
+    for (let k = 0; k < 3; k++) {
+      for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) expect(at(x0 + k * (16 + CHANNEL_GAP) + x, y0 + y), `channel ${k} ${x},${y}`).toBe(image[(y * 16 + x) * 3 + k]);
+      if (k < 2) expect(at(x0 + k * (16 + CHANNEL_GAP) + 16, y0)).toBe(GAP_LEVEL);
+    }
   });
 });

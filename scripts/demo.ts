@@ -1,7 +1,7 @@
 // The Quick start demo: synthetic CT set -> shard build -> inspect -> verify -> export -> a short training run.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { main as shard } from 'shard-cli';
+import { main as shard, userCwd } from 'shard-cli';
 import { makeSyntheticSet } from './make-synthetic.js';
 import { train } from './train.js';
 
@@ -19,11 +19,12 @@ async function step(args: string[]): Promise<void> {
 }
 
 rmSync(root, { recursive: true, force: true });
-process.stdout.write(`$ make-synthetic --out ${path.relative(process.cwd(), slices)} --patients 6 --slices 24 --size 64 (16-bit PNG)\n`);
+process.stdout.write(`$ make-synthetic --out ${path.relative(userCwd(), slices)} --patients 6 --slices 24 --size 64 (16-bit PNG)\n`);
 const made = await makeSyntheticSet({ out: slices, patients: 6, slices: 24, size: 64, bits: 16, seed: 1, splits: ['train', 'val'] });
 process.stdout.write(`wrote ${made.slices} slices\n`);
 
-const rel = (p: string) => path.relative(process.cwd(), p);
+// Relative to where the user ran `pnpm demo`, which is what the CLI resolves them against.
+const rel = (p: string) => path.relative(userCwd(), p);
 await step(['build', rel(path.join(slices, 'train')), '--out', rel(path.join(shards, 'train')), '--size', '32', '--shard-bytes', '64KiB']);
 await step(['build', rel(path.join(slices, 'val')), '--out', rel(path.join(shards, 'val')), '--size', '32', '--shard-bytes', '64KiB']);
 await step(['inspect', rel(path.join(shards, 'train'))]);

@@ -1,8 +1,10 @@
 // Training example: a small CNN fed from shards by shard-reader/tfjs through model.fitDataset, with per-epoch throughput and data-wait figures.
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openDataset, type Dataset } from 'shard-reader';
 import { toTfDataset, type TfBatchInfo } from 'shard-reader/tfjs';
+import { resolveUserPath } from 'shard-cli';
 
 /** tfjs-node and tfjs-node-gpu export this same namespace. */
 export type Tf = typeof import('@tensorflow/tfjs');
@@ -22,6 +24,62 @@ export interface TrainOptions {
   tf?: Tf;
   /** Where progress lines go (default console.log). */
   log?: (line: string) => void;
+  /** Where the within-epoch progress line goes when it is a TTY (default process.stderr); nothing is drawn otherwise. */
+  progress?: ProgressStream;
+}
+
+/** The part of a TTY stream the progress line needs. */
+export interface ProgressStream {
+  isTTY?: boolean;
+  write(s: string): boolean;
+}
+
+/** The training and validation sets disagree on what a sample is: bad input data (exit 1), both values named. */
+export class DatasetMismatchError extends Error {
+  override name = 'DatasetMismatchError';
+}
+
+function samplesText(n: number): string {
+  return `${n} sample${n === 1 ? '' : 's'}`;
+}
+
+/** Refuses a validation set whose samples the model cannot take as it takes the training set's. */
+export function checkValidationSet(train: Pick<Dataset, 'dtype' | 'shape' | 'labelNames'>, val: Pick<Dataset, 'dtype' | 'shape' | 'labelNames'>, trainDir: string, valDir: string): void {
+  const differ = (what: string, v: string, t: string, verb = 'differs') => new DatasetMismatchError(`${valDir}: validation ${what} ${v} ${verb} from the training set's ${t} (${trainDir})`);
+  if (val.dtype !== train.dtype) throw differ('dtype', val.dtype, train.dtype);
+  if (val.shape.join('x') !== train.shape.join('x')) throw differ('shape', val.shape.join('x'), train.shape.join('x'));
+  // Same names in the same order: ys columns are matched by position.
+  if (JSON.stringify(val.labelNames) !== JSON.stringify(train.labelNames)) throw differ('labels', `[${val.labelNames.join(',')}]`, `[${train.labelNames.join(',')}]`, 'differ');
+}
+
+/**
+ * One self-rewriting line while an epoch runs: batches done, samples/s, loss. Drawn only on a TTY and
+ * at most every 100 ms; cleared before the epoch's summary line is logged.
+ */
+export function epochProgress(stream: ProgressStream | undefined, epochs: number, batchesPerEpoch: number) {
+  const tty = stream?.isTTY === true;
+  let started = 0;
+  let lastDraw = 0;
+  let drawn = false;
+  return {
+    begin() {
+      started = performance.now();
+      lastDraw = 0;
+    },
+    batch(epoch: number, done: number, samples: number, loss: number | undefined) {
+      if (!tty) return;
+      const now = performance.now();
+      if (done < batchesPerEpoch && now - lastDraw < 100) return;
+      lastDraw = now;
+      const rate = samples / Math.max(1e-3, (now - started) / 1000);
+      stream!.write(`\r\x1b[Kepoch ${epoch + 1}/${epochs}  batch ${done}/${batchesPerEpoch}  ${rate.toFixed(1)} samples/s  loss ${loss === undefined ? '-' : loss.toFixed(4)}`);
+      drawn = true;
+    },
+    clear() {
+      if (drawn) stream!.write('\r\x1b[K');
+      drawn = false;
+    },
+  };
 }
 
 export interface EpochStats {
@@ -81,20 +139,29 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   await tf.ready();
   log(`train: ${name}, backend ${tf.getBackend()}${name === '@tensorflow/tfjs' ? ' (pure JS: keep images small, or install @tensorflow/tfjs-node)' : ''}`);
 
-  const ds = await openDataset(opts.data);
-  const valDs = opts.val ? await openDataset(opts.val) : undefined;
+  const dataDir = path.resolve(opts.data);
+  const valDir = opts.val === undefined ? undefined : path.resolve(opts.val);
+  const ds = await openDataset(dataDir);
+  let valDs: Dataset | undefined;
+  try {
+    valDs = valDir === undefined ? undefined : await openDataset(valDir);
+    if (valDs) checkValidationSet(ds, valDs, dataDir, valDir!);
+  } catch (err) {
+    await Promise.all([ds.close(), valDs?.close()]);
+    throw err;
+  }
   const model = buildModel(tf, ds);
   try {
-    if (valDs && (valDs.shape.join() !== ds.shape.join() || valDs.labelNames.join() !== ds.labelNames.join())) {
-      throw new Error(`${opts.val}: shape ${valDs.shape.join('x')} / labels ${valDs.labelNames.join(',')} differ from ${opts.data}`);
-    }
-    log(`train: ${ds.size} samples of ${ds.shape.join('x')} ${ds.dtype}, labels ${ds.labelNames.join(',')}${valDs ? `; val ${valDs.size}` : ''}`);
+    log(`train: ${samplesText(ds.size)} of ${ds.shape.join('x')} ${ds.dtype}, labels ${ds.labelNames.join(',')}${valDs ? `; val ${valDs.size}` : ''}`);
 
     // Per-epoch counters, filled by the adapter's hook (waits) and fitDataset's callbacks (step timing).
     let samples = 0;
     let waitMs = 0;
     let epochStart = 0;
     let lastStepEnd = 0;
+    let batchesDone = 0;
+    let trainedSamples = 0;
+    let currentEpoch = 0;
     const onBatch = (b: TfBatchInfo) => {
       samples += b.keys.length;
       waitMs += b.waitMs;
@@ -102,21 +169,30 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const trainData = toTfDataset(ds, tf, { batchSize, seed, shuffle: 'global', onBatch });
     const valData = valDs ? toTfDataset(valDs, tf, { batchSize, shuffle: 'none' }) : undefined;
     const stats: EpochStats[] = [];
+    const bar = epochProgress(opts.progress ?? process.stderr, epochs, trainData.batchesPerEpoch);
 
     await model.fitDataset(trainData, {
       epochs,
       validationData: valData,
       verbose: 0,
       callbacks: {
-        onEpochBegin: async () => {
+        onEpochBegin: async (epoch) => {
           samples = 0;
           waitMs = 0;
+          batchesDone = 0;
+          trainedSamples = 0;
+          currentEpoch = epoch;
           epochStart = lastStepEnd = performance.now();
+          bar.begin();
         },
-        onBatchEnd: async () => {
+        onBatchEnd: async (_batch, logs) => {
           lastStepEnd = performance.now();
+          // logs.size is the batch just trained; `samples` also counts batches the adapter has read ahead.
+          trainedSamples += logs?.size ?? 0;
+          bar.batch(currentEpoch, ++batchesDone, trainedSamples, logs?.loss);
         },
         onEpochEnd: async (epoch, logs) => {
+          bar.clear();
           const ms = lastStepEnd - epochStart;
           const s: EpochStats = {
             epoch,
@@ -132,7 +208,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           stats.push(s);
           const val = s.valLoss === undefined ? '' : `  val_loss ${s.valLoss.toFixed(4)}`;
           log(
-            `epoch ${epoch + 1}/${epochs}  loss ${s.loss.toFixed(4)}${val}  ${s.samples} samples in ${s.seconds.toFixed(2)} s ` +
+            `epoch ${epoch + 1}/${epochs}  loss ${s.loss.toFixed(4)}${val}  ${samplesText(s.samples)} in ${s.seconds.toFixed(2)} s ` +
               `(${s.samplesPerSec.toFixed(1)} samples/s)  data wait ${s.dataWaitPct.toFixed(1)}%  tensors ${s.numTensors}`,
           );
         },
@@ -152,7 +228,10 @@ Trains a small CNN (conv 8 /2, max-pool, conv 16, global average pool, dense
 sigmoid per label) with binary cross-entropy on a shard dataset, through
 shard-reader/tfjs and model.fitDataset. Per epoch it prints the loss, the
 validation loss, samples/s, the share of step time spent waiting for data, and
-tf.memory().numTensors (constant when nothing leaks).
+tf.memory().numTensors (constant when nothing leaks). On a terminal a progress
+line shows batches, samples/s and loss within each epoch. A validation set
+must match the training set's dtype, shape and label names (in order).
+Relative paths are taken from the folder you ran \`pnpm train\` in.
 
 Uses @tensorflow/tfjs-node when installed, else pure-JS @tensorflow/tfjs,
 which manages only a few 256x256 samples/s: build small shards for a quick run,
@@ -197,8 +276,9 @@ async function main(): Promise<void> {
     }
     if (!values.data) throw new UsageError('--data <shards dir> is required (see --help)');
     await train({
-      data: values.data,
-      val: values.val,
+      // Relative to where the user ran `pnpm train` from, as for `pnpm shard`.
+      data: resolveUserPath(values.data),
+      val: values.val === undefined ? undefined : resolveUserPath(values.val),
       epochs: intArg('epochs', values.epochs, 1),
       batchSize: intArg('batch-size', values['batch-size'], 1),
       seed: intArg('seed', values.seed, 0),

@@ -47,7 +47,7 @@ function tree(bad: (p2: string) => string[]): { root: string; p2: string } {
 const isRoot = process.getuid?.() === 0;
 const cases: { name: string; bad: (p2: string) => string[]; line: (p2: string) => string; skip?: boolean }[] = [
   { name: 'a zero-byte PNG', bad: (p) => (writeFileSync(path.join(p, 'z.png'), ''), ['z.png']), line: (p) => `${p}/z.png: cannot be decoded (file is empty (0 bytes))` },
-  { name: 'a truncated PNG', bad: (p) => (writeFileSync(path.join(p, 't.png'), readFileSync(GOOD).subarray(0, 200)), ['t.png']), line: (p) => `${p}/t.png: cannot be decoded (` },
+  { name: 'a truncated PNG', bad: (p) => (writeFileSync(path.join(p, 't.png'), readFileSync(GOOD).subarray(0, 200)), ['t.png']), line: (p) => `${p}/t.png: cannot be decoded (the image is truncated or damaged` }, // libvips words it two ways; both say so
   { name: 'a text file named .png', bad: (p) => (writeFileSync(path.join(p, 'x.png'), 'not an image'), ['x.png']), line: (p) => `${p}/x.png: cannot be decoded (Input file contains unsupported image format)` },
   { name: 'an unsupported image (100000 x 100000)', bad: (p) => (writeFileSync(path.join(p, 'h.png'), hugePng()), ['h.png']), line: (p) => `${p}/h.png: cannot be decoded (Input image exceeds pixel limit)` },
   {
@@ -58,7 +58,7 @@ const cases: { name: string; bad: (p2: string) => string[]; line: (p2: string) =
       chmodSync(path.join(p, 'u.png'), 0o000);
       return ['u.png'];
     },
-    line: (p) => `${p}/u.png: cannot be decoded (`,
+    line: (p) => `${p}/u.png: cannot be read: permission denied (EACCES)`,
   },
 ];
 

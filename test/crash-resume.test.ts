@@ -10,7 +10,7 @@ import { folderBytes } from './helpers/read-shards.js';
 import { tempDir } from './helpers/tree.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'packages/shard-cli/src/main.ts');
+const CLI = path.join(ROOT, 'packages/shard-cli/bin/shard.js');
 const TRIALS = 20;
 let work = '';
 let input = '';

@@ -206,7 +206,7 @@ describe('shard inspect --grid', () => {
     }
     const w = await shard('inspect', mr, '--grid', path.join(root, 'x.png'), '--window', 'fog');
     expect(w.code).toBe(2);
-    expect(w.stderr).toMatch(/--window must be <center>,<width>/);
+    expect(w.stderr).toMatch(/^shard: option '--window <c,w\|preset>' argument 'fog' is invalid: must be <center>,<width>/);
   });
 
   it('draws a multi-channel sample (windows as channels) as its channels side by side', async () => {

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'packages/shard-cli/src/main.ts');
+const CLI = path.join(ROOT, 'packages/shard-cli/bin/shard.js');
 
 /** `cores`: pin the child to these CPU numbers with taskset (Linux), so "1 core" really is one. */
 export async function shardJson<T>(args: string[], cores?: number[]): Promise<T> {

@@ -10,7 +10,7 @@ import { ensureSource, readSetSpec } from './data.js';
 import { sequentialRead } from './page-cache.js';
 import { fmt, type Bench, type BenchContext } from './types.js';
 
-const CLI = path.join(ROOT, 'packages/shard-cli/src/main.ts');
+const CLI = path.join(ROOT, 'packages/shard-cli/bin/shard.js');
 
 export const memoryBench: Bench = async (ctx) => {
   const spec = readSetSpec(ctx);

@@ -13,7 +13,7 @@ import { ROOT } from './cli.js';
 const { values } = parseArgs({ options: { size: { type: 'string', default: '256' }, samples: { type: 'string', default: '100000' } } });
 const SIZE = Number(values.size);
 const N = Number(values.samples);
-const CLI = path.join(ROOT, 'packages/shard-cli/src/main.ts');
+const CLI = path.join(ROOT, 'packages/shard-cli/bin/shard.js');
 const CHROMIUM = '/usr/bin/chromium';
 
 /** N records written straight through the shard writer (no decode): 16 distinct phantoms, 200 slices per patient. */

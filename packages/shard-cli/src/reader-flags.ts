@@ -1,6 +1,7 @@
 // Flags shared by commands that iterate batches the way the reader does (order, bench).
 import { Command, Option } from 'commander';
-import { SHUFFLE_MODES, type BatchOptions, type ShuffleMode } from 'shard-reader';
+import { SHUFFLE_MODES, type BatchOptions, type BatchStream, type Dataset, type ShuffleMode } from 'shard-reader';
+import { asUsage } from './cli-error.js';
 import { parseNonNegativeInt, parsePositiveInt } from './format-units.js';
 
 export interface ReaderFlags {
@@ -17,15 +18,15 @@ export interface ReaderFlags {
 
 export function addReaderFlags(cmd: Command): Command {
   return cmd
-    .option('--seed <n>', 'shuffle seed', parseNonNegativeInt('--seed'), 0)
-    .option('--epoch <n>', 'epoch number', parseNonNegativeInt('--epoch'), 0)
+    .option('--seed <n>', 'shuffle seed', parseNonNegativeInt, 0)
+    .option('--epoch <n>', 'epoch number', parseNonNegativeInt, 0)
     .addOption(new Option('--shuffle <mode>', 'sample order').choices(SHUFFLE_MODES).default('global'))
-    .option('--rank <n>', 'this process among --world-size', parseNonNegativeInt('--rank'), 0)
-    .option('--world-size <n>', 'number of ranks sharing the epoch', parsePositiveInt('--world-size'), 1)
-    .option('--batch-size <n>', 'samples per batch', parsePositiveInt('--batch-size'), 32)
-    .option('--start-batch <n>', 'resume at this batch of the epoch', parseNonNegativeInt('--start-batch'), 0)
+    .option('--rank <n>', 'this process among --world-size', parseNonNegativeInt, 0)
+    .option('--world-size <n>', 'number of ranks sharing the epoch', parsePositiveInt, 1)
+    .option('--batch-size <n>', 'samples per batch', parsePositiveInt, 32)
+    .option('--start-batch <n>', 'resume at this batch of the epoch', parseNonNegativeInt, 0)
     .option('--drop-last', 'drop the final partial batch')
-    .option('--block-shards <n>', 'shards mixed at a time with --shuffle block', parsePositiveInt('--block-shards'), 4);
+    .option('--block-shards <n>', 'shards mixed at a time with --shuffle block', parsePositiveInt, 4);
 }
 
 export function batchOptions(f: ReaderFlags): BatchOptions {
@@ -40,4 +41,13 @@ export function batchOptions(f: ReaderFlags): BatchOptions {
     dropLast: f.dropLast ?? false,
     blockShards: f.blockShards,
   };
+}
+
+/**
+ * The batch stream for these flags. Building it checks every option against the dataset (rank below
+ * world size, start batch within the epoch) without reading a record, so a RangeError here is a bad
+ * flag value: a usage error.
+ */
+export function batchStream(ds: Dataset, options: BatchOptions, helpFor: string): BatchStream {
+  return asUsage(helpFor, () => ds.batches(options));
 }

@@ -3,14 +3,19 @@ import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 
 type Crc32 = (data: Uint8Array | string, value?: number) => number;
-const nativeCrc32 = (zlib as unknown as { crc32?: Crc32 }).crc32;
-if (typeof nativeCrc32 !== 'function') {
-  throw new Error('shard-format needs zlib.crc32 (Node.js >= 20.15)');
+let nativeCrc32: Crc32 | undefined;
+
+// Looked up at first use, not at import: importing the package (or a CLI's --help) must not throw on an old Node.
+function zlibCrc32(): Crc32 {
+  if (nativeCrc32) return nativeCrc32;
+  const fn = (zlib as unknown as { crc32?: Crc32 }).crc32;
+  if (typeof fn !== 'function') throw new Error(`shard-format needs zlib.crc32 (Node.js >= 20.15); this is ${process.versions.node}`);
+  return (nativeCrc32 = fn);
 }
 
 /** CRC-32 (IEEE 802.3, as zlib/PNG) of `data`, optionally continuing from `value`. */
 export function crc32(data: Uint8Array | string, value = 0): number {
-  return nativeCrc32!(data, value) >>> 0;
+  return zlibCrc32()(data, value) >>> 0;
 }
 
 export function sha256Hex(data: Uint8Array | string): string {

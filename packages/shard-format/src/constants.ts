@@ -18,16 +18,19 @@ export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'ct-shards';
 export const INDEX_FORMAT = 'ct-shards-index';
 
-export const DTYPES = ['uint8', 'uint16'] as const;
+/** Stored element types, little-endian: unsigned display values, or modality values (HU for CT) as int16 / float32. */
+export const DTYPES = ['uint8', 'uint16', 'int16', 'float32'] as const;
 export type Dtype = (typeof DTYPES)[number];
-export const DTYPE_CODE: Record<Dtype, number> = { uint8: 1, uint16: 2 };
-export const DTYPE_BYTES: Record<Dtype, number> = { uint8: 1, uint16: 2 };
+export const DTYPE_CODE: Record<Dtype, number> = { uint8: 1, uint16: 2, int16: 3, float32: 4 };
+export const DTYPE_BYTES: Record<Dtype, number> = { uint8: 1, uint16: 2, int16: 2, float32: 4 };
 
 /** Limits that keep hostile manifests and headers from causing huge allocations. */
 export const LIMITS = {
   maxSide: 16_384,
   maxChannels: 4,
   maxLabels: 4_096,
+  /** build.shardBytes in the manifest. */
+  maxShardBytes: 2 ** 48,
   maxRecordBytes: 1 << 30,
   maxRecordsPerShard: 1 << 24,
   maxShards: 1 << 20,

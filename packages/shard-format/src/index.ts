@@ -9,6 +9,7 @@ export {
   LIMITS,
   MAGIC,
   MANIFEST_FILE,
+  MANIFEST_FORMAT,
   PAGE_SIZE,
   RECORD_ALIGN,
   indexFileName,

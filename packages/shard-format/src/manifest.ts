@@ -81,7 +81,7 @@ export function decodeManifest(text: string, file: string): Manifest {
   c.only(b, 'build', ['inputs', 'shardBytes', 'skipped', 'tool', 'written']);
   const build: Manifest['build'] = {
     tool: c.string(b.tool, 'build.tool'),
-    shardBytes: c.int(b.shardBytes, 'build.shardBytes', 1, 2 ** 48),
+    shardBytes: c.int(b.shardBytes, 'build.shardBytes', 1, LIMITS.maxShardBytes),
     inputs: c.int(b.inputs, 'build.inputs', 0, LIMITS.maxSamples),
     written: c.int(b.written, 'build.written', 0, LIMITS.maxSamples),
     skipped: c.array(b.skipped, 'build.skipped', LIMITS.maxSamples).map((s, i) => {

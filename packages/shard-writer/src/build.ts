@@ -1,6 +1,6 @@
 // The build pipeline: discover -> join labels -> decode in parallel -> write shards in order -> manifest last.
 import { createReadStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
@@ -17,15 +17,17 @@ import {
   type Schema,
   type SkippedInput,
 } from 'shard-format';
-import { discoverSlices } from './discover.js';
+import { discoverSlices, type Exclusion } from './discover.js';
 import { InputError } from './errors.js';
 import { joinLabels, type PlannedSlice } from './join-labels.js';
 import { Journal } from './journal.js';
 import { acquireLock } from './lock.js';
 import { mapOrdered } from './map-ordered.js';
+import { checkOutFolder, readOurManifest } from './out-folder.js';
 import { resolveOptions, type BuildOptions, type ResolvedOptions } from './options.js';
 import { configureDecoder, preprocessSlice } from './preprocess.js';
 import { ShardSetWriter, writeAtomic } from './shard-set-writer.js';
+import { completeSwap } from './swap.js';
 
 export interface BuildSummary {
   out: string;
@@ -47,10 +49,15 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   const started = performance.now();
   const o = resolveOptions(options);
   await assertFolder(o.input);
-  const { slices, labelFiles, problems } = await discoverSlices(o.input).catch((err: NodeJS.ErrnoException) => {
+  const { slices, excluded, labelFiles, problems } = await discoverSlices(o.input).catch((err: NodeJS.ErrnoException) => {
     throw new InputError(err.path ?? o.input, `cannot be scanned (${err.code ?? err.message})`);
   });
-  if (slices.length === 0) throw new InputError(o.input, 'no images found (looked for .png, .jpg, .jpeg, .tif, .tiff)');
+  if (slices.length === 0) {
+    const also = excluded.length ? `; ${excluded.length} image file(s) left out, e.g. ${path.join(o.input, excluded[0].rel)}: ${excluded[0].reason}` : '';
+    throw new InputError(o.input, `no images found (looked for .png, .jpg, .jpeg, .tif, .tiff)${also}`);
+  }
+  const fatal = excluded.find((e) => e.fatal);
+  if (fatal && o.onError === 'fail') throw new InputError(path.join(o.input, fatal.rel), fatal.reason);
   o.onProgress?.({ phase: 'scan', total: slices.length, done: 0, written: 0, skipped: 0 });
 
   const join = await joinLabels(o.input, slices, labelFiles);
@@ -62,11 +69,14 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
 
   const schema = makeSchema(o, join.labelNames);
   const layout = { hash: schemaHash(schema), perShard: recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride) };
-  await mkdir(o.out, { recursive: true });
+  await checkOutFolder(o.out); // refuse a folder that is not ours before writing anything into it
   const lock = acquireLock(o.out);
   try {
-    const plan = await buildPlan(o, join.slices, schema);
-    const shards = await writeShards(o, join.slices, schema, layout, plan);
+    // A swap a killed build began is finished first: the folder then holds one whole dataset again.
+    await completeSwap(o.out);
+    const { ours } = await checkOutFolder(o.out);
+    const plan = await buildPlan(o, join.slices, excluded, schema);
+    const shards = await writeShards(o, join.slices, excluded, schema, layout, plan);
     const manifest: Omit<Manifest, 'checksum'> = {
       format: 'ct-shards',
       version: FORMAT_VERSION,
@@ -76,14 +86,16 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
       samples: shards.written,
       recordsPerShard: layout.perShard,
       dataOffset: DATA_OFFSET,
-      build: { tool: TOOL, shardBytes: o.shardBytes, inputs: slices.length, written: shards.written, skipped: shards.skipped },
+      build: { tool: TOOL, shardBytes: o.shardBytes, inputs: slices.length + excluded.length, written: shards.written, skipped: shards.skipped },
       shards: shards.entries,
     };
-    await writeAtomic(o.out, MANIFEST_FILE, encodeManifest(manifest));
-    shards.journal.finish();
+    // Staged beside the old dataset until now; the swap replaces it and deletes only files its manifest named.
+    await writeAtomic(shards.journal.dir, MANIFEST_FILE, encodeManifest(manifest));
+    await shards.journal.commit({ old: [...ours].sort(), new: shards.entries.flatMap((e) => [e.file, e.index.file]) });
+    await completeSwap(o.out);
     return {
       out: o.out,
-      inputs: slices.length,
+      inputs: slices.length + excluded.length,
       written: shards.written,
       skipped: shards.skipped.map((k) => ({ file: path.join(o.input, k.file), reason: k.reason })),
       warnings: [...problems, ...join.orphanRows].map((e) => e.message),
@@ -103,14 +115,15 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
  * Decodes and writes every slice, resuming after the shards an interrupted run of the same plan
  * completed. Skipped inputs are returned with paths relative to the input root.
  */
-async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan) {
+async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan) {
   const journal = new Journal(o.out, plan.hash);
   const resume = await journal.resume();
-  const skipped: SkippedInput[] = [...resume.skipped];
+  // Files left out by name come first; they are decided by the plan, so a resumed run lists them the same way.
+  const skipped: SkippedInput[] = [...excluded.map((e) => ({ file: e.rel, reason: e.reason })), ...resume.skipped];
   let sinceLastShard: SkippedInput[] = [];
   // Inputs handled once the shard being closed is complete: the current input while writing, all at the end.
   let consumedAtClose = resume.inputsConsumed;
-  const writer = new ShardSetWriter(o.out, schema, layout.hash, plan.buildId, layout.perShard, resume.shards, async (entry) => {
+  const writer = new ShardSetWriter(journal.dir, schema, layout.hash, plan.buildId, layout.perShard, resume.shards, async (entry) => {
     await journal.record(writer.shards.length - 1, { entry, inputsConsumed: consumedAtClose, skipped: sinceLastShard });
     sinceLastShard = [];
   });
@@ -157,10 +170,12 @@ interface BuildPlan {
  * different plan, and the same files in another clone or on another machine are the same plan, so
  * identical builds stay byte-identical while builds of different data never share a build id.
  */
-async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], schema: Schema): Promise<BuildPlan> {
+async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema): Promise<BuildPlan> {
   // Hashed as it goes, a few dozen files at a time: memory and open files stay flat however many inputs.
+  // Files left out by name change the manifest, so they are part of the plan (only when there are any: a
+  // tree without them keeps the build id it always had).
   const h = createSha256();
-  h.update(Buffer.from(canonicalJson({ tool: TOOL, format: FORMAT_VERSION, schema, shardBytes: o.shardBytes, onError: o.onError })));
+  h.update(Buffer.from(canonicalJson({ tool: TOOL, format: FORMAT_VERSION, schema, shardBytes: o.shardBytes, onError: o.onError, ...(excluded.length ? { excluded } : {}) })));
   const CHUNK = 64;
   for (let i = 0; i < slices.length; i += CHUNK) {
     const rows = await Promise.all(
@@ -195,6 +210,9 @@ async function assertFolder(dir: string): Promise<void> {
     throw new InputError(dir, err.code === 'ENOENT' ? 'input folder does not exist' : `input folder cannot be read (${err.code})`);
   });
   if (!st.isDirectory()) throw new InputError(dir, 'input is not a folder');
+  if (Array.isArray(readOurManifest(path.join(dir, MANIFEST_FILE)))) {
+    throw new InputError(dir, `is a shard dataset folder (it holds our ${MANIFEST_FILE}), not a slice tree; build reads <patient>/<slice>.png folders with labels.csv`);
+  }
 }
 
 function makeSchema(o: ResolvedOptions, labelNames: string[]): Schema {

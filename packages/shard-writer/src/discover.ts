@@ -1,6 +1,8 @@
 // Finds every slice image below the input root, in a deterministic order, with its sample key.
 // Symlinks are followed (to files and folders) but never into a loop: a loop is reported, not walked.
-import { realpath, stat } from 'node:fs/promises';
+// Every file with an image extension is either a slice or an exclusion with its reason: none is silently left out.
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { InputError } from './errors.js';
@@ -20,8 +22,23 @@ export interface SliceFile {
   name: string;
 }
 
+/** An image file that is counted as an input but never written, and why. */
+export interface Exclusion {
+  /** Path relative to the root, `/`-separated; bytes that are not printable UTF-8 shown as `\xNN`. */
+  rel: string;
+  reason: string;
+  /** True when `--on-error fail` must stop on it (its name cannot be a sample key); hidden files never stop a build. */
+  fatal: boolean;
+}
+
+export const HIDDEN_REASON = 'hidden (its name or a folder above it starts with a dot)';
+const CONTROL_REASON = 'its name contains a control character such as a newline (shown as \\xNN), so it cannot be a sample key';
+const UTF8_REASON = 'its name is not valid UTF-8 (bytes shown as \\xNN), so it cannot be a sample key';
+
 export interface Discovery {
   slices: SliceFile[];
+  /** Image files counted as inputs but not written: hidden ones, names no key can hold. Sorted by `rel`. */
+  excluded: Exclusion[];
   /** Every labels.csv met on the same walk, relative to the root (`/`-separated). */
   labelFiles: string[];
   /** Symlink loops and broken links met on the way (not inputs, but never ignored). */
@@ -30,9 +47,10 @@ export interface Discovery {
 
 /** Lists images below `root`, sorted by key (UTF-16 code-unit order, locale-independent). */
 export async function discoverSlices(root: string): Promise<Discovery> {
-  const found: Discovery = { slices: [], labelFiles: [], problems: [] };
+  const found: Discovery = { slices: [], excluded: [], labelFiles: [], problems: [] };
   await walk(root, '', [await realpath(root)], found);
   found.slices.sort((a, b) => compare(a.key, b.key) || compare(a.rel, b.rel));
+  found.excluded.sort((a, b) => compare(a.rel, b.rel));
   found.labelFiles.sort(compare);
   found.problems.sort((a, b) => compare(a.file, b.file));
   return found;
@@ -40,13 +58,25 @@ export async function discoverSlices(root: string): Promise<Discovery> {
 
 /** `ancestors` are the real paths of the folders this walk is inside: a link back to one of them is a loop. */
 async function walk(dirAbs: string, prefix: string, ancestors: string[], found: Discovery): Promise<void> {
-  const { slices, problems } = found;
-  const entries = await fg('**', { cwd: dirAbs, onlyFiles: false, followSymbolicLinks: false, dot: false, objectMode: true, suppressErrors: false });
+  const { problems } = found;
+  // fast-glob drops names with a newline and mangles invalid UTF-8 (and cannot read into such folders, hence
+  // suppressErrors): each folder it lists is read once more as raw bytes, and only names that survive both count.
+  const entries = await fg('**', { cwd: dirAbs, onlyFiles: false, followSymbolicLinks: false, dot: true, objectMode: true, suppressErrors: true });
+  const valid = new Set<string>(['']);
+  const folders = ['', ...entries.filter((e) => e.dirent.isDirectory()).map((e) => e.path)].sort((a, b) => depth(a) - depth(b));
+  for (const dir of folders) {
+    if (!valid.has(dir)) continue;
+    for (const raw of await readdir(path.join(dirAbs, dir), { encoding: 'buffer' })) {
+      const why = nameProblem(raw);
+      if (!why) valid.add(dir ? `${dir}/${raw.toString('utf8')}` : raw.toString('utf8'));
+      else await exclude(Buffer.concat([Buffer.from(path.join(dirAbs, dir) + '/'), raw]), prefix + (dir ? `${dir}/` : '') + escapeName(raw), why, found);
+    }
+  }
   for (const e of entries) {
+    if (!valid.has(e.path)) continue;
     const rel = prefix + e.path;
     if (e.dirent.isFile()) {
-      if (IMAGE_RE.test(e.name)) slices.push(toSlice(rel));
-      else if (e.name === LABELS_FILE) found.labelFiles.push(rel);
+      addFile(rel, e.name, found);
       continue;
     }
     if (!e.dirent.isSymbolicLink()) continue;
@@ -61,14 +91,65 @@ async function walk(dirAbs: string, prefix: string, ancestors: string[], found: 
     }
     const st = await stat(real);
     if (st.isFile()) {
-      if (IMAGE_RE.test(e.name)) slices.push(toSlice(rel));
-      else if (e.name === LABELS_FILE) found.labelFiles.push(rel);
+      addFile(rel, e.name, found);
     } else if (st.isDirectory()) {
       const inside = [...ancestors, ...ancestorsOf(e.path, ancestors[ancestors.length - 1])];
       if (inside.some((a) => real === a || a.startsWith(real + path.sep))) problems.push(new InputError(abs, `symlink loop: points back to ${real} (not followed)`));
       else await walk(real, `${rel}/`, [...inside, real], found);
     }
   }
+}
+
+function addFile(rel: string, name: string, found: Discovery): void {
+  const hidden = rel.split('/').some((seg) => seg.startsWith('.'));
+  if (IMAGE_RE.test(name)) {
+    if (hidden) found.excluded.push({ rel, reason: HIDDEN_REASON, fatal: false });
+    else found.slices.push(toSlice(rel));
+  } else if (name === LABELS_FILE && !hidden) found.labelFiles.push(rel);
+}
+
+/** An entry whose name no key can hold: an image is excluded; a folder's images are all excluded (read as raw bytes). */
+async function exclude(abs: Buffer, rel: string, reason: string, found: Discovery): Promise<void> {
+  const link = (await lstat(abs)).isSymbolicLink();
+  const st = await stat(abs).catch(() => undefined);
+  if (st?.isFile()) {
+    if (IMAGE_RE.test(rel)) found.excluded.push({ rel, reason, fatal: true });
+    return;
+  }
+  if (!st?.isDirectory() || link) return; // a linked folder under such a name is not walked: no loop check can name it
+  const inside = reason.replace(/^its name/, 'a folder above it');
+  for (const raw of await readdir(abs, { encoding: 'buffer' })) {
+    await exclude(Buffer.concat([abs, Buffer.from('/'), raw]), `${rel}/${escapeName(raw)}`, inside, found);
+  }
+}
+
+/** Why a raw file name cannot be a sample key segment, or undefined. */
+function nameProblem(raw: Buffer): string | undefined {
+  if (!isUtf8(raw)) return UTF8_REASON;
+  if (/[\u0000-\u001f\u007f]/.test(raw.toString('utf8'))) return CONTROL_REASON;
+  return undefined;
+}
+
+/** The name as text, with control characters and bytes that are not UTF-8 written as \xNN. */
+function escapeName(raw: Buffer): string {
+  let out = '';
+  for (let i = 0; i < raw.length; ) {
+    const b = raw[i];
+    const len = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 ? 2 : 0;
+    const seq = len ? raw.subarray(i, i + len) : undefined;
+    if (seq && seq.length === len && isUtf8(seq) && !(len === 1 && (b < 0x20 || b === 0x7f))) {
+      out += seq.toString('utf8');
+      i += len;
+    } else {
+      out += `\\x${b.toString(16).padStart(2, '0')}`;
+      i++;
+    }
+  }
+  return out;
+}
+
+function depth(rel: string): number {
+  return rel === '' ? 0 : rel.split('/').length;
 }
 
 /** Real paths of the folders between the walked folder (real path `base`) and the entry `relPath` inside it. */

@@ -9,3 +9,4 @@ export { configureDecoder, preprocessSlice, narrowTo8Bit, type PreprocessOptions
 export { applyWindow, parseWindow, type CtWindow } from './window.js';
 export { mapOrdered, type Settled } from './map-ordered.js';
 export { ShardSetWriter, writeAtomic } from './shard-set-writer.js';
+export { decodeMedical, decodeDicom, decodeNifti, detectMedical, medicalExtension, hasDicmPreamble, SUPPORTED_TRANSFER_SYNTAXES, transferSyntax, type Codec, type MedicalFormat, type MedicalMeta, type MedicalSlice, type StoredArray, type TransferSyntax } from './decode/index.js';

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { keyProblem } from 'shard-format';
 import type { SliceFile } from './discover.js';
-import { InputError } from './errors.js';
+import { InputError, quote } from './errors.js';
 import { LABELS_FILE, parseLabels, type LabelTable } from './labels.js';
 
 export interface PlannedSlice extends SliceFile {
@@ -39,7 +39,7 @@ export async function joinLabels(root: string, slices: SliceFile[], labelFiles: 
       labelNames = table.labelNames;
       namesFrom = file;
     } else if (table.labelNames.join('\u0000') !== labelNames.join('\u0000')) {
-      tables.set(dir, new InputError(file, `label columns [${table.labelNames.join(', ')}] differ from [${labelNames.join(', ')}] in ${namesFrom}`));
+      tables.set(dir, new InputError(file, `label columns ${listed(table.labelNames)} differ from ${listed(labelNames)} in ${namesFrom}`));
       continue;
     }
     tables.set(dir, table);
@@ -63,7 +63,7 @@ export async function joinLabels(root: string, slices: SliceFile[], labelFiles: 
     if (table instanceof InputError) continue;
     const seen = used.get(dir) ?? new Set();
     for (const [name, row] of [...table.rows, ...[...table.badRows].map(([n]) => [n, undefined] as const)]) {
-      if (!seen.has(name)) orphanRows.push(new InputError(table.file, `${row ? `row ${row.line}: ` : ''}names ${name}, which is not an image in ${path.dirname(table.file)}`));
+      if (!seen.has(name)) orphanRows.push(new InputError(table.file, `${row ? `row ${row.line}: ` : ''}names ${name.length > 80 ? quote(name) : name}, which is not an image in ${path.dirname(table.file)}`));
     }
   }
   flagKeyCollisions(planned);
@@ -97,4 +97,10 @@ function flagKeyCollisions(slices: PlannedSlice[]): void {
       slices[i].error = new InputError(slices[i].file, `has the same key ${slices[i].key} as ${slices[i - 1].file}`);
     }
   }
+}
+
+/** Label names for a message: each clipped, and no more than a dozen. */
+function listed(names: string[]): string {
+  const shown = names.slice(0, 12).map((n) => (n.length > 40 ? `${n.slice(0, 40)}…` : n));
+  return `[${shown.join(', ')}${names.length > 12 ? `, … ${names.length - 12} more` : ''}]`;
 }

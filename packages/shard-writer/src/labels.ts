@@ -1,6 +1,7 @@
 // Reads one folder's labels.csv: which column names the slice, the label names, one numeric vector per slice.
 import { parse } from 'csv-parse/sync';
-import { InputError } from './errors.js';
+import { LIMITS } from 'shard-format';
+import { InputError, quote } from './errors.js';
 
 export const LABELS_FILE = 'labels.csv';
 const FILE_COLUMNS = ['slice', 'file', 'filename'];
@@ -26,7 +27,7 @@ export function parseLabels(text: string, file: string): LabelTable {
   try {
     records = parse(text, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: true }) as unknown as typeof records;
   } catch (err) {
-    throw new InputError(file, `not valid CSV (${(err as Error).message})`);
+    throw new InputError(file, `not valid CSV (${clipped((err as Error).message.split('\n')[0], 200)})`);
   }
   if (records.length === 0) throw new InputError(file, 'is empty (needs a header row)');
   const header = records[0].record;
@@ -37,6 +38,10 @@ export function parseLabels(text: string, file: string): LabelTable {
   if (labelNames.length === 0) throw new InputError(file, 'header has no label columns');
   if (labelNames.some((n) => n === '')) throw new InputError(file, 'header has an empty column name');
   if (new Set(labelNames).size !== labelNames.length) throw new InputError(file, 'header has duplicate label names');
+  // The reader refuses a manifest beyond these limits: refuse the CSV first, so no build writes an unreadable dataset.
+  if (labelNames.length > LIMITS.maxLabels) throw new InputError(file, `header has ${labelNames.length} label columns; a dataset holds at most ${LIMITS.maxLabels}`);
+  const long = labelNames.find((n) => n.length > LIMITS.maxLabelName);
+  if (long !== undefined) throw new InputError(file, `header: label name ${quote(long)} is longer than ${LIMITS.maxLabelName} characters, the most a dataset stores`);
 
   const rows = new Map<string, LabelRow>();
   const badRows = new Map<string, InputError>();
@@ -50,7 +55,7 @@ export function parseLabels(text: string, file: string): LabelTable {
     }
     if (rows.has(name) || badRows.has(name)) {
       const first = rows.get(name)?.line;
-      badRows.set(name, new InputError(file, `row ${line}: duplicate row for ${name}${first ? ` (first at row ${first})` : ''}`));
+      badRows.set(name, new InputError(file, `row ${line}: duplicate row for ${clipped(name)}${first ? ` (first at row ${first})` : ''}`));
       rows.delete(name);
       continue;
     }
@@ -59,7 +64,12 @@ export function parseLabels(text: string, file: string): LabelTable {
       const raw = record[labelCols[j]];
       const value = raw === '' ? NaN : Number(raw);
       if (!Number.isFinite(value)) {
-        badRows.set(name, new InputError(file, `row ${line}: label ${labelNames[j]} is not a number (${JSON.stringify(raw)})`));
+        badRows.set(name, new InputError(file, `row ${line}: label ${clipped(labelNames[j])} is not a number (${quote(raw)})`));
+        break;
+      }
+      // Labels are stored as float32: a value that becomes Infinity there is refused by every reader.
+      if (!Number.isFinite(Math.fround(value))) {
+        badRows.set(name, new InputError(file, `row ${line}: label ${clipped(labelNames[j])} is ${quote(raw)}, beyond the float32 range (about ±3.4e38) labels are stored in`));
         break;
       }
       labels.push(value);
@@ -67,4 +77,9 @@ export function parseLabels(text: string, file: string): LabelTable {
     if (!badRows.has(name)) rows.set(name, { line, labels });
   }
   return { file, labelNames, rows, badRows };
+}
+
+/** A name or message from the file, cut to a length that keeps the error one readable line. */
+function clipped(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }

@@ -1,6 +1,6 @@
 // Build options: defaults, validation, and the `256MiB`-style size parser.
 import os from 'node:os';
-import type { Dtype, Fit } from 'shard-format';
+import { LIMITS, PAGE_SIZE, type Dtype, type Fit } from 'shard-format';
 import type { CtWindow } from './window.js';
 
 export type OnError = 'fail' | 'skip';
@@ -53,13 +53,16 @@ export function resolveOptions(o: BuildOptions): ResolvedOptions {
     onError: o.onError ?? 'fail',
     onProgress: o.onProgress,
   };
-  if (!Number.isInteger(r.size) || r.size < 1 || r.size > 16384) throw new RangeError(`size must be an integer from 1 to 16384 (got ${r.size})`);
+  if (!Number.isInteger(r.size) || r.size < 1 || r.size > LIMITS.maxSide) throw new RangeError(`size must be an integer from 1 to ${LIMITS.maxSide} (got ${r.size})`);
   if (r.dtype !== 'uint8' && r.dtype !== 'uint16') throw new RangeError(`dtype must be uint8 or uint16 (got ${r.dtype})`);
   if (!['contain', 'cover', 'fill'].includes(r.fit)) throw new RangeError(`fit must be contain, cover or fill (got ${r.fit})`);
   if (!(KERNELS as readonly string[]).includes(r.kernel)) throw new RangeError(`kernel must be one of ${KERNELS.join(', ')} (got ${r.kernel})`);
   if (r.window && r.dtype !== 'uint8') throw new RangeError('--window maps to uint8; it cannot be combined with --dtype uint16');
   if (!Number.isInteger(r.workers) || r.workers < 1) throw new RangeError(`workers must be a positive integer (got ${r.workers})`);
-  if (!Number.isSafeInteger(r.shardBytes) || r.shardBytes < 4096 * 2) throw new RangeError(`shard size must be at least 8KiB (got ${r.shardBytes})`);
+  // A shard is a header page plus at least one page of records; the manifest stores the size as an integer up to maxShardBytes.
+  if (!Number.isSafeInteger(r.shardBytes) || r.shardBytes < 2 * PAGE_SIZE || r.shardBytes > LIMITS.maxShardBytes) {
+    throw new RangeError(`shard size must be from ${2 * PAGE_SIZE} bytes (8KiB) to ${LIMITS.maxShardBytes} bytes (256TiB) (got ${r.shardBytes})`);
+  }
   if (r.onError !== 'fail' && r.onError !== 'skip') throw new RangeError(`on-error must be fail or skip (got ${r.onError})`);
   return r;
 }

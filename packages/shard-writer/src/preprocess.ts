@@ -1,7 +1,9 @@
 // Decodes one slice with sharp and turns it into the schema's pixels: one channel, size x size, uint8/uint16.
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Dtype, Fit } from 'shard-format';
+import { InputError } from './errors.js';
 import type { Kernel } from './options.js';
 import { applyWindow, type CtWindow } from './window.js';
 
@@ -30,10 +32,30 @@ export async function preprocessSlice(file: string, opts: PreprocessOptions): Pr
   try {
     return await decode(file, opts);
   } catch (err) {
-    // libvips says "unsupported image format" for an empty file; say what is really wrong.
-    if ((await stat(file).catch(() => undefined))?.size === 0) throw new Error('file is empty (0 bytes)');
-    throw err;
+    throw await explain(err, file);
   }
+}
+
+/** libvips' own words for a short or corrupt file: a truncated image, a damaged one, or the failOn warning. */
+const DAMAGED_RE = /read error|premature end|corrupt|truncated|bogus|failOn|invalid (chunk|IHDR|IDAT)|incorrect header check|CRC error/i;
+
+/**
+ * libvips says "unsupported image format" for an empty or unreadable file and "Warning treated as error
+ * due to failOn setting" for a damaged one; say what is really wrong.
+ */
+async function explain(err: unknown, file: string): Promise<unknown> {
+  if ((await stat(file).catch(() => undefined))?.size === 0) return new Error('file is empty (0 bytes)');
+  const denied = await access(file, constants.R_OK).then(
+    () => undefined,
+    (e: NodeJS.ErrnoException) => e.code,
+  );
+  if (denied === 'EACCES' || denied === 'EPERM') return new InputError(file, `cannot be read: permission denied (${denied})`);
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  if (DAMAGED_RE.test(message)) {
+    const said = /failOn/.test(message) ? '' : `; the decoder says: ${message}`;
+    return new Error(`the image is truncated or damaged${said}`);
+  }
+  return err;
 }
 
 async function decode(file: string, opts: PreprocessOptions): Promise<Uint8Array> {

@@ -108,6 +108,17 @@ export class ShardSetWriter {
   private async closeShard(): Promise<void> {
     const shard = this.current!;
     this.current = undefined;
+    try {
+      await this.writeOut(shard);
+    } catch (err) {
+      // A full disk (or any failure) while closing must not leave an open handle or a half-written shard behind.
+      await shard.handle.close().catch(() => {});
+      await rm(shard.tempPath, { force: true });
+      throw err;
+    }
+  }
+
+  private async writeOut(shard: OpenShard): Promise<void> {
     await this.flush(shard);
     const [h, w, c] = this.schema.shape;
     // The header goes in last: only now is the record count known. The zero gap up to DATA_OFFSET is part of the file.
@@ -154,22 +165,27 @@ export class ShardSetWriter {
 export async function writeAtomic(dir: string, name: string, text: string): Promise<FileEntry> {
   const data = Buffer.from(text, 'utf8');
   const temp = path.join(dir, `${name}.partial`);
-  await withPath(temp, async () => {
-    const fh = await open(temp, 'w');
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  });
-  await rename(temp, path.join(dir, name));
+  try {
+    await withPath(temp, async () => {
+      const fh = await open(temp, 'w');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    });
+    await rename(temp, path.join(dir, name));
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
   await syncDir(dir);
   return { file: name, bytes: data.length, sha256: sha256Hex(data) };
 }
 
 /** A rename is durable only once its folder is synced: without this, power loss can undo it. */
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();

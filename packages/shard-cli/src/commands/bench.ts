@@ -1,10 +1,12 @@
 // `shard bench <dir>`: read throughput of the reader for given options, beside raw pread of the same records.
+import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { defaultReaderWorkers, dropPageCache, measureThroughput, rawPreadRate, shuffleQuality, type Dataset } from 'shard-reader';
-import { parseNonNegativeInt, parsePositiveInt } from '../format-units.js';
+import { intInRange, parsePositiveInt, parsePositiveNumber } from '../format-units.js';
 import { openForCli } from '../open-dataset.js';
-import { addReaderFlags, batchOptions, type ReaderFlags } from '../reader-flags.js';
+import { addReaderFlags, batchOptions, batchStream, type ReaderFlags } from '../reader-flags.js';
+import { resolveUserPath } from '../user-path.js';
 
 interface BenchFlags extends ReaderFlags {
   seconds: number;
@@ -23,16 +25,17 @@ export function benchCommand(): Command {
     new Command('bench')
       .description('measure batch read throughput (samples/s, bytes/s) and shuffle quality')
       .argument('<dir>', 'dataset folder')
-      .option('--seconds <n>', 'how long to read', Number, 5)
+      .option('--seconds <n>', 'how long to read', parsePositiveNumber, 5)
       .addOption(new Option('--backend <name>', 'record I/O').choices(['mmap', 'pread', 'auto']).default('auto'))
-      .option('--workers <n>', 'batch assembly threads (0 = inline; default one per core, up to 4)', parseNonNegativeInt('--workers'), defaultReaderWorkers())
-      .option('--prefetch <n>', 'batches assembled ahead', parsePositiveInt('--prefetch'), 4)
+      .addOption(new Option('--workers <n>', 'batch assembly threads (0 = inline)').argParser(intInRange(0, maxReaderWorkers())).default(defaultReaderWorkers(), 'one per core, up to 4'))
+      .option('--prefetch <n>', 'batches assembled ahead', parsePositiveInt, 4)
       .option('--no-verify', 'skip the per-record CRC check')
       .option('--no-release', 'never hand batch buffers back for reuse (fresh memory for every batch)')
       .option('--baseline', 'also time raw pread of the same records in the same order')
       .option('--cold', 'drop the shards from the page cache first (needs the native addon)')
       .option('--json', 'machine-readable output'),
-  ).action(async (dir: string, flags: BenchFlags) => {
+  ).action(async (dirArg: string, flags: BenchFlags) => {
+    const dir = resolveUserPath(dirArg);
     const ds = await openForCli(dir, { backend: flags.backend, workers: flags.workers, verify: flags.verify });
     try {
       const result = await bench(ds, flags);
@@ -50,11 +53,16 @@ export function benchCommand(): Command {
   });
 }
 
+/** The reader accepts up to four threads per core (see openDataset). */
+function maxReaderWorkers(): number {
+  return 4 * os.availableParallelism();
+}
+
 async function bench(ds: Dataset, f: BenchFlags) {
   const files = ds.manifest.shards.map((s) => path.join(ds.dir, s.file));
   const dropped = f.cold ? files.every((file) => dropPageCache(file)) : false;
   const opts = { ...batchOptions(f), prefetch: f.prefetch };
-  const plan = ds.batches(opts).plan;
+  const plan = batchStream(ds, opts, 'shard bench').plan;
   const t = await measureThroughput(ds, { ...opts, seconds: f.seconds, release: f.release });
   return {
     dir: ds.dir,

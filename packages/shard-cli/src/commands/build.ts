@@ -1,18 +1,22 @@
 // `shard build <input> --out <dir>`: one offline pass from slice folders to shards.
-import { Command, Option } from 'commander';
-import { buildShards, defaultWorkers, KERNELS, parseBytes, parseWindow, type Kernel, type OnError } from 'shard-writer';
-import type { Dtype, Fit } from 'shard-format';
-import { formatBytes, parsePositiveInt } from '../format-units.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { buildShards, DEFAULT_SHARD_BYTES, defaultWorkers, KERNELS, parseWindow, resolveOptions, type BuildOptions, type CtWindow, type Kernel, type OnError } from 'shard-writer';
+import { decodeManifest, MANIFEST_FILE, type Dtype, type Fit } from 'shard-format';
+import { asUsage, UsageError } from '../cli-error.js';
+import { count, formatBytes, parseByteSize, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
+import { resolveUserPath } from '../user-path.js';
 
 interface BuildFlags {
   out: string;
   size: number;
   dtype: Dtype;
-  window?: string;
+  window?: CtWindow;
   fit: Fit;
   kernel: Kernel;
-  shardBytes: string;
+  shardBytes: number;
   workers: number;
   onError: OnError;
   json?: boolean;
@@ -24,33 +28,36 @@ export function buildCommand(): Command {
     .description('decode, preprocess and pack a folder of CT slices (<patient>/<slice>.png + labels.csv) into shards')
     .argument('<input>', 'root folder of the slice tree')
     .requiredOption('-o, --out <dir>', 'output folder for shards and manifest.json')
-    .option('--size <px>', 'output side in pixels (square)', parsePositiveInt('--size'), 256)
+    .option('--size <px>', 'output side in pixels (square)', parsePositiveInt, 256)
     .addOption(new Option('--dtype <type>', 'pixel type stored').choices(['uint8', 'uint16']).default('uint8'))
-    .option('--window <center,width>', 'CT window applied to stored 16-bit values, output uint8')
+    .option('--window <center,width>', 'CT window applied to stored 16-bit values, output uint8', windowArg)
     .addOption(new Option('--fit <mode>', 'how other sizes/aspects reach size x size').choices(['contain', 'cover', 'fill']).default('contain'))
     .addOption(new Option('--kernel <name>', 'resampling kernel when resizing').choices([...KERNELS]).default('lanczos3'))
-    .option('--shard-bytes <size>', 'target shard file size (e.g. 256MiB, 64MB)', '256MiB')
-    .option('--workers <n>', 'images decoded at once (default: 2 per core)', parsePositiveInt('--workers'), defaultWorkers())
+    .addOption(new Option('--shard-bytes <size>', 'target shard file size (e.g. 256MiB, 64MB, bytes)').argParser(parseByteSize).default(DEFAULT_SHARD_BYTES, '256MiB'))
+    .addOption(new Option('--workers <n>', 'images decoded at once').argParser(parsePositiveInt).default(defaultWorkers(), '2 per core'))
     .addOption(new Option('--on-error <policy>', 'stop at the first bad input, or skip and report it').choices(['fail', 'skip']).default('fail'))
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'no progress output')
-    .action(async (input: string, flags: BuildFlags) => {
+    .action(async (inputArg: string, flags: BuildFlags) => {
+      const options: BuildOptions = {
+        input: resolveUserPath(inputArg),
+        out: resolveUserPath(flags.out),
+        size: flags.size,
+        dtype: flags.dtype,
+        fit: flags.fit,
+        kernel: flags.kernel,
+        window: flags.window ?? null,
+        shardBytes: flags.shardBytes,
+        workers: flags.workers,
+        onError: flags.onError,
+      };
+      // Options that only clash with each other (--window with --dtype uint16, a too small --shard-bytes) are usage errors too.
+      asUsage('shard build', () => resolveOptions(options));
+      refuseDatasetInput(options.input);
       const progress = createProgress('build', { quiet: flags.quiet });
       let summary;
       try {
-        summary = await buildShards({
-          input,
-          out: flags.out,
-          size: flags.size,
-          dtype: flags.dtype,
-          fit: flags.fit,
-          kernel: flags.kernel,
-          window: flags.window === undefined ? null : parseWindow(flags.window),
-          shardBytes: parseBytes(flags.shardBytes),
-          workers: flags.workers,
-          onError: flags.onError,
-          onProgress: (p) => p.phase === 'write' && progress.update(p.done, p.total, p.skipped ? `skipped ${p.skipped}` : ''),
-        });
+        summary = await buildShards({ ...options, onProgress: (p) => p.phase === 'write' && progress.update(p.done, p.total, p.skipped ? `skipped ${p.skipped}` : '') });
       } finally {
         progress.stop();
       }
@@ -62,8 +69,40 @@ export function buildCommand(): Command {
       }
       const rate = summary.inputs / Math.max(summary.seconds, 1e-3);
       process.stdout.write(
-        `built ${summary.out}: ${summary.inputs} inputs = ${summary.written} written + ${summary.skipped.length} skipped; ` +
-          `${summary.shards} shards, ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)}s (${rate.toFixed(0)} slices/s)\n`,
+        `built ${summary.out}: ${count(summary.inputs, 'input')} = ${summary.written} written + ${summary.skipped.length} skipped; ` +
+          `${count(summary.shards, 'shard')}, ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)}s (${rate.toFixed(0)} slices/s)\n`,
       );
     });
+}
+
+function windowArg(text: string): CtWindow {
+  try {
+    return parseWindow(text);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * `build shards/train --out ...` (a dataset where a slice tree belongs) would otherwise end in "no images
+ * found"; say what the folder is instead. Ours means a manifest of our format, or shard files of a build.
+ */
+function refuseDatasetInput(input: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(input);
+  } catch {
+    return; // the writer names a missing or unreadable input itself
+  }
+  const isOurs = (names.includes(MANIFEST_FILE) && manifestIsOurs(path.join(input, MANIFEST_FILE))) || names.some((n) => /^shard-\d{5,}\.bin(\.partial)?$/.test(n));
+  if (isOurs) throw new UsageError(`${input}: is a shard dataset folder (the output of shard build), not a slice tree; pass the folder of <patient>/<slice>.png + labels.csv`, { helpFor: 'shard build' });
+}
+
+function manifestIsOurs(file: string): boolean {
+  try {
+    decodeManifest(readFileSync(file, 'utf8'), file);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -3,11 +3,12 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Dataset } from 'shard-reader';
 import { ExitError, UsageError } from '../cli-error.js';
-import { parseNonNegativeInt, parsePositiveInt } from '../format-units.js';
+import { intInRange, parseNonNegativeInt, parsePositiveInt } from '../format-units.js';
 import { Catalog } from '../view/catalog.js';
 import { contactSheet } from '../view/contact-sheet.js';
 import { OutputRefused, writeOwnPng } from '../view/own-png.js';
 import { selectSamples, SelectionError } from '../view/select.js';
+import { resolveUserPath } from '../user-path.js';
 import { parseWindowSpec, WINDOW_PRESETS, type DisplayWindow } from '../view/window.js';
 
 export interface GridFlags {
@@ -28,8 +29,8 @@ const DEFAULT_TILE = 192;
 export function addGridOptions(cmd: Command): Command {
   return cmd
     .option('--grid <out.png>', 'write a contact sheet PNG of some samples (key and positive labels under each)')
-    .option('--count <n>', `with --grid: samples on the sheet (default ${DEFAULT_COUNT})`, parsePositiveInt('--count'))
-    .option('--seed <n>', 'with --grid: seed of the random choice (default 0)', parseNonNegativeInt('--seed'))
+    .option('--count <n>', `with --grid: samples on the sheet (default ${DEFAULT_COUNT})`, parsePositiveInt)
+    .option('--seed <n>', 'with --grid: seed of the random choice (default 0)', parseNonNegativeInt)
     .option('--keys <k1,k2,...>', 'with --grid: exactly these samples')
     .option('--label <name>', 'with --grid: only samples positive for this label')
     .option('--patient <id>', 'with --grid: only this patient (first folder of the key); evenly spaced slices unless --seed')
@@ -37,10 +38,11 @@ export function addGridOptions(cmd: Command): Command {
       try {
         return parseWindowSpec(t, '--window');
       } catch (err) {
-        throw new InvalidArgumentError((err as Error).message);
+        // Commander names the option and the value itself: keep only what is expected.
+        throw new InvalidArgumentError((err as Error).message.replace(/^--window /, '').replace(/ \(got .*\)$/, ''));
       }
     })
-    .option('--tile <px>', `with --grid: larger side of each tile (default ${DEFAULT_TILE})`, parsePositiveInt('--tile'));
+    .option('--tile <px>', `with --grid: larger side of each tile (default ${DEFAULT_TILE})`, intInRange(1, 1024));
 }
 
 /** Runs the sheet when --grid is given (and returns true); refuses sheet options without it. */
@@ -54,7 +56,6 @@ export async function runGrid(ds: Dataset, dir: string, flags: GridFlags): Promi
     const clash = (['count', 'seed', 'label', 'patient'] as const).find((k) => flags[k] !== undefined);
     if (clash) throw new UsageError(`--keys names the samples itself; drop --${clash}`);
   }
-  if (flags.tile !== undefined && flags.tile > 1024) throw new UsageError(`--tile must be at most 1024 (got ${flags.tile})`);
   const keys = flags.keys?.split(',').map((k) => k.trim()).filter(Boolean);
   if (keys && keys.length === 0) throw new UsageError('--keys names no sample');
   let indices: number[];
@@ -67,7 +68,7 @@ export async function runGrid(ds: Dataset, dir: string, flags: GridFlags): Promi
   if (indices.length > 1024) throw new UsageError(`--grid draws at most 1024 samples (asked for ${indices.length})`);
   const sheet = await contactSheet(ds, indices, { tile: flags.tile ?? DEFAULT_TILE, window: flags.window ?? null, title: path.basename(path.resolve(dir)) });
   try {
-    writeOwnPng(flags.grid, sheet.png, dir);
+    writeOwnPng(resolveUserPath(flags.grid), sheet.png, dir);
   } catch (err) {
     if (err instanceof OutputRefused) throw new ExitError(err.message, 1);
     throw err;

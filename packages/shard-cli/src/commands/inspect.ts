@@ -1,8 +1,9 @@
 // `shard inspect <dir>`: what a dataset holds, from the manifest and index alone (no image bytes read).
 import { Command } from 'commander';
 import type { Dataset } from 'shard-reader';
-import { formatBytes } from '../format-units.js';
+import { count, formatBytes } from '../format-units.js';
 import { openForCli } from '../open-dataset.js';
+import { resolveUserPath } from '../user-path.js';
 import { addGridOptions, runGrid, type GridFlags } from './grid.js';
 
 export function inspectSummary(ds: Dataset) {
@@ -22,6 +23,7 @@ export function inspectSummary(ds: Dataset) {
     recordsPerShard: m.recordsPerShard,
     bytes: m.shards.reduce((n, s) => n + s.bytes + s.index.bytes, 0),
     preprocess: m.schema.preprocess,
+    buildId: m.buildId,
     build: { tool: m.build.tool, shardBytes: m.build.shardBytes, inputs: m.build.inputs, written: m.build.written, skipped: m.build.skipped.length },
     shards: m.shards.map((s) => ({ file: s.file, samples: s.samples, bytes: s.bytes })),
   };
@@ -32,10 +34,10 @@ export function inspectCommand(): Command {
     .description('summarise a dataset: samples, shape, dtype, labels and their positive counts, shards')
     .argument('<dir>', 'dataset folder (holds manifest.json)')
     .option('--json', 'machine-readable output')
-    .action(async (dir: string, flags: { json?: boolean } & GridFlags) => {
-      const ds = await openForCli(dir);
+    .action(async (dirArg: string, flags: { json?: boolean } & GridFlags) => {
+      const ds = await openForCli(resolveUserPath(dirArg));
       try {
-        if (await runGrid(ds, dir, flags)) return;
+        if (await runGrid(ds, ds.dir, flags)) return;
         const s = inspectSummary(ds);
         if (flags.json) {
           process.stdout.write(JSON.stringify(s, null, 2) + '\n');
@@ -44,10 +46,11 @@ export function inspectCommand(): Command {
         const p = s.preprocess;
         const lines = [
           `dataset   ${s.dir}`,
-          `samples   ${s.samples} in ${s.shards.length} shards (${s.recordsPerShard} per shard), ${formatBytes(s.bytes)}`,
-          `sample    ${s.shape.join(' x ')} ${s.dtype}, record ${s.recordBytes} bytes`,
+          `samples   ${s.samples} in ${count(s.shards.length, 'shard')}, ${formatBytes(s.bytes)}`,
+          ...shardLines(s.shards).map((l, i) => `${i === 0 ? 'shards' : ''}`.padEnd(10) + l),
+          `sample    ${s.shape.join(' x ')} ${s.dtype}, record ${s.recordBytes} bytes (a shard holds at most ${count(s.recordsPerShard, 'record')})`,
           `preproc   size ${p.size}, fit ${p.fit}, kernel ${p.kernel}${p.window ? `, window ${p.window.center},${p.window.width}` : ''}`,
-          `build     ${s.build.inputs} inputs = ${s.build.written} written + ${s.build.skipped} skipped (${s.build.tool})`,
+          `build     ${count(s.build.inputs, 'input')} = ${s.build.written} written + ${s.build.skipped} skipped (${s.build.tool}), build id ${s.buildId}`,
           'labels    ' + s.labelNames.map((n) => `${n} ${s.positives[n]}/${s.samples}`).join(', '),
         ];
         process.stdout.write(lines.join('\n') + '\n');
@@ -55,4 +58,20 @@ export function inspectCommand(): Command {
         await ds.close();
       }
     });
+}
+
+/**
+ * What each shard holds, one line per run of consecutive shards with the same sample count, so 400
+ * full shards and a short last one stay two lines and every shard's count is still exact.
+ */
+export function shardLines(shards: { file: string; samples: number }[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < shards.length; ) {
+    let j = i;
+    while (j + 1 < shards.length && shards[j + 1].samples === shards[i].samples) j++;
+    const n = count(shards[i].samples, 'sample');
+    lines.push(i === j ? `${shards[i].file}: ${n}` : `${shards[i].file} .. ${shards[j].file}: ${n} each (${j - i + 1} shards)`);
+    i = j + 1;
+  }
+  return lines;
 }

@@ -1,7 +1,8 @@
 // `shard order <dir>`: the sample keys in exactly the order the reader yields them (no image bytes read).
 import { Command } from 'commander';
 import { openForCli } from '../open-dataset.js';
-import { addReaderFlags, batchOptions, type ReaderFlags } from '../reader-flags.js';
+import { addReaderFlags, batchOptions, batchStream, type ReaderFlags } from '../reader-flags.js';
+import { resolveUserPath } from '../user-path.js';
 
 export function orderCommand(): Command {
   return addReaderFlags(
@@ -10,10 +11,10 @@ export function orderCommand(): Command {
       .argument('<dir>', 'dataset folder')
       .option('--json', 'print a JSON array of keys')
       .option('--batches', 'mark batch boundaries (one line per batch: keys separated by spaces)'),
-  ).action(async (dir: string, flags: ReaderFlags & { json?: boolean; batches?: boolean }) => {
-    const ds = await openForCli(dir);
+  ).action(async (dirArg: string, flags: ReaderFlags & { json?: boolean; batches?: boolean }) => {
+    const ds = await openForCli(resolveUserPath(dirArg));
     try {
-      const stream = ds.batches(batchOptions(flags));
+      const stream = batchStream(ds, batchOptions(flags), 'shard order');
       const batches: string[][] = [];
       for (let b = flags.startBatch; b < stream.batchesPerEpoch; b++) batches.push(Array.from(stream.plan.batch(b), (i) => ds.keys[i]));
       if (flags.json) process.stdout.write(JSON.stringify(flags.batches ? batches : batches.flat()) + '\n');

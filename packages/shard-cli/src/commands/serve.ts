@@ -1,8 +1,9 @@
 // `shard serve <dir>`: the local dataset browser; prints its URL on stdout and serves until interrupted.
 import { Command } from 'commander';
-import { parseNonNegativeInt } from '../format-units.js';
+import { intInRange } from '../format-units.js';
 import { UsageError } from '../cli-error.js';
 import { openForCli } from '../open-dataset.js';
+import { resolveUserPath } from '../user-path.js';
 import { startViewServer } from '../view/server.js';
 
 interface ServeFlags {
@@ -14,10 +15,10 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('browse a dataset in a local web page: summary, label charts, thumbnails, slices with window/level, verify (read-only)')
     .argument('<dir>', 'dataset folder (holds manifest.json)')
-    .option('--port <n>', 'TCP port (0: any free port)', parseNonNegativeInt('--port'), 0)
+    .option('--port <n>', 'TCP port (0: any free port)', intInRange(0, 65535), 0)
     .option('--host <addr>', 'address to listen on (other than loopback exposes the dataset to the network)', '127.0.0.1')
-    .action(async (dir: string, flags: ServeFlags) => {
-      if (flags.port > 65535) throw new UsageError(`--port must be at most 65535 (got ${flags.port})`);
+    .action(async (dirArg: string, flags: ServeFlags) => {
+      const dir = resolveUserPath(dirArg);
       const ds = await openForCli(dir);
       let view;
       try {

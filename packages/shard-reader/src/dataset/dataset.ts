@@ -1,4 +1,5 @@
 // A dataset opened for training: metadata from the manifest and index, records through a RecordStore, batches.
+import { closeSync } from 'node:fs';
 import os from 'node:os';
 import { decodeLabels, type Dtype, type Manifest, type Shape } from 'shard-format';
 import type { CorruptSample } from '../batch/assemble.js';
@@ -48,6 +49,11 @@ export class Dataset {
     /** size x labelNames.length, from the index (no image bytes read). */
     readonly labels: Float32Array,
     private readonly options: Required<Omit<OpenDatasetOptions, 'onWarning'>> & Pick<OpenDatasetOptions, 'onWarning'>,
+    /**
+     * Every shard's descriptor, opened and validated by openDataset; all reads (on every thread) go
+     * through them until close(), so the dataset keeps reading the build it was opened on.
+     */
+    private readonly fds: number[],
   ) {
     this.size = manifest.samples;
     this.labelNames = manifest.schema.labelNames;
@@ -110,8 +116,13 @@ export class Dataset {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.store.close();
-    await this.executor?.close();
+    try {
+      // Worker threads read through this dataset's descriptors: they stop before the numbers can be reused.
+      await this.executor?.close();
+    } finally {
+      this.store.close();
+      this.fds.splice(0).forEach((fd) => closeSync(fd));
+    }
   }
 
   private createExecutor(): BatchExecutor {
@@ -125,6 +136,8 @@ export class Dataset {
       store: {
         dir: this.dir,
         shardFiles: m.shards.map((s) => s.file),
+        fds: this.fds,
+        shardBytes: m.shards.map((s) => s.bytes),
         perShard: m.recordsPerShard,
         size: m.samples,
         layout: m.schema.record,
@@ -145,12 +158,21 @@ export function defaultReaderWorkers(): number {
   return Math.min(4, os.availableParallelism());
 }
 
-/** Opens a dataset folder, validating manifest, shard sizes and headers, and index sidecars first. */
+/**
+ * Opens a dataset folder, validating manifest, shard sizes and headers, and index sidecars first. Each
+ * shard is opened once, here, and stays open until close(): a later rename over its name (a rebuild)
+ * does not change what this dataset reads.
+ */
 export async function openDataset(dir: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
   const workers = options.workers ?? defaultReaderWorkers();
   if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
-  const loaded = loadDataset(dir);
   const onCorrupt = options.onCorrupt ?? 'error';
   if (onCorrupt !== 'error' && onCorrupt !== 'skip') throw new RangeError(`onCorrupt must be 'error' or 'skip' (got ${String(onCorrupt)})`);
-  return new Dataset(dir, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers, verify: options.verify ?? true, onCorrupt, onWarning: options.onWarning });
+  const loaded = loadDataset(dir); // from here the shards are open: the dataset owns them
+  try {
+    return new Dataset(dir, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers, verify: options.verify ?? true, onCorrupt, onWarning: options.onWarning }, loaded.fds);
+  } catch (err) {
+    loaded.fds.forEach((fd) => closeSync(fd));
+    throw err;
+  }
 }

@@ -3,14 +3,23 @@ import { createRequire } from 'node:module';
 import { crc32, type Crc32Fn } from 'shard-format';
 import type { AccessHint } from './types.js';
 
-/** The addon's API (native/mmap.cc). Buffers may be the mapping's ArrayBuffer or any view of it. */
+/** An opaque handle to a read-only mapping (native/mmap.cc). JavaScript can never see the mapped bytes. */
+export type MappingHandle = object & { readonly __mapping: unique symbol };
+
+/** The addon's API (native/mmap.cc). */
 export interface MmapAddon {
   /** Read-only MAP_SHARED mapping of [offset, offset + length); offset page-aligned, range inside the file. */
-  map(fd: number, offset: number, length: number): ArrayBuffer;
-  /** Unmaps now and detaches the buffer; false (a no-op) when it is not a live mapping. */
-  unmap(buffer: ArrayBuffer | ArrayBufferView): boolean;
+  map(fd: number, offset: number, length: number): MappingHandle;
+  /**
+   * Copies mapping bytes [offset, offset + length) into target at targetOffset, then (when given) the next
+   * length2 bytes into target2 at target2Offset, under the SIGBUS guard. A file that shrank under the
+   * mapping throws an Error with code ERR_SHARD_MAPPING_FAULT (and `faultOffset`) instead of killing the process.
+   */
+  copy(mapping: MappingHandle, offset: number, target: Uint8Array, targetOffset: number, length: number, target2?: Uint8Array, target2Offset?: number, length2?: number): void;
+  /** Unmaps now; false (a no-op) when it is already unmapped. */
+  unmap(mapping: MappingHandle): boolean;
   /** madvise on [offset, offset + length) of a mapping; offset is rounded down to a page. */
-  advise(buffer: ArrayBuffer | ArrayBufferView, offset: number, length: number, hint: AccessHint): void;
+  advise(mapping: MappingHandle, offset: number, length: number, hint: AccessHint): void;
   /** posix_fadvise on a file; length 0 means to the end of the file. */
   fadvise(fd: number, offset: number, length: number, hint: AccessHint): void;
   /** Mappings currently mapped in this process. */
@@ -32,7 +41,9 @@ let loaded: { addon?: MmapAddon; error?: string } | undefined;
 function load(): { addon?: MmapAddon; error?: string } {
   if (!loaded) {
     try {
-      loaded = { addon: createRequire(import.meta.url)(ADDON_PATH) as MmapAddon };
+      const addon = createRequire(import.meta.url)(ADDON_PATH) as MmapAddon;
+      // An addon built from older sources handed JavaScript raw views of the mapping: never use one.
+      loaded = typeof addon.copy === 'function' ? { addon } : { error: 'the built addon is out of date (no guarded copy); rebuild it' };
     } catch (error) {
       loaded = { error: error instanceof Error ? error.message.split('\n')[0] : String(error) };
     }

@@ -1,11 +1,9 @@
 // Contact sheets (`shard inspect --grid`) and the viewer's pixel code: windows, dtypes, channel layout, selection.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from 'shard-cli';
-import { DATA_OFFSET, FORMAT_VERSION, MANIFEST_FILE, encodeManifest, recordLayout, recordsPerShard, schemaHash, type Schema } from 'shard-format';
-import { ShardSetWriter, writeAtomic } from 'shard-writer';
 import { openDataset } from 'shard-reader';
 import { applyWindow } from '../packages/shard-writer/src/window.js';
 import { Catalog } from '../packages/shard-cli/src/view/catalog.js';
@@ -14,6 +12,7 @@ import { selectSamples } from '../packages/shard-cli/src/view/select.js';
 import { CHANNEL_GAP, GAP_LEVEL, renderTile } from '../packages/shard-cli/src/view/tile.js';
 import { centerWidthWindow, defaultWindow, displayLevel, parseWindowSpec, rangeWindow } from '../packages/shard-cli/src/view/window.js';
 import { tempDir } from './helpers/tree.js';
+import { writeSyntheticDataset } from './helpers/view-dataset.js';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures/real-mr');
 let root = '';
@@ -212,16 +211,8 @@ describe('shard inspect --grid', () => {
   it('draws a multi-channel sample (windows as channels) as its channels side by side', async () => {
     // Three uint8 channels, as `--windows brain,subdural,bone` will store them: channel k of pixel p is (p + 80k) mod 256.
     const dir = path.join(root, 'three');
-    mkdirSync(dir);
-    const shape: [number, number, number] = [16, 16, 3];
-    const schema: Schema = { shape, dtype: 'uint8', labelNames: ['a'], record: recordLayout(shape, 'uint8', 1), preprocess: { size: 16, fit: 'contain', kernel: 'lanczos3', window: null } };
-    const perShard = recordsPerShard(1 << 20, DATA_OFFSET, schema.record.stride);
-    const buildId = 'd'.repeat(32);
-    const writer = new ShardSetWriter(dir, schema, schemaHash(schema), buildId, perShard);
     const image = Uint8Array.from({ length: 16 * 16 * 3 }, (_, n) => (Math.floor(n / 3) + 80 * (n % 3)) % 256);
-    await writer.add(image, [1], 'p/s_1');
-    const shards = await writer.finish();
-    await writeAtomic(dir, MANIFEST_FILE, encodeManifest({ format: 'ct-shards', version: FORMAT_VERSION, schema, schemaHash: schemaHash(schema), buildId, samples: 1, recordsPerShard: perShard, dataOffset: DATA_OFFSET, build: { tool: 'test', shardBytes: 1 << 20, inputs: 1, written: 1, skipped: [] }, shards }));
+    await writeSyntheticDataset(dir, [16, 16, 3], 'uint8', ['a'], [{ key: 'p/s_1', values: image, labels: [1] }]);
     const out = path.join(root, 'three.png');
     const r = await shard('inspect', dir, '--grid', out, '--tile', '16', '--json');
     expect(r.code, r.stderr).toBe(0);
@@ -236,5 +227,21 @@ describe('shard inspect --grid', () => {
       for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) expect(at(x0 + k * (16 + CHANNEL_GAP) + x, y0 + y), `channel ${k} ${x},${y}`).toBe(image[(y * 16 + x) * 3 + k]);
       if (k < 2) expect(at(x0 + k * (16 + CHANNEL_GAP) + 16, y0)).toBe(GAP_LEVEL);
     }
+  });
+
+  it('windows int16 modality values (HU) with a preset; the default spans the values shown', async () => {
+    const dir = path.join(root, 'hu');
+    // -1024 (air) .. 1999 HU over a 20 x 20 slice.
+    const hu = Int16Array.from({ length: 400 }, (_, n) => -1024 + Math.round((n * 3023) / 399));
+    await writeSyntheticDataset(dir, [20, 20, 1], 'int16', ['bleed'], [{ key: 'p/s_1', values: hu, labels: [0] }]);
+    const out = path.join(root, 'hu.png');
+    const d = JSON.parse((await shard('inspect', dir, '--grid', out, '--tile', '20', '--json')).stdout);
+    expect(d.window).toMatchObject({ lo: -1024, hi: 1999 });
+    const r = await shard('inspect', dir, '--grid', out, '--tile', '20', '--window', 'brain', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const png = decode(readFileSync(out));
+    const win = centerWidthWindow(40, 80);
+    const x0 = 8 + Math.floor((120 - 20) / 2);
+    for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++) expect(png.data[((26 + y) * png.width + x0 + x) * png.channels]).toBe(displayLevel(hu[y * 20 + x], win));
   });
 });

@@ -12,6 +12,7 @@ import { renderTile } from '../packages/shard-cli/src/view/tile.js';
 import { centerWidthWindow, defaultWindow } from '../packages/shard-cli/src/view/window.js';
 import { folderBytes } from './helpers/read-shards.js';
 import { tempDir } from './helpers/tree.js';
+import { writeSyntheticDataset } from './helpers/view-dataset.js';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures/real-mr');
 let root = '';
@@ -262,6 +263,26 @@ describe('shard serve HTTP', () => {
     } finally {
       await v.close();
       await dds.close();
+    }
+  });
+
+  it('serves int16 modality values raw and windows them with presets', async () => {
+    const dir = path.join(root, 'hu');
+    const hu = Int16Array.from({ length: 24 * 24 }, (_, n) => -1024 + ((n * 37) % 3000));
+    await writeSyntheticDataset(dir, [24, 24, 1], 'int16', ['bleed'], [{ key: 'p/s_1', values: hu, labels: [1] }, { key: 'p/s_2', values: hu.map((v) => -v), labels: [0] }]);
+    const hds = await openDataset(dir, { workers: 0 });
+    const v = await startViewServer(hds, { host: '127.0.0.1', port: 0 });
+    try {
+      const raw = await request(v.url, '/api/sample/0/raw');
+      expect(raw.headers['x-dtype']).toBe('int16');
+      expect([...new Int16Array(raw.body.buffer.slice(raw.body.byteOffset, raw.body.byteOffset + raw.body.length))]).toEqual([...hu]);
+      const one = JSON.parse((await request(v.url, '/api/sample/0')).body.toString());
+      expect(one).toMatchObject({ dtype: 'int16', range: [-1024, Math.max(...hu)], defaultWindow: { lo: -1024, hi: Math.max(...hu) }, next: { key: 'p/s_2' } });
+      const png = decode((await request(v.url, '/api/sample/0/image.png?window=brain')).body);
+      expect(Array.from(png.data)).toEqual(Array.from(renderTile(hu, [24, 24, 1], centerWidthWindow(40, 80)).data));
+    } finally {
+      await v.close();
+      await hds.close();
     }
   });
 });

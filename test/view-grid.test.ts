@@ -9,7 +9,7 @@ import { applyWindow } from '../packages/shard-writer/src/window.js';
 import { Catalog } from '../packages/shard-cli/src/view/catalog.js';
 import { pixelValues, valueRange } from '../packages/shard-cli/src/view/dtype.js';
 import { selectSamples } from '../packages/shard-cli/src/view/select.js';
-import { CHANNEL_GAP, GAP_LEVEL, renderTile } from '../packages/shard-cli/src/view/tile.js';
+import { CHANNEL_GAP, GAP_LEVEL, renderTile, shrinkValues } from '../packages/shard-cli/src/view/tile.js';
 import { centerWidthWindow, defaultWindow, displayLevel, parseWindowSpec, rangeWindow } from '../packages/shard-cli/src/view/window.js';
 import { tempDir } from './helpers/tree.js';
 import { writeSyntheticDataset } from './helpers/view-dataset.js';
@@ -94,6 +94,22 @@ describe('display windows', () => {
         if (k < 2) expect(tile.data[y * tile.width + k * (3 + CHANNEL_GAP) + 3]).toBe(GAP_LEVEL);
       }
     }
+  });
+});
+
+describe('thumbnail shrink', () => {
+  it('averages f x f blocks per channel, edge blocks over the pixels they have', () => {
+    // 5 x 5 x 2: channel 0 is the pixel number, channel 1 is 100 - it; box 2 -> f = 2, 3 x 3 cells.
+    const v = Uint16Array.from({ length: 50 }, (_, n) => (n % 2 === 0 ? n / 2 : 100 - (n - 1) / 2));
+    const { values, shape } = shrinkValues(v, [5, 5, 2], 2);
+    expect(shape).toEqual([3, 3, 2]);
+    const px = (x: number, y: number) => y * 5 + x;
+    const mean = (cells: number[]) => cells.reduce((a, b) => a + b, 0) / cells.length;
+    expect(values[0]).toBe(mean([px(0, 0), px(1, 0), px(0, 1), px(1, 1)]));
+    expect(values[1]).toBe(100 - mean([px(0, 0), px(1, 0), px(0, 1), px(1, 1)]));
+    expect(values[(0 * 3 + 2) * 2]).toBe(mean([px(4, 0), px(4, 1)])); // right edge: one column
+    expect(values[(2 * 3 + 2) * 2]).toBe(px(4, 4)); // corner: one pixel
+    expect(shrinkValues(v, [5, 5, 2], 3).values).toBe(v); // no whole factor >= 2: unchanged
   });
 });
 

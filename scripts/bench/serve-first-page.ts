@@ -97,10 +97,10 @@ if (existsSync(CHROMIUM)) {
     const page = await ctx.newPage();
     const t0 = performance.now();
     await page.goto(`${serve.url}?page=${n}`);
-    await page.waitForSelector('body[data-ready="true"]');
+    // Until the page's thumbnails are drawn (summary and charts load beside them).
     await page.waitForFunction(() => {
-      const g = document.querySelector<HTMLElement>('#thumbs')!;
-      return g.dataset.loaded !== undefined && g.dataset.loaded === g.dataset.page && g.querySelectorAll('canvas').length === 48;
+      const g = document.querySelector<HTMLElement>('#thumbs');
+      return !!g && g.dataset.loaded !== undefined && g.dataset.loaded === g.dataset.page && g.querySelectorAll('canvas').length === 48;
     });
     loads.push(performance.now() - t0);
     await ctx.close();

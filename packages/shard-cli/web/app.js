@@ -112,6 +112,10 @@ async function loadPage() {
   const q = new URLSearchParams({ page: String(state.page), size: String(state.pageSize) });
   if (state.patient !== null) q.set('patient', state.patient);
   if (state.label) q.set('label', state.label);
+  // The page's thumbnail sheet is asked for at once, beside its list: it needs nothing from the list.
+  const sheetQuery = new URLSearchParams(q);
+  if (state.thumbWindow !== 'auto') sheetQuery.set('window', state.thumbWindow);
+  const sheet = fetch(`/api/sheet.png?${sheetQuery}`);
   let r;
   try {
     r = await getJson(`/api/samples?${q}`);
@@ -145,14 +149,13 @@ async function loadPage() {
   grid.replaceChildren(...figures);
   grid.dataset.page = String(r.page);
   delete grid.dataset.loaded;
-  if (state.thumbWindow !== 'auto') q.set('window', state.thumbWindow);
-  await drawSheet(q, figures, mine);
+  await drawSheet(sheet, figures, mine);
   if (mine === pageRequest) grid.dataset.loaded = String(r.page);
 }
 
 /** The page's thumbnails come as one sheet (one request, one decode); each cell is copied to its figure's canvas. */
-async function drawSheet(q, figures, mine) {
-  const resp = await fetch(`/api/sheet.png?${q}`);
+async function drawSheet(sheetResponse, figures, mine) {
+  const resp = await sheetResponse;
   if (!resp.ok) {
     for (const f of figures) f.classList.add('bad');
     return;

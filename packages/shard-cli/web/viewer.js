@@ -12,6 +12,8 @@ export class Viewer {
     this.c = 0;
     this.w = 1;
     this.loading = 0;
+    this.busy = false;
+    this.queued = [];
     const presets = $('#presets');
     for (const [name, [c, w]] of Object.entries(summary.presets)) {
       const b = document.createElement('button');
@@ -117,13 +119,25 @@ export class Viewer {
     }));
   }
 
+  /** Steps taken while a slice is still loading wait for it: its neighbours are only known once it is here. */
   step(dir) {
+    if (this.busy) {
+      if (this.queued.length < 8) this.queued.push(dir); // a trackpad's burst of wheel events is not 100 slices
+      return;
+    }
     const to = this.sample?.[dir];
-    if (to) this.open(to.index);
+    if (!to) return;
+    this.busy = true;
+    this.open(to.index).finally(() => {
+      this.busy = false;
+      const next = this.queued.shift();
+      if (next) this.step(next);
+    });
   }
 
   close() {
     $('#viewer').hidden = true;
+    this.queued = [];
     this.loading++;
   }
 

@@ -25,6 +25,7 @@ export interface ViewServer {
 
 const MAX_PAGE = 500;
 const SHEET_COLUMNS = 8;
+const SHEET_CACHE = 32;
 const THUMB_CACHE = 4096;
 
 export async function startViewServer(ds: Dataset, opts: ServeOptions): Promise<ViewServer> {
@@ -66,6 +67,8 @@ class ViewApp {
   private readonly verify: VerifyJob;
   private readonly filtered = new Map<string, ArrayLike<number>>();
   private readonly thumbs = new Map<string, GreyImage>();
+  /** Encoded page sheets by their query: paging back and forth, and the first page, cost nothing. */
+  private readonly sheets = new Map<string, { png: Buffer; headers: Record<string, string> }>();
   private summary: ReturnType<typeof viewSummary> | undefined;
   private readonly routes: Route[];
 
@@ -91,16 +94,13 @@ class ViewApp {
 
   /**
    * Work the first page would otherwise wait for, done before the URL is printed: the summary (a pass over
-   * every label) and one thumbnail, so the code paths of the first page's 48 are compiled already.
+   * every label) and the first page's thumbnail sheet (which also starts libvips).
    */
   async warmUp(): Promise<void> {
     this.summary ??= viewSummary(this.ds, this.catalog);
-    if (this.ds.size === 0) return;
-    try {
-      await tilePng(this.thumbnail(this.catalog.order[0], 128, undefined), true); // and loads libvips
-    } catch {
-      // A corrupt first record is the page's to report (its thumbnail says so), not a reason not to start.
-    }
+    // Exactly what app.js asks for first (page 0, 48 a page, default window and box), so it is a cache hit.
+    const first = this.page(new Query(new URLSearchParams(), []));
+    this.sheets.set(JSON.stringify([first.page, first.size, null, null, null, 128]), await this.makeSheet(first.items, 128, undefined));
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, server: http.Server): Promise<void> {
@@ -277,7 +277,18 @@ class ViewApp {
     const q = new Query(qs, ['page', 'size', 'patient', 'label', 'window', 'box']);
     const box = q.int('box', 16, 256, 128);
     const spec = this.windowSpec(q);
-    const { items } = this.page(q);
+    const page = this.page(q);
+    const cacheKey = JSON.stringify([page.page, page.size, q.string('patient') ?? null, q.string('label') ?? null, spec ? [spec.center, spec.width] : null, box]);
+    let sheet = this.sheets.get(cacheKey);
+    if (!sheet) {
+      sheet = await this.makeSheet(page.items, box, spec);
+      if (this.sheets.size >= SHEET_CACHE) this.sheets.delete(this.sheets.keys().next().value!);
+      this.sheets.set(cacheKey, sheet);
+    }
+    send(res, 200, 'image/png', sheet.png, 'private, max-age=300', sheet.headers);
+  }
+
+  private async makeSheet(items: number[], box: number, spec: DisplayWindow | undefined): Promise<{ png: Buffer; headers: Record<string, string> }> {
     const cells: (GreyImage | null)[] = [];
     const corrupt: number[] = [];
     for (const i of items) {
@@ -300,7 +311,7 @@ class ViewApp {
       const y0 = Math.floor(n / cols) * ch;
       for (let y = 0; y < cell.height; y++) sheet.data.set(cell.data.subarray(y * cell.width, (y + 1) * cell.width), (y0 + y) * sheet.width + x0);
     });
-    send(res, 200, 'image/png', await tilePng(sheet, true), 'private, max-age=300', { 'X-Cell': `${cw},${ch}`, 'X-Columns': String(cols), 'X-Corrupt': corrupt.join(',') });
+    return { png: await tilePng(sheet, true), headers: { 'X-Cell': `${cw},${ch}`, 'X-Columns': String(cols), 'X-Corrupt': corrupt.join(',') } };
   }
 
   private windowSpec(q: Query): DisplayWindow | undefined {

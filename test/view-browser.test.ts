@@ -64,10 +64,13 @@ let page: Page;
 describe.skipIf(!haveChromium)('shard serve in Chromium', () => {
   beforeAll(async () => {
     root = tempDir('view-browser-');
-    data = path.join(root, 'mr');
+    data = path.join(root, 'split', 'train');
     // Small shards, so the dataset has several and verify has a row for each.
     const b = await shard('build', FIXTURE, '--out', data, '--dtype', 'uint16', '--size', '64', '--shard-bytes', '128KiB', '-q');
     expect(b.code, b.stderr).toBe(0);
+    // A split report beside it, in the layout `build --split` writes.
+    const counts = (samples: number, p: number) => ({ groups: 1, samples, positives: { epidural: p }, prevalence: { epidural: p / samples } });
+    writeFileSync(path.join(root, 'split', 'split.json'), JSON.stringify({ format: 'ct-shards-split', version: 1, seed: 7, groupBy: 'patient', stratify: true, ratios: { train: 0.8, val: 0.2 }, labelNames: ['epidural'], total: counts(60, 16), splits: { train: counts(51, 14), val: counts(9, 2) }, largestDeviation: { split: 'val', label: 'epidural', deviation: 0.044 }, groups: {} }));
     info = JSON.parse((await shard('inspect', data, '--json')).stdout);
     keys = JSON.parse((await shard('order', data, '--shuffle', 'none', '--json')).stdout);
     exported = path.join(root, 'export');
@@ -142,6 +145,8 @@ describe.skipIf(!haveChromium)('shard serve in Chromium', () => {
     expect(Number(await field('recordBytes'))).toBe(info.recordBytes);
     expect(Number(await field('patients'))).toBe(5);
     for (const n of info.labelNames) expect(Number(await page.textContent(`#labels td[data-label="${n}"]`)), n).toBe(info.positives[n]);
+    const split = await page.$$eval('#split-table tbody tr', (rows) => rows.map((r) => Array.from(r.children, (c) => c.textContent)));
+    expect(split).toEqual([['train (this)', '1', '51', '27.5%'], ['val', '1', '9', '22.2%'], ['all', '1', '60', '26.7%']]);
     for (const chart of ['#chart-prevalence', '#chart-cooccurrence']) {
       await page.waitForFunction((sel) => (document.querySelector(sel) as HTMLImageElement).naturalWidth > 0, chart);
     }

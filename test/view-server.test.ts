@@ -83,7 +83,8 @@ beforeAll(async () => {
   data = path.join(out, 'train');
   expect(await shard('build', FIXTURE, '--out', data, '--dtype', 'uint16', '--size', '64', '--shard-bytes', '128KiB', '-q')).toBe(0);
   // A split report beside the split folders, as `build --split` writes it.
-  writeFileSync(path.join(out, 'split.json'), JSON.stringify({ seed: 1, splits: { train: { samples: 51, groups: 5 } } }));
+  const counts = { groups: 5, samples: 51, positives: { epidural: 14 }, prevalence: { epidural: 14 / 51 } };
+  writeFileSync(path.join(out, 'split.json'), JSON.stringify({ format: 'ct-shards-split', version: 1, seed: 1, groupBy: 'patient', stratify: false, ratios: { train: 1 }, labelNames: ['epidural'], total: counts, splits: { train: counts }, largestDeviation: null, groups: Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((g) => [g, { split: 'train', keys: [`${g}/1`] }])) }));
   before = snapshot(data);
   ds = await openDataset(data, { workers: 0 });
   view = await startViewServer(ds, { host: '127.0.0.1', port: 0 });
@@ -145,11 +146,13 @@ describe('shard serve HTTP', () => {
   it('summary, patients, pages and a sample with its neighbours and location', async () => {
     const s = await json('/api/summary');
     expect(s).toMatchObject({ samples: 51, shape: [64, 64, 1], dtype: 'uint16', patients: 5, buildId: ds.manifest.buildId });
-    s.labelNames.forEach((n: string, j: number) => expect(s.cooccurrence[j][j]).toBe(s.positives[n]));
-    expect(s.split).toMatchObject({ file: path.join('..', 'split.json'), thisSplit: 'train', report: { splits: { train: { samples: 51 } } } });
+    for (const n of s.labelNames) expect(s.cooccurrence[n][n]).toBe(s.positives[n]);
+    // The split report without its group -> keys table, which the page does not show.
+    expect(s.split).toMatchObject({ file: path.join('..', 'split.json'), thisSplit: 'train', report: { seed: 1, groupBy: 'patient', groups: 5, splits: { train: { samples: 51 } } } });
     const svg = await get('/api/charts/cooccurrence.svg');
     expect(svg.headers['content-type']).toMatch(/image\/svg\+xml/);
-    expect(svg.body.toString()).toContain(`>${s.cooccurrence[0][1]}<`);
+    const [a, b] = s.labelNames;
+    expect(svg.body.toString()).toContain(`${a} &amp; ${b}: ${s.cooccurrence[a][b]}<`);
 
     const pats = await json('/api/patients?size=2&page=1');
     expect(pats).toMatchObject({ total: 5, pages: 3, items: [{ id: 'patient_M02', samples: 1 }, { id: 'patient_N01', samples: 12 }] });

@@ -65,20 +65,17 @@ function showSplit(split) {
     body.append(el('p', { textContent: `split.json ${split.error}` }));
     return;
   }
-  // split.json's layout belongs to the split builder; show per-split tables when it has them, else the JSON.
-  const splits = split.report && typeof split.report === 'object' ? split.report.splits : undefined;
-  if (splits && typeof splits === 'object') {
-    const table = el('table');
-    const names = Object.keys(splits);
-    const fields = [...new Set(names.flatMap((n) => Object.keys(splits[n] ?? {}).filter((k) => typeof splits[n][k] !== 'object')))];
-    table.append(el('thead', {}, el('tr', {}, el('th', { textContent: 'split' }), ...fields.map((f) => el('th', { textContent: f })))));
-    const tb = el('tbody');
-    for (const n of names) {
-      const tr = el('tr', {}, el('td', { textContent: n + (n === split.thisSplit ? ' (this)' : '') }), ...fields.map((f) => el('td', { textContent: String(splits[n]?.[f] ?? '') })));
-      tb.append(tr);
-    }
-    table.append(tb);
-    body.append(table);
+  // A `build --split` report: groups, samples and label prevalence per split. Anything else: the JSON.
+  const rep = split.report && typeof split.report === 'object' ? split.report : null;
+  if (rep && rep.splits && typeof rep.splits === 'object') {
+    const labels = Array.isArray(rep.labelNames) ? rep.labelNames : [];
+    const row = (name, c) => el('tr', {}, el('td', { textContent: name }), el('td', { textContent: String(c?.groups ?? '') }), el('td', { textContent: String(c?.samples ?? '') }),
+      ...labels.map((l) => el('td', { textContent: typeof c?.prevalence?.[l] === 'number' ? `${(100 * c.prevalence[l]).toFixed(1)}%` : '' })));
+    const tbody = el('tbody', {}, ...Object.entries(rep.splits).map(([n, c]) => row(n + (n === split.thisSplit ? ' (this)' : ''), c)));
+    if (rep.total) tbody.append(row('all', rep.total));
+    body.append(el('table', { id: 'split-table' }, el('thead', {}, el('tr', {}, ...['split', 'groups', 'samples', ...labels].map((h) => el('th', { textContent: h })))), tbody));
+    const gap = rep.largestDeviation;
+    body.append(el('p', { className: 'muted', textContent: `seed ${rep.seed}, grouped by ${rep.groupBy}${rep.stratify ? ', stratified' : ''}${gap ? `; largest prevalence gap ${(100 * gap.deviation).toFixed(2)} points (${gap.label} in ${gap.split})` : ''}` }));
   }
   body.append(el('details', {}, el('summary', { textContent: 'split.json' }), el('pre', { textContent: JSON.stringify(split.report, null, 2).slice(0, 200_000) })));
 }

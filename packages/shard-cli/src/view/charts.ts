@@ -28,7 +28,7 @@ export function prevalenceSvg(names: readonly string[], positives: Record<string
 }
 
 /** L x L cells: samples positive for both labels, shaded by count relative to the larger of the two labels' positives. */
-export function cooccurrenceSvg(names: readonly string[], m: readonly (readonly number[])[]): string {
+export function cooccurrenceSvg(names: readonly string[], m: Readonly<Record<string, Readonly<Record<string, number>>>>): string {
   const cell = 46;
   const left = Math.ceil(Math.max(60, ...names.map(textWidth))) + 8;
   const top = left; // column names are written rotated, as long as the row names
@@ -43,8 +43,8 @@ export function cooccurrenceSvg(names: readonly string[], m: readonly (readonly 
   });
   for (let a = 0; a < L; a++) {
     for (let b = 0; b < L; b++) {
-      const v = m[a][b];
-      const scale = Math.max(m[a][a], m[b][b], 1);
+      const v = m[names[a]][names[b]];
+      const scale = Math.max(m[names[a]][names[a]], m[names[b]][names[b]], 1);
       const t = v / scale;
       const shade = Math.round(40 + t * 200);
       const x = left + b * cell;

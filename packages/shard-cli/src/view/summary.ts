@@ -5,18 +5,6 @@ import type { Dataset } from 'shard-reader';
 import { inspectSummary } from '../commands/inspect.js';
 import type { Catalog } from './catalog.js';
 
-/** `cooccurrence[a][b]`: samples positive for both labels a and b (the diagonal is each label's positives). */
-export function cooccurrence(labels: Float32Array, labelCount: number, samples: number): number[][] {
-  const m = Array.from({ length: labelCount }, () => new Array<number>(labelCount).fill(0));
-  const on: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    on.length = 0;
-    for (let j = 0; j < labelCount; j++) if (labels[i * labelCount + j] > 0) on.push(j);
-    for (const a of on) for (const b of on) m[a][b]++;
-  }
-  return m;
-}
-
 const SPLIT_FILE = 'split.json';
 const SPLIT_MAX_BYTES = 8 << 20;
 
@@ -38,12 +26,22 @@ export function findSplitReport(dir: string): SplitReport | null {
     const thisSplit = rel === SPLIT_FILE ? null : path.basename(path.resolve(dir));
     if (st.size > SPLIT_MAX_BYTES) return { file: rel, thisSplit, error: `larger than ${SPLIT_MAX_BYTES >> 20} MiB, not shown` };
     try {
-      return { file: rel, thisSplit, report: JSON.parse(readFileSync(file, 'utf8')) };
+      return { file: rel, thisSplit, report: compactSplit(JSON.parse(readFileSync(file, 'utf8'))) };
     } catch (err) {
       return { file: rel, thisSplit, error: `cannot be read: ${(err as Error).message}` };
     }
   }
   return null;
+}
+
+/**
+ * A `shard build --split` report without its group -> keys table (every key of the build: megabytes at
+ * 100k samples, and the page shows only the counts). Anything else is passed through as it is.
+ */
+function compactSplit(doc: unknown): unknown {
+  if (!doc || typeof doc !== 'object' || (doc as { format?: unknown }).format !== 'ct-shards-split') return doc;
+  const { groups, ...rest } = doc as { groups?: unknown };
+  return { ...rest, groups: groups && typeof groups === 'object' ? Object.keys(groups).length : 0 };
 }
 
 export function viewSummary(ds: Dataset, catalog: Catalog) {
@@ -56,7 +54,6 @@ export function viewSummary(ds: Dataset, catalog: Catalog) {
     backend: ds.backend,
     patients: catalog.patients.length,
     series: catalog.patients.reduce((n, p) => n + p.series, 0),
-    cooccurrence: cooccurrence(ds.labels, ds.labelNames.length, ds.size),
     skipped: ds.manifest.build.skipped,
     split: findSplitReport(ds.dir),
   };

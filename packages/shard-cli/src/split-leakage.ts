@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_FILE } from 'shard-format';
-import { CorruptRecordError, openDataset, type Dataset, type Problem } from 'shard-reader';
+import { CorruptRecordError, openDataset, type Dataset, type Pixels, type Problem } from 'shard-reader';
 import { groupOf, parseGroupBy, type SplitDocument } from 'shard-writer';
 
 /** Beyond this many leakage findings the rest are counted in one line. */
@@ -60,7 +60,7 @@ export async function checkSplitLeakage(parent: string, doc: SplitDocument, o: L
           if (!where.has(split)) where.set(split, key);
         }
         if (o.pixels ?? true) {
-          let image: Uint8Array | Uint16Array;
+          let image: Pixels;
           try {
             image = ds.image(i);
           } catch (err) {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { decodeLabels, type Dtype, type Manifest, type Shape } from 'shard-format';
 import type { CorruptSample } from '../batch/assemble.js';
 import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
+import { pixelView, type Pixels } from '../batch/pixels.js';
 import { InlineExecutor, WorkerExecutor, type BatchExecutor, type ExecutorSpec } from '../batch/executor.js';
 import { loadMmapAddon } from '../io/native.js';
 import type { Backend, BackendChoice } from '../io/types.js';
@@ -85,25 +86,22 @@ export class Dataset {
     return this.store.backend ?? (loadMmapAddon() ? 'mmap' : 'pread');
   }
 
-  /** Image bytes of one sample (a copy, in the stored dtype), checked against its CRC. */
-  image(index: number): Uint8Array | Uint16Array {
+  /** Pixels of one sample (H x W x C, a copy, in the stored dtype's typed array), checked against its CRC. */
+  image(index: number): Pixels {
     this.assertOpen();
     this.assertLocal('image()');
     const layout = this.manifest.schema.record;
     const bytes = this.store.record(index, this.keys[index]).slice(0, layout.imageBytes);
-    return this.dtype === 'uint16' ? new Uint16Array(bytes.buffer, 0, bytes.length / 2) : bytes;
+    return pixelView(this.dtype, bytes.buffer);
   }
 
   /** Image bytes of several samples (copies in the stored dtype, each checked), for local and remote datasets alike. */
-  async images(indices: readonly number[]): Promise<(Uint8Array | Uint16Array)[]> {
+  async images(indices: readonly number[]): Promise<Pixels[]> {
     this.assertOpen();
     if (!this.remote) return indices.map((i) => this.image(i));
     const imageBytes = this.manifest.schema.record.imageBytes;
     const records = await this.remote.readRecords(indices);
-    return records.map((r) => {
-      const bytes = r.slice(0, imageBytes);
-      return this.dtype === 'uint16' ? new Uint16Array(bytes.buffer, 0, bytes.length / 2) : bytes;
-    });
+    return records.map((r) => pixelView(this.dtype, r.slice(0, imageBytes).buffer));
   }
 
   /** The label vector stored in the record itself (the index copy is `labels`). */

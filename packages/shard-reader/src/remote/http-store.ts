@@ -61,7 +61,8 @@ export class HttpStore extends BaseStore {
       total: Number.isSafeInteger(total) ? total : offset + contentLength,
       chunks: (async function* (store: HttpStore) {
         try {
-          for await (const chunk of reader) yield chunk as Uint8Array;
+          // Node's web streams are async iterable (the DOM lib typings, which some builds add, say otherwise).
+          for await (const chunk of reader as unknown as AsyncIterable<Uint8Array>) yield chunk;
         } finally {
           store.controllers.delete(controller);
         }

@@ -172,7 +172,7 @@ export const peersBench: Bench = async (ctx) => {
     name: 'peers',
     tables: [
       {
-        title: `Peers, warm page cache: ${data.count} samples of 256x256 uint8, global shuffle, batch ${BATCH}, same order for all, one run`,
+        title: `Peers, warm page cache: ${data.count} samples of 256x256 uint8, global shuffle, batch ${BATCH}, same order for all, one run, best of ${ROUNDS} interleaved rounds (PyTorch: one)`,
         command: `pnpm bench --only peers${ctx.quick ? ' --quick' : ''}`,
         columns: ['contender', 'samples/s', 'ours (CRC on) / it'],
         rows,

@@ -65,8 +65,8 @@ export class RecordStore {
   }
 
   source(shard: number): RecordSource {
-    const file = path.join(this.spec.dir, this.spec.shardFiles[shard]);
-    return (this.sources[shard] ??= sourceFromFd(file, this.spec.fds[shard], this.spec.backend, { size: this.spec.shardBytes[shard] }));
+    // Called once per record: the path is only built when the source is (path.join was 3% of a batch).
+    return (this.sources[shard] ??= sourceFromFd(path.join(this.spec.dir, this.spec.shardFiles[shard]), this.spec.fds[shard], this.spec.backend, { size: this.spec.shardBytes[shard] }));
   }
 
   /**

@@ -5,6 +5,7 @@ import { count, formatBytes } from '../format-units.js';
 import { labelStats, topPairs } from '../label-stats.js';
 import { openForCli } from '../open-dataset.js';
 import { resolveUserPath } from '../user-path.js';
+import { addGridOptions, runGrid, type GridFlags } from './grid.js';
 
 export function inspectSummary(ds: Dataset) {
   const m = ds.manifest;
@@ -30,13 +31,14 @@ export function inspectSummary(ds: Dataset) {
 }
 
 export function inspectCommand(): Command {
-  return new Command('inspect')
+  return addGridOptions(new Command('inspect'))
     .description('summarise a dataset: samples, shape, dtype, labels with positive counts and co-occurrence, shards')
     .argument('<dir>', 'dataset folder (holds manifest.json)')
     .option('--json', 'machine-readable output')
-    .action(async (dirArg: string, flags: { json?: boolean }) => {
+    .action(async (dirArg: string, flags: { json?: boolean } & GridFlags) => {
       const ds = await openForCli(resolveUserPath(dirArg));
       try {
+        if (await runGrid(ds, ds.dir, flags)) return;
         const s = inspectSummary(ds);
         if (flags.json) {
           process.stdout.write(JSON.stringify(s, null, 2) + '\n');

@@ -1,6 +1,6 @@
 // shard-reader public API: open a dataset, iterate shuffled batches, and the record I/O beneath.
 export { openDataset, defaultReaderWorkers, Dataset, type OpenDatasetOptions } from './dataset/dataset.js';
-export { CorruptRecordError } from './dataset/record-store.js';
+export { CorruptRecordError } from './store/record-store.js';
 export { type Batch, type BatchOptions, type BatchState, BatchStream } from './batch/batch-stream.js';
 export { planEpoch, type EpochPlan, type PlanOptions } from './batch/plan.js';
 export { SHUFFLE_MODES, getShuffle, type ShuffleMode, type ShuffleFn } from './shuffle/index.js';

@@ -2,7 +2,7 @@
 // Output buffers are fresh unless the consumer released an earlier batch's: a tensor may alias them.
 import type { Dtype } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
-import { CorruptRecordError, type RecordStore } from '../dataset/record-store.js';
+import { CorruptRecordError, type RecordStore } from '../store/record-store.js';
 import type { AccessHint } from '../io/types.js';
 import { floatConverter } from '../io/native.js';
 import { BufferPool } from './buffer-pool.js';

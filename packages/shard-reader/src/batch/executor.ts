@@ -1,5 +1,5 @@
 // Where batches are assembled: inline on the calling thread, or in a pool of worker threads.
-import { RecordStore, type StoreSpec } from '../dataset/record-store.js';
+import { RecordStore, type StoreSpec } from '../store/record-store.js';
 import { assembleBatch, type BatchData, type BatchRequest, type ImageSpec } from './assemble.js';
 import { BufferPool } from './buffer-pool.js';
 import { reviveError, type SerializedError } from './worker-errors.js';

@@ -8,7 +8,7 @@ import { InlineExecutor, WorkerExecutor, type BatchExecutor, type ExecutorSpec }
 import { loadMmapAddon } from '../io/native.js';
 import type { Backend, BackendChoice } from '../io/types.js';
 import { loadDataset } from './load-manifest.js';
-import { RecordStore } from './record-store.js';
+import { RecordStore } from '../store/record-store.js';
 
 export interface OpenDatasetOptions {
   /** Record I/O: 'auto' (mmap when the addon is built, else pread), 'mmap' or 'pread'. */

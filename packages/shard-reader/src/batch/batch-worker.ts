@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { RecordStore } from '../store/record-store.js';
 import { assembleBatch, type BatchRequest } from './assemble.js';
 import { BufferPool } from './buffer-pool.js';
-import type { ExecutorSpec } from './executor.js';
+import type { ExecutorSpec } from './types.js';
 import { serializeError } from './worker-errors.js';
 
 const spec = workerData as ExecutorSpec;

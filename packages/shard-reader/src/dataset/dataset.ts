@@ -6,7 +6,7 @@ import type { CorruptSample } from '../batch/assemble.js';
 import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
 import { InlineExecutor, WorkerExecutor, type BatchExecutor } from '../batch/executor.js';
 import type { ExecutorSpec } from '../batch/types.js';
-import { loadMmapAddon } from '../io/native.js';
+import { loadMmapAddon } from '../io/addon.js';
 import type { Backend, BackendChoice } from '../io/types.js';
 import { loadDataset } from './load-manifest.js';
 import { RecordStore } from '../store/record-store.js';

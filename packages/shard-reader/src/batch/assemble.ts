@@ -4,7 +4,7 @@ import type { Dtype } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
 import { CorruptRecordError, type RecordStore } from '../store/record-store.js';
 import type { AccessHint } from '../io/types.js';
-import { floatConverter } from '../io/addon.js';
+import { floatConverter } from '../io/convert.js';
 import { BufferPool } from './buffer-pool.js';
 
 const toFloat32 = floatConverter();

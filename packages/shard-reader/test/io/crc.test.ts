@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { fastCrc32, floatConverter, loadMmapAddon } from '../src/index.js';
+import { fastCrc32, floatConverter, loadMmapAddon } from '../../src/index.js';
 
 const zcrc = (zlib as unknown as { crc32(d: Uint8Array, v?: number): number }).crc32;
 

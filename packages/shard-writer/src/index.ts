@@ -9,4 +9,9 @@ export { configureDecoder, preprocessSlice, narrowTo8Bit, type PreprocessOptions
 export { applyWindow, parseWindow, type CtWindow } from './window.js';
 export { mapOrdered, type Settled } from './map-ordered.js';
 export { ShardSetWriter, writeAtomic } from './shard-set-writer.js';
+export { buildSplit, type SplitBuildSummary, type SplitOptions } from './split-build.js';
+export { joinInputs, type TreeLabelSource } from './label-source.js';
+export { NO_META, type SliceMeta, type SliceMetaLookup } from './slice-meta.js';
+export { LABELS_FORMATS, joinTreeLabels, parseLabelColumns, parseTreeLabels, type LabelsFormat, type TreeLabelTable } from './tree-labels/index.js';
+export * from './split/index.js';
 export { decodeMedical, decodeDicom, decodeNifti, detectMedical, medicalExtension, hasDicmPreamble, SUPPORTED_TRANSFER_SYNTAXES, transferSyntax, type Codec, type MedicalFormat, type MedicalMeta, type MedicalSlice, type StoredArray, type TransferSyntax } from './decode/index.js';

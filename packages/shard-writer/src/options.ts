@@ -1,6 +1,7 @@
 // Build options: defaults, validation, and the `256MiB`-style size parser.
 import os from 'node:os';
 import { LIMITS, PAGE_SIZE, type Dtype, type Fit } from 'shard-format';
+import type { TreeLabelSource } from './label-source.js';
 import type { CtWindow } from './window.js';
 
 export type OnError = 'fail' | 'skip';
@@ -19,17 +20,25 @@ export interface BuildOptions {
   workers?: number;
   onError?: OnError;
   onProgress?: (p: BuildProgress) => void;
+  /** One label file for the whole tree instead of per-folder labels.csv. */
+  labels?: TreeLabelSource;
+  /** Build only the slices with these keys (one split of a split build); the rest are not inputs. */
+  only?: ReadonlySet<string>;
+  /** With `only`: also count (as skipped) the image files discovery left out by name. One split does. */
+  countExcluded?: boolean;
 }
 
 export interface BuildProgress {
   phase: 'scan' | 'write';
+  /** The split being built (split builds only). */
+  split?: string;
   total: number;
   done: number;
   written: number;
   skipped: number;
 }
 
-export type ResolvedOptions = Required<Omit<BuildOptions, 'onProgress'>> & Pick<BuildOptions, 'onProgress'>;
+export type ResolvedOptions = Required<Omit<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded'>> & Pick<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded'>;
 
 export function defaultWorkers(): number {
   return 2 * os.availableParallelism();
@@ -52,6 +61,9 @@ export function resolveOptions(o: BuildOptions): ResolvedOptions {
     workers: o.workers ?? defaultWorkers(),
     onError: o.onError ?? 'fail',
     onProgress: o.onProgress,
+    labels: o.labels,
+    only: o.only,
+    countExcluded: o.countExcluded,
   };
   if (!Number.isInteger(r.size) || r.size < 1 || r.size > LIMITS.maxSide) throw new RangeError(`size must be an integer from 1 to ${LIMITS.maxSide} (got ${r.size})`);
   if (r.dtype !== 'uint8' && r.dtype !== 'uint16') throw new RangeError(`dtype must be uint8 or uint16 (got ${r.dtype})`);

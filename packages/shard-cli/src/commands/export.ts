@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { encode } from 'fast-png';
-import type { Dataset } from 'shard-reader';
+import { contextTable, stackSlices, type Dataset } from 'shard-reader';
 import { ExitError, UsageError } from '../cli-error.js';
 import { checkExportTargets, type ExportTarget } from '../export-guard.js';
 import { count, parseNonNegativeInt } from '../format-units.js';
@@ -17,6 +17,7 @@ interface ExportFlags {
   keys?: string;
   limit?: number;
   overwrite?: boolean;
+  context: number;
 }
 
 export function exportCommand(): Command {
@@ -28,22 +29,35 @@ export function exportCommand(): Command {
     .option('--keys <k1,k2,...>', 'only these sample keys (default: all)')
     .option('--limit <n>', 'at most this many samples (in manifest order)', parseNonNegativeInt)
     .option('--overwrite', 'replace existing files, and allow writing into the source tree or the dataset folder')
+    .option('--context <k>', "write each sample with its k series neighbours on each side as channels, as the reader's context: k does", parseNonNegativeInt, 0)
     .action(async (dirArg: string, flags: ExportFlags) => {
       const dir = resolveUserPath(dirArg);
       const out = resolveUserPath(flags.out);
+      if (flags.context > 64) throw new UsageError(`--context must be at most 64 (got ${flags.context})`);
       const ds = await openForCli(dir);
       try {
         const targets = exportTargets(ds, dir, out, flags);
         const labelsFile = path.join(out, 'labels.csv');
         // Everything is checked before the first byte is written: a refused export leaves no half.
         checkExportTargets({ out, datasetDir: dir, keys: ds.keys, files: [...targets.map((t) => t.file), labelsFile], overwrite: flags.overwrite === true });
-        const [h, w, c] = ds.shape;
+        const [h, w, stored] = ds.shape;
+        const width = 2 * flags.context + 1;
+        const c = stored * width;
+        if (flags.format === 'png' && c > 4) throw new UsageError(`--format png holds at most 4 channels; --context ${flags.context} makes ${c} (use --format npy)`);
+        const table = flags.context > 0 ? contextTable(ds.keys, flags.context) : undefined;
+        const sampleImage = (i: number) => {
+          if (!table) return ds.image(i);
+          const slices = [...table.of(i)].map((j) => ds.image(j));
+          const stack = ds.dtype === 'uint16' ? new Uint16Array(slices[0].length * width) : new Uint8Array(slices[0].length * width);
+          stackSlices(slices, stack, stored);
+          return stack;
+        };
         const L = ds.labelNames.length;
         const rows = [['key', ...ds.labelNames].join(',')];
         mkdirSync(out, { recursive: true });
         for (const t of targets) {
           mkdirSync(path.dirname(t.file), { recursive: true });
-          const img = ds.image(t.index);
+          const img = sampleImage(t.index);
           const bytes = flags.format === 'npy' ? encodeNpy(img, c === 1 ? [h, w] : [h, w, c]) : encode({ width: w, height: h, channels: c, depth: ds.dtype === 'uint16' ? 16 : 8, data: img });
           writeNew(t.file, bytes, flags.overwrite === true);
           rows.push([csvField(t.key), ...Array.from(ds.labels.subarray(t.index * L, (t.index + 1) * L))].join(','));

@@ -2,14 +2,13 @@
 import { Command } from 'commander';
 import type { Dataset } from 'shard-reader';
 import { count, formatBytes } from '../format-units.js';
+import { labelStats, topPairs } from '../label-stats.js';
 import { openForCli } from '../open-dataset.js';
 import { resolveUserPath } from '../user-path.js';
 
 export function inspectSummary(ds: Dataset) {
   const m = ds.manifest;
-  const L = ds.labelNames.length;
-  const positives: Record<string, number> = Object.fromEntries(ds.labelNames.map((n) => [n, 0]));
-  for (let i = 0; i < ds.size; i++) for (let j = 0; j < L; j++) if (ds.labels[i * L + j] > 0) positives[ds.labelNames[j]]++;
+  const { positives, cooccurrence } = labelStats(ds.labels, ds.labelNames);
   return {
     dir: ds.dir,
     samples: ds.size,
@@ -17,6 +16,7 @@ export function inspectSummary(ds: Dataset) {
     dtype: ds.dtype,
     labelNames: ds.labelNames,
     positives,
+    cooccurrence,
     recordBytes: ds.recordBytes,
     imageBytes: m.schema.record.imageBytes,
     recordsPerShard: m.recordsPerShard,
@@ -30,7 +30,7 @@ export function inspectSummary(ds: Dataset) {
 
 export function inspectCommand(): Command {
   return new Command('inspect')
-    .description('summarise a dataset: samples, shape, dtype, labels and their positive counts, shards')
+    .description('summarise a dataset: samples, shape, dtype, labels with positive counts and co-occurrence, shards')
     .argument('<dir>', 'dataset folder (holds manifest.json)')
     .option('--json', 'machine-readable output')
     .action(async (dirArg: string, flags: { json?: boolean }) => {
@@ -51,6 +51,8 @@ export function inspectCommand(): Command {
           `build     ${count(s.build.inputs, 'input')} = ${s.build.written} written + ${s.build.skipped} skipped (${s.build.tool}), build id ${s.buildId}`,
           'labels    ' + s.labelNames.map((n) => `${n} ${s.positives[n]}/${s.samples}`).join(', '),
         ];
+        const pairs = topPairs(s);
+        if (pairs.length) lines.push('together  ' + pairs.map((p) => `${p.a}+${p.b} ${p.samples}`).join(', '));
         process.stdout.write(lines.join('\n') + '\n');
       } finally {
         await ds.close();

@@ -88,7 +88,7 @@ export class Dataset {
   /** Batches of one epoch on one rank; see BatchOptions for defaults. */
   batches(options: BatchOptions = {}): BatchStream {
     this.assertOpen();
-    return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, executor: () => {
+    return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, labels: this.labels, labelCount: this.labelNames.length, executor: () => {
       this.assertOpen(); // a stream made before close() must not start a new worker pool after it
       return (this.executor ??= this.createExecutor());
     }, onCorrupt: this.options.onCorrupt === 'skip' ? (samples) => this.noteCorrupt(samples) : undefined }, options);

@@ -1,4 +1,5 @@
-// shard-reader public API: open a dataset, iterate shuffled batches, and the record I/O beneath.
+// shard-reader public API, picked by hand: open a dataset, iterate shuffled batches, measure them.
+// `shard-reader/verify` and `shard-reader/tfjs` are subpaths; record sources, CRC and conversion stay internal.
 export { openDataset, defaultReaderWorkers, Dataset, type OpenDatasetOptions } from './dataset/dataset.js';
 export { CorruptRecordError } from './store/record-store.js';
 export { type Batch, type BatchOptions, type BatchState, BatchStream } from './batch/batch-stream.js';
@@ -7,7 +8,9 @@ export { SHUFFLE_MODES, blockWindows, getShuffle, type ShuffleMode, type Shuffle
 export { type AugmentOptions } from './augment/augment.js';
 export { shuffleQuality, type ShuffleQuality } from './quality.js';
 export { measureThroughput, rawPreadRate, type Throughput, type ThroughputOptions } from './throughput.js';
-export * from './verify.js';
-export * from './io/index.js';
+export { FileChangedError } from './io/file-changed.js';
+export type { AccessHint, Backend, BackendChoice } from './io/types.js';
+export { liveMappings, mmapUnavailableReason } from './io/addon.js';
+export { dropPageCache } from './io/page-cache.js';
 export { contextTable, folderOf, naturalCompare, stackSlices, type ContextOptions, type ContextTable } from './context/index.js';
 export { BALANCE_MODES, aliasTable, drawWeighted, getBalance, type BalanceMode, type WeightSource } from './sampler/index.js';

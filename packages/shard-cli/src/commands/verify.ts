@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { MANIFEST_FILE } from 'shard-format';
-import { formatProblem, verifyDataset, type Problem, type VerifyReport } from 'shard-reader';
+import { formatProblem, verifyDataset, type Problem, type VerifyReport } from 'shard-reader/verify';
 import { parseSplitDocument, SPLIT_FILE } from 'shard-writer';
 import { assertDatasetFolder } from '../open-dataset.js';
 import { checkSplitLeakage } from '../split-leakage.js';

@@ -119,6 +119,14 @@ describe('architecture', () => {
     expect(layerViolations(srcDir, importGraph(srcDir))).toEqual([]);
   });
 
+  it('dataset-folder names and format ids are spelled only in shard-format (constants.ts), never retyped', () => {
+    const literal = /'(\.build\.lock|\.build|ct-shards|ct-shards-index|manifest\.json)'/;
+    const retyped = readdirSync(PACKAGES)
+      .filter((name) => name !== 'shard-format')
+      .flatMap((name) => walk(path.join(PACKAGES, name, 'src')).flatMap((file) => readFileSync(file, 'utf8').split('\n').flatMap((line, i) => (literal.test(line) ? [`${path.relative(PACKAGES, file)}:${i + 1}: ${line.trim()}`] : []))));
+    expect(retyped).toEqual([]);
+  });
+
   it('the checks themselves catch a cycle and an upward import', () => {
     const a = path.join('x', 'batch', 'a.ts');
     const b = path.join('x', 'batch', 'b.ts');

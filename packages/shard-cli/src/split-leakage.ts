@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_FILE } from 'shard-format';
-import { CorruptRecordError, openDataset, type Dataset } from 'shard-reader';
+import { CorruptRecordError, openDataset, type Dataset, type Pixels } from 'shard-reader';
 import type { Problem } from 'shard-reader/verify';
 import { groupOf, parseGroupBy, type SplitDocument } from 'shard-writer';
 
@@ -61,7 +61,7 @@ export async function checkSplitLeakage(parent: string, doc: SplitDocument, o: L
           if (!where.has(split)) where.set(split, key);
         }
         if (o.pixels ?? true) {
-          let image: Uint8Array | Uint16Array;
+          let image: Pixels;
           try {
             image = ds.image(i);
           } catch (err) {

@@ -1,13 +1,14 @@
 // Fills fresh batch buffers from records: image bytes (optionally with context slices stacked as channels,
 // augmented, as float32) and labels.
 // Output buffers are fresh unless the consumer released an earlier batch's: a tensor may alias them.
-import type { Dtype } from 'shard-format';
+import { DTYPE_BYTES, type Dtype } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
 import { stackSlices } from '../context/stack.js';
 import { CorruptRecordError, type RecordStore } from '../store/record-store.js';
 import type { AccessHint } from '../io/types.js';
 import { floatConverter } from '../io/convert.js';
 import { BufferPool } from './buffer-pool.js';
+import { pixelView, type Pixels } from './pixels.js';
 
 const toFloat32 = floatConverter();
 
@@ -41,7 +42,7 @@ export interface ContextRequest {
 }
 
 export interface BatchData {
-  images: Uint8Array | Uint16Array | Float32Array;
+  images: Pixels;
   labels: Float32Array;
   /** Positions (in the request) of corrupt records left out under skipCorrupt. */
   corrupt?: CorruptSample[];
@@ -73,15 +74,14 @@ export function assembleBatch(store: RecordStore, req: BatchRequest, spec: Image
   const pixels = h * w * c * width; // values per output sample
   const shape: [number, number, number] = [h, w, c * width];
   const n = req.indices.length;
-  const wide = spec.dtype === 'uint16';
-  const bytesPer = wide ? 2 : 1;
+  const bytesPer = DTYPE_BYTES[spec.dtype];
   const rawBuffer = (req.float ? scratch : pool).take(n * pixels * bytesPer);
-  const raw = wide ? new Uint16Array(rawBuffer) : new Uint8Array(rawBuffer);
+  const raw = pixelView(spec.dtype, rawBuffer);
   const labels = new Float32Array(pool.take(n * spec.labelCount * 4));
   const layout = store.spec.layout;
-  const tmp = req.augment ? (wide ? new Uint16Array(pixels) : new Uint8Array(pixels)) : undefined;
+  const tmp = req.augment ? pixelView(spec.dtype, new ArrayBuffer(pixels * bytesPer)) : undefined;
   // Context: each neighbour is read into its own slice, then all are interleaved into the output.
-  const slices = ctx ? Array.from({ length: width }, () => (wide ? new Uint16Array(h * w * c) : new Uint8Array(h * w * c))) : [];
+  const slices = ctx ? Array.from({ length: width }, () => pixelView(spec.dtype, new ArrayBuffer(h * w * c * bytesPer))) : [];
   const neighbourLabels = new Float32Array(spec.labelCount);
   const middle = (width - 1) / 2;
   const corrupt: CorruptSample[] = [];
@@ -89,7 +89,7 @@ export function assembleBatch(store: RecordStore, req: BatchRequest, spec: Image
   for (let i = 0; i < n; i++) {
     try {
       if (!ctx) {
-        store.copyRecord(req.indices[i], req.keys[i], new Uint8Array(raw.buffer, k * pixels * raw.BYTES_PER_ELEMENT, layout.imageBytes), labels, k * spec.labelCount);
+        store.copyRecord(req.indices[i], req.keys[i], new Uint8Array(raw.buffer, k * pixels * bytesPer, layout.imageBytes), labels, k * spec.labelCount);
       } else {
         for (let j = 0; j < width; j++) {
           const bytes = new Uint8Array(slices[j].buffer, 0, layout.imageBytes);

@@ -5,6 +5,7 @@ import { getBalance, type BalanceMode } from '../sampler/index.js';
 import { blockWindows, type ShuffleMode } from '../shuffle/index.js';
 import type { BatchRequest, CorruptSample, FloatOutput } from './assemble.js';
 import type { AssembledBatch, BatchExecutor } from './executor.js';
+import type { Pixels } from './pixels.js';
 import { planEpoch, type EpochPlan, type PlanOptions } from './plan.js';
 
 export interface BatchOptions {
@@ -41,8 +42,8 @@ export interface BatchOptions {
 }
 
 export interface Batch {
-  /** batch x H x W x C, stored dtype (or Float32Array with `float`). */
-  images: Uint8Array | Uint16Array | Float32Array;
+  /** batch x H x W x C in the stored dtype (Uint8Array, Uint16Array, Int16Array or Float32Array), or Float32Array with `float`. */
+  images: Pixels;
   /** batch x labelCount */
   labels: Float32Array;
   keys: string[];

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { decodeLabels, type Dtype, type Manifest, type Shape } from 'shard-format';
 import type { CorruptSample } from '../batch/assemble.js';
 import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
+import { pixelView, type Pixels } from '../batch/pixels.js';
 import { InlineExecutor, WorkerExecutor, type BatchExecutor } from '../batch/executor.js';
 import type { ExecutorSpec } from '../batch/types.js';
 import { loadMmapAddon } from '../io/addon.js';
@@ -71,12 +72,12 @@ export class Dataset {
     return this.store.backend ?? (loadMmapAddon() ? 'mmap' : 'pread');
   }
 
-  /** Image bytes of one sample (a copy, in the stored dtype), checked against its CRC. */
-  image(index: number): Uint8Array | Uint16Array {
+  /** Pixels of one sample (H x W x C, a copy, in the stored dtype's typed array), checked against its CRC. */
+  image(index: number): Pixels {
     this.assertOpen();
     const layout = this.manifest.schema.record;
     const bytes = this.store.record(index, this.keys[index]).slice(0, layout.imageBytes);
-    return this.dtype === 'uint16' ? new Uint16Array(bytes.buffer, 0, bytes.length / 2) : bytes;
+    return pixelView(this.dtype, bytes.buffer);
   }
 
   /** The label vector stored in the record itself (the index copy is `labels`). */

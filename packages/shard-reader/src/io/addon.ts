@@ -29,7 +29,7 @@ export interface MmapAddon {
   /** True when crc32 uses the carry-less multiply path. */
   readonly crc32Simd: boolean;
   /** dst[i] = src[i] * scale + offset for every element of dst, computed in double like JavaScript. */
-  toFloat32(src: Uint8Array | Uint16Array, dst: Float32Array, scale: number, offset: number): void;
+  toFloat32(src: Uint8Array | Uint16Array | Int16Array | Float32Array, dst: Float32Array, scale: number, offset: number): void;
 }
 
 // Two levels below the package root from both src/io and dist/io.

@@ -17,8 +17,8 @@ type Source = Pick<Dataset, 'batches' | 'shape' | 'dtype' | 'labelNames'>;
  * Options are checked here, so a bad one throws now rather than inside fitDataset.
  */
 export function toTfDataset<X extends TensorLike, Y extends TensorLike, D extends object>(ds: Source, tf: TfLike<X, Y, D>, options: TfDatasetOptions = {}): ShardTfDataset<D> {
-  const { normalize, repeat = false, startEpoch = 0, startBatch = 0, onBatch, ...batchOptions } = options;
-  const base: BatchOptions = { ...batchOptions, float: floatTransform(ds.dtype, normalize) };
+  const { normalize, range, repeat = false, startEpoch = 0, startBatch = 0, onBatch, ...batchOptions } = options;
+  const base: BatchOptions = { ...batchOptions, float: floatTransform(ds.dtype, normalize, range) };
   // Building a stream validates every option (epoch, startBatch, rank...) without reading a record.
   const batchesPerEpoch = ds.batches({ ...base, epoch: startEpoch, startBatch }).batchesPerEpoch;
   if (repeat && batchesPerEpoch === 0) throw new RangeError('repeat needs at least one batch per epoch (the dataset is smaller than one batch and dropLast is set)');

@@ -8,7 +8,7 @@ import { CorruptRecordError, type RecordStore } from '../store/record-store.js';
 import type { AccessHint } from '../io/types.js';
 import { floatConverter } from '../io/convert.js';
 import { BufferPool } from './buffer-pool.js';
-import { pixelView, type Pixels } from './pixels.js';
+import { pixelView, type Pixels } from '../store/pixels.js';
 
 const toFloat32 = floatConverter();
 

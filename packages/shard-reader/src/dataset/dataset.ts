@@ -4,7 +4,7 @@ import os from 'node:os';
 import { decodeLabels, type Dtype, type Manifest, type Shape } from 'shard-format';
 import type { CorruptSample } from '../batch/assemble.js';
 import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
-import { pixelView, type Pixels } from '../batch/pixels.js';
+import { pixelView, type Pixels } from '../store/pixels.js';
 import { InlineExecutor, WorkerExecutor, type BatchExecutor } from '../batch/executor.js';
 import type { ExecutorSpec } from '../batch/types.js';
 import { loadMmapAddon } from '../io/addon.js';

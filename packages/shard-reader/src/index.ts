@@ -6,7 +6,7 @@ export { type Batch, type BatchOptions, type BatchState, BatchStream } from './b
 export { planEpoch, type EpochPlan, type PlanOptions } from './batch/plan.js';
 export { SHUFFLE_MODES, blockWindows, getShuffle, type ShuffleMode, type ShuffleFn } from './shuffle/index.js';
 export { type AugmentOptions } from './augment/augment.js';
-export { pixelView, type Pixels } from './batch/pixels.js';
+export { pixelView, type Pixels } from './store/pixels.js';
 export { shuffleQuality, type ShuffleQuality } from './quality.js';
 export { measureThroughput, rawPreadRate, type Throughput, type ThroughputOptions } from './throughput.js';
 export { FileChangedError } from './io/file-changed.js';

@@ -5,7 +5,8 @@ import { cpSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32, decodeManifest, type Manifest } from 'shard-format';
-import { CorruptRecordError, openDataset, verifyDataset } from 'shard-reader';
+import { CorruptRecordError, openDataset } from 'shard-reader';
+import { verifyDataset } from 'shard-reader/verify';
 import { buildShards } from 'shard-writer';
 import { LABELS, tempDir, writeLabels, writePng } from './helpers/tree.js';
 

@@ -44,4 +44,16 @@ describe('package rules', () => {
       expect(/^import (?!type)[^;]*from '@tensorflow\//m.test(text), file).toBe(false);
     }
   });
+
+  it("shard-reader's index is a hand-picked list: no record-I/O internals, verify behind its own subpath", async () => {
+    const index = readFileSync(path.join(PACKAGES, 'shard-reader', 'src', 'index.ts'), 'utf8');
+    expect(index).not.toMatch(/^export \*/m);
+    const api = Object.keys(await import('shard-reader'));
+    for (const internal of ['fastCrc32', 'floatConverter', 'loadMmapAddon', 'openSource', 'sourceFromFd', 'openMmapSource', 'openPreadSource', 'mmapSourceFromFd', 'preadSourceFromFd', 'verifyDataset']) {
+      expect(api, internal).not.toContain(internal);
+    }
+    expect(api).toEqual(expect.arrayContaining(['openDataset', 'CorruptRecordError', 'FileChangedError', 'dropPageCache', 'liveMappings']));
+    const verify = await import('shard-reader/verify');
+    expect(Object.keys(verify).sort()).toEqual(['MAX_RECORD_PROBLEMS_PER_SHARD', 'formatProblem', 'verifyDataset']);
+  });
 });

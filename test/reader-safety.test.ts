@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32 } from 'shard-format';
-import { loadMmapAddon } from 'shard-reader';
+import { loadMmapAddon } from '../packages/shard-reader/src/io/addon.js';
 import { buildShards } from 'shard-writer';
 import { readDataset } from './helpers/read-shards.js';
 import { tempDir } from './helpers/tree.js';

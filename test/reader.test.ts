@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildShards } from 'shard-writer';
-import { CorruptRecordError, SHUFFLE_MODES, liveMappings, loadMmapAddon, openDataset, planEpoch, type Batch, type BatchOptions, type Dataset } from 'shard-reader';
+import { CorruptRecordError, SHUFFLE_MODES, liveMappings, openDataset, planEpoch, type Batch, type BatchOptions, type Dataset } from 'shard-reader';
+// Internal: the raw addon, to know whether the mmap paths can run here.
+import { loadMmapAddon } from '../packages/shard-reader/src/io/addon.js';
 import { readDataset } from './helpers/read-shards.js';
 import { tempDir } from './helpers/tree.js';
 

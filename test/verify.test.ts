@@ -4,8 +4,9 @@ import { appendFileSync, closeSync, cpSync, openSync, readFileSync, readSync, rm
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DATA_OFFSET, HEADER_BYTES, canonicalJson, decodeManifest, encodeManifest, encodeShardIndex, manifestChecksum, sha256Hex, type Manifest } from 'shard-format';
-// The library through its entry module; the CLI (below) imports it as 'shard-reader' once the package index re-exports it.
-import { MAX_RECORD_PROBLEMS_PER_SHARD, formatProblem, openDataset, verifyDataset, type Problem, type VerifyReport } from 'shard-reader';
+// The library through its entry modules, as users import it: verify is the 'shard-reader/verify' subpath.
+import { openDataset } from 'shard-reader';
+import { MAX_RECORD_PROBLEMS_PER_SHARD, formatProblem, verifyDataset, type Problem, type VerifyReport } from 'shard-reader/verify';
 import { buildShards } from 'shard-writer';
 import { makeSyntheticSet } from '../scripts/make-synthetic.js';
 import { tempDir } from './helpers/tree.js';
@@ -391,8 +392,8 @@ describe('shard verify (command)', () => {
   let out = '';
   let err = '';
   beforeAll(async () => {
-    const reader: Record<string, unknown> = await import('shard-reader');
-    if (typeof reader.verifyDataset !== 'function') throw new Error("shard-reader's index does not export verifyDataset/formatProblem yet (export them from './verify.js')");
+    const reader: Record<string, unknown> = await import('shard-reader/verify');
+    if (typeof reader.verifyDataset !== 'function') throw new Error("shard-reader/verify does not export verifyDataset/formatProblem");
     vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
     vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
   });

@@ -3,7 +3,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { Bench as TinyBench } from 'tinybench';
 import { crc32, DATA_OFFSET } from 'shard-format';
-import { openMmapSource, loadMmapAddon } from 'shard-reader';
+// Internal record I/O, measured on its own (not part of shard-reader's API).
+import { openMmapSource, loadMmapAddon } from '../../packages/shard-reader/src/io/index.js';
 import { readSet } from './read-warm.js';
 import { fmt, type Bench } from './types.js';
 

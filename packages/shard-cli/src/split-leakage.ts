@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_FILE } from 'shard-format';
-import { CorruptRecordError, openDataset, type Dataset, type Pixels, type Problem } from 'shard-reader';
+import { CorruptRecordError, openDataset, type Dataset, type Pixels } from 'shard-reader';
+import type { Problem } from 'shard-reader/verify';
 import { groupOf, parseGroupBy, type SplitDocument } from 'shard-writer';
 
 /** Beyond this many leakage findings the rest are counted in one line. */

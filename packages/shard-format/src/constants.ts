@@ -18,6 +18,16 @@ export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'ct-shards';
 export const INDEX_FORMAT = 'ct-shards-index';
 
+// Other names in a dataset folder, here so the writer, the reader's verify and the CLI agree on them.
+/** The writer's lock while a build runs in the folder. */
+export const LOCK_FILE = '.build.lock';
+/** The writer's journal/staging folder of an unfinished build. */
+export const JOURNAL_DIR = '.build';
+/** Suffix of a file being written (renamed into place when complete). */
+export const PARTIAL_SUFFIX = '.partial';
+/** A shard's data or index file as shardFileName/indexFileName write them (any number of digits is recognised). */
+export const SHARD_FILE_PATTERN = /^shard-\d+\.(bin|index\.json)$/;
+
 /** Stored element types, little-endian: unsigned display values, or modality values (HU for CT) as int16 / float32. */
 export const DTYPES = ['uint8', 'uint16', 'int16', 'float32'] as const;
 export type Dtype = (typeof DTYPES)[number];

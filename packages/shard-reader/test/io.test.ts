@@ -16,7 +16,7 @@ import {
   openPreadSource,
   openSource,
   type RecordSource,
-} from '../src/index.js';
+} from '../src/io/index.js';
 
 const addon = loadMmapAddon();
 const skipReason = mmapUnavailableReason();

@@ -7,6 +7,7 @@ import {
   DATA_OFFSET,
   FORMAT_VERSION,
   MANIFEST_FILE,
+  MANIFEST_FORMAT,
   canonicalJson,
   createSha256,
   encodeManifest,
@@ -85,7 +86,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
     const plan = await buildPlan(o, join.slices, excluded, schema);
     const shards = await writeShards(o, join.slices, excluded, schema, layout, plan);
     const manifest: Omit<Manifest, 'checksum'> = {
-      format: 'ct-shards',
+      format: MANIFEST_FORMAT,
       version: FORMAT_VERSION,
       schema,
       schemaHash: layout.hash,

@@ -1,6 +1,6 @@
 // shard-writer public API: build a dataset, plus the pieces a custom pipeline may reuse.
 export { buildShards, type BuildSummary } from './build.js';
-export { DEFAULT_SHARD_BYTES, defaultWorkers, KERNELS, type Kernel, parseBytes, resolveOptions, type BuildOptions, type BuildProgress, type OnError } from './options.js';
+export { BUILD_DEFAULTS, BUILD_DTYPES, DEFAULT_SHARD_BYTES, defaultWorkers, FITS, KERNELS, ON_ERROR, type Kernel, parseBytes, resolveOptions, type BuildOptions, type BuildProgress, type OnError } from './options.js';
 export { InputError } from './errors.js';
 export { discoverSlices, IMAGE_EXTENSIONS, type Discovery, type SliceFile } from './discover.js';
 export { parseLabels, LABELS_FILE, type LabelTable } from './labels.js';

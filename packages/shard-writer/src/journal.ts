@@ -1,10 +1,10 @@
 // Resume state of an interrupted build, kept in `<out>/.build/` beside the shards it stages there.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { ShardEntry, SkippedInput } from 'shard-format';
+import { JOURNAL_DIR, type ShardEntry, type SkippedInput } from 'shard-format';
 import { writeAtomic } from './shard-set-writer.js';
 
-export const JOURNAL_DIR = '.build';
+export { JOURNAL_DIR };
 export const PLAN_FILE = 'plan.json';
 /** Written once the staged build is complete: from then on the swap into the dataset folder must be finished. */
 export const SWAP_FILE = 'swap.json';

@@ -3,8 +3,9 @@ import { linkSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unli
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from './errors.js';
+import { LOCK_FILE } from 'shard-format';
 
-export const LOCK_FILE = '.build.lock';
+export { LOCK_FILE };
 /** Where a taker writes its owner record before linking it to LOCK_FILE (same folder, so link() works). */
 const TEMP_RE = /^\.build\.lock\.(\d+)-[0-9a-z]+\.tmp$/;
 

@@ -4,7 +4,12 @@ import { LIMITS, PAGE_SIZE, type Dtype, type Fit } from 'shard-format';
 import type { TreeLabelSource } from './label-source.js';
 import type { CtWindow } from './window.js';
 
-export type OnError = 'fail' | 'skip';
+/** What a bad input does to a build: stop it, or skip the input and report it. */
+export const ON_ERROR = ['fail', 'skip'] as const;
+export type OnError = (typeof ON_ERROR)[number];
+/** The dtypes a build writes from images (int16/float32 hold modality values and are not built from this path). */
+export const BUILD_DTYPES = ['uint8', 'uint16'] as const satisfies readonly Dtype[];
+export const FITS = ['contain', 'cover', 'fill'] as const satisfies readonly Fit[];
 
 export interface BuildOptions {
   input: string;
@@ -40,6 +45,7 @@ export interface BuildProgress {
 
 export type ResolvedOptions = Required<Omit<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded'>> & Pick<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded'>;
 
+/** Build decode concurrency (images decoded at once): two per core. Not the reader's batch threads. */
 export function defaultWorkers(): number {
   return 2 * os.availableParallelism();
 }
@@ -48,26 +54,29 @@ export const DEFAULT_SHARD_BYTES = 256 * 1024 * 1024;
 export const KERNELS = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'] as const;
 export type Kernel = (typeof KERNELS)[number];
 
+/** Build defaults, defined once: resolveOptions applies them and the CLI's --help shows them. Workers: defaultWorkers(). */
+export const BUILD_DEFAULTS = { size: 256, dtype: 'uint8', fit: 'contain', kernel: 'lanczos3', shardBytes: DEFAULT_SHARD_BYTES, onError: 'fail' } as const satisfies Partial<BuildOptions>;
+
 export function resolveOptions(o: BuildOptions): ResolvedOptions {
   const r: ResolvedOptions = {
     input: o.input,
     out: o.out,
-    size: o.size ?? 256,
-    dtype: o.dtype ?? 'uint8',
-    fit: o.fit ?? 'contain',
-    kernel: o.kernel ?? 'lanczos3',
+    size: o.size ?? BUILD_DEFAULTS.size,
+    dtype: o.dtype ?? BUILD_DEFAULTS.dtype,
+    fit: o.fit ?? BUILD_DEFAULTS.fit,
+    kernel: o.kernel ?? BUILD_DEFAULTS.kernel,
     window: o.window ?? null,
-    shardBytes: o.shardBytes ?? DEFAULT_SHARD_BYTES,
+    shardBytes: o.shardBytes ?? BUILD_DEFAULTS.shardBytes,
     workers: o.workers ?? defaultWorkers(),
-    onError: o.onError ?? 'fail',
+    onError: o.onError ?? BUILD_DEFAULTS.onError,
     onProgress: o.onProgress,
     labels: o.labels,
     only: o.only,
     countExcluded: o.countExcluded,
   };
   if (!Number.isInteger(r.size) || r.size < 1 || r.size > LIMITS.maxSide) throw new RangeError(`size must be an integer from 1 to ${LIMITS.maxSide} (got ${r.size})`);
-  if (r.dtype !== 'uint8' && r.dtype !== 'uint16') throw new RangeError(`dtype must be uint8 or uint16 (got ${r.dtype})`);
-  if (!['contain', 'cover', 'fill'].includes(r.fit)) throw new RangeError(`fit must be contain, cover or fill (got ${r.fit})`);
+  if (!(BUILD_DTYPES as readonly string[]).includes(r.dtype)) throw new RangeError(`dtype must be uint8 or uint16 (got ${r.dtype})`);
+  if (!(FITS as readonly string[]).includes(r.fit)) throw new RangeError(`fit must be contain, cover or fill (got ${r.fit})`);
   if (!(KERNELS as readonly string[]).includes(r.kernel)) throw new RangeError(`kernel must be one of ${KERNELS.join(', ')} (got ${r.kernel})`);
   if (r.window && r.dtype !== 'uint8') throw new RangeError('--window maps to uint8; it cannot be combined with --dtype uint16');
   if (!Number.isInteger(r.workers) || r.workers < 1) throw new RangeError(`workers must be a positive integer (got ${r.workers})`);
@@ -75,7 +84,7 @@ export function resolveOptions(o: BuildOptions): ResolvedOptions {
   if (!Number.isSafeInteger(r.shardBytes) || r.shardBytes < 2 * PAGE_SIZE || r.shardBytes > LIMITS.maxShardBytes) {
     throw new RangeError(`shard size must be from ${2 * PAGE_SIZE} bytes (8KiB) to ${LIMITS.maxShardBytes} bytes (256TiB) (got ${r.shardBytes})`);
   }
-  if (r.onError !== 'fail' && r.onError !== 'skip') throw new RangeError(`on-error must be fail or skip (got ${r.onError})`);
+  if (!(ON_ERROR as readonly string[]).includes(r.onError)) throw new RangeError(`on-error must be fail or skip (got ${r.onError})`);
   return r;
 }
 

@@ -5,8 +5,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   buildShards,
   buildSplit,
-  DEFAULT_SHARD_BYTES,
+  BUILD_DEFAULTS,
+  BUILD_DTYPES,
   defaultWorkers,
+  FITS,
+  ON_ERROR,
   KERNELS,
   LABELS_FORMATS,
   parseGroupBy,
@@ -56,14 +59,14 @@ export function buildCommand(): Command {
     .description('decode, preprocess and pack a folder of CT slices (<patient>/<slice>.png + labels.csv) into shards')
     .argument('<input>', 'root folder of the slice tree')
     .requiredOption('-o, --out <dir>', 'output folder for shards and manifest.json')
-    .option('--size <px>', 'output side in pixels (square)', parsePositiveInt, 256)
-    .addOption(new Option('--dtype <type>', 'pixel type stored').choices(['uint8', 'uint16']).default('uint8'))
+    .option('--size <px>', 'output side in pixels (square)', parsePositiveInt, BUILD_DEFAULTS.size)
+    .addOption(new Option('--dtype <type>', 'pixel type stored').choices([...BUILD_DTYPES]).default(BUILD_DEFAULTS.dtype))
     .option('--window <center,width>', 'CT window applied to stored 16-bit values, output uint8', windowArg)
-    .addOption(new Option('--fit <mode>', 'how other sizes/aspects reach size x size').choices(['contain', 'cover', 'fill']).default('contain'))
-    .addOption(new Option('--kernel <name>', 'resampling kernel when resizing').choices([...KERNELS]).default('lanczos3'))
-    .addOption(new Option('--shard-bytes <size>', 'target shard file size (e.g. 256MiB, 64MB, bytes)').argParser(parseByteSize).default(DEFAULT_SHARD_BYTES, '256MiB'))
+    .addOption(new Option('--fit <mode>', 'how other sizes/aspects reach size x size').choices([...FITS]).default(BUILD_DEFAULTS.fit))
+    .addOption(new Option('--kernel <name>', 'resampling kernel when resizing').choices([...KERNELS]).default(BUILD_DEFAULTS.kernel))
+    .addOption(new Option('--shard-bytes <size>', 'target shard file size (e.g. 256MiB, 64MB, bytes)').argParser(parseByteSize).default(BUILD_DEFAULTS.shardBytes, '256MiB'))
     .addOption(new Option('--workers <n>', 'images decoded at once').argParser(parsePositiveInt).default(defaultWorkers(), '2 per core'))
-    .addOption(new Option('--on-error <policy>', 'stop at the first bad input, or skip and report it').choices(['fail', 'skip']).default('fail'))
+    .addOption(new Option('--on-error <policy>', 'stop at the first bad input, or skip and report it').choices([...ON_ERROR]).default(BUILD_DEFAULTS.onError))
     .option('--labels <csv>', 'one label file for the whole tree (instead of per-folder labels.csv)')
     .addOption(new Option('--labels-format <form>', 'wide (a sample column + one column per label) or long (RSNA ID,Label); default: long when the header is ID,Label').choices([...LABELS_FORMATS]))
     .option('--label-columns <a,b,c>', 'keep these labels, in this order', userArg(parseLabelColumns))

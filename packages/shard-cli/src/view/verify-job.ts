@@ -1,5 +1,5 @@
 // One `verify` run at a time for the browser: progress for listeners, then the result per shard.
-import { verifyDataset, type Problem, type VerifyReport } from 'shard-reader';
+import { verifyDataset, type Problem, type VerifyReport } from 'shard-reader/verify';
 import type { Manifest } from 'shard-format';
 
 export interface ShardResult {

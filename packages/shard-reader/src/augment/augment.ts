@@ -1,5 +1,5 @@
 // On-the-fly augmentation of one image, seeded per (seed, epoch, sample) so every run sees the same variants.
-import type { Pixels } from '../batch/pixels.js';
+import type { Pixels } from '../store/pixels.js';
 import { createRng, hashSeed, type Rng } from '../shuffle/prng.js';
 
 export interface AugmentOptions {

@@ -4,11 +4,11 @@
 import { DTYPE_BYTES, type Dtype, type RecordLayout } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
 import { stackSlices } from '../context/stack.js';
-import { CorruptRecordError, type RecordStore } from '../dataset/record-store.js';
+import { CorruptRecordError, type RecordStore } from '../store/record-store.js';
 import type { AccessHint } from '../io/types.js';
-import { floatConverter } from '../io/native.js';
+import { floatConverter } from '../io/convert.js';
 import { BufferPool } from './buffer-pool.js';
-import { pixelView, type Pixels } from './pixels.js';
+import { pixelView, type Pixels } from '../store/pixels.js';
 
 const toFloat32 = floatConverter();
 

@@ -5,7 +5,7 @@ import { getBalance, type BalanceMode } from '../sampler/index.js';
 import { blockWindows, type ShuffleMode } from '../shuffle/index.js';
 import type { BatchRequest, CorruptSample, FloatOutput } from './assemble.js';
 import type { AssembledBatch, BatchExecutor } from './executor.js';
-import type { Pixels } from './pixels.js';
+import type { Pixels } from '../store/pixels.js';
 import { planEpoch, type EpochPlan, type PlanOptions } from './plan.js';
 
 export interface BatchOptions {

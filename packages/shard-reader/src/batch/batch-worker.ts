@@ -1,9 +1,9 @@
 // Worker thread: assembles requested batches from its own shard mappings and transfers the buffers back.
 import { parentPort, workerData } from 'node:worker_threads';
-import { RecordStore } from '../dataset/record-store.js';
+import { RecordStore } from '../store/record-store.js';
 import { assembleBatch, type BatchRequest } from './assemble.js';
 import { BufferPool } from './buffer-pool.js';
-import type { ExecutorSpec } from './executor.js';
+import type { ExecutorSpec } from './types.js';
 import type { ReadySignal } from './worker-pool.js';
 import { serializeError } from './worker-errors.js';
 

@@ -1,7 +1,8 @@
 // Where batches are assembled: inline on the calling thread, or in a pool of worker threads.
-import { RecordStore, type StoreSpec } from '../dataset/record-store.js';
-import { assembleBatch, type BatchData, type BatchRequest, type ImageSpec } from './assemble.js';
+import { RecordStore } from '../store/record-store.js';
+import { assembleBatch, type BatchData, type BatchRequest } from './assemble.js';
 import { BufferPool } from './buffer-pool.js';
+import type { ExecutorSpec } from './types.js';
 import { reviveError, type SerializedError } from './worker-errors.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -15,11 +16,6 @@ export interface BatchExecutor {
   /** Resolves when every thread it uses has started. */
   ready(): Promise<void>;
   close(): Promise<void>;
-}
-
-export interface ExecutorSpec {
-  store: StoreSpec;
-  image: ImageSpec;
 }
 
 /** Same thread; used when workers is 0 (debugging, tests, tiny datasets). */

@@ -1,6 +1,6 @@
 // Errors cross the worker boundary as plain data and are rebuilt with their type and location.
 import { FormatError } from 'shard-format';
-import { CorruptRecordError } from '../dataset/record-store.js';
+import { CorruptRecordError } from '../store/record-store.js';
 import { FileChangedError } from '../io/file-changed.js';
 
 export interface SerializedError {

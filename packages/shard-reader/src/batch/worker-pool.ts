@@ -1,7 +1,7 @@
 // A small pool of batch-assembly worker threads; results come back as transferred (never shared) buffers.
 import type { Worker } from 'node:worker_threads';
 import type { BatchData, BatchRequest } from './assemble.js';
-import type { ExecutorSpec } from './executor.js';
+import type { ExecutorSpec } from './types.js';
 import type { SerializedError } from './worker-errors.js';
 import { startWorker, terminateWorkers, workerEntry } from '../worker-entry.js';
 

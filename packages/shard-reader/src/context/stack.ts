@@ -3,7 +3,7 @@
 // This pass is the whole cost of context slices (the reads are memcpy), so the common case, three
 // one-channel uint8 slices, moves four pixels per step as 32-bit words (about 4x the byte loop).
 
-import type { Pixels } from '../batch/pixels.js';
+import type { Pixels } from '../store/pixels.js';
 
 /** `slices[j]` are H x W x C; `out` is H x W x (slices.length x C), same element type. */
 export function stackSlices(slices: readonly Pixels[], out: Pixels, channels: number): void {

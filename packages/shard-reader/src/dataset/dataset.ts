@@ -4,15 +4,15 @@ import os from 'node:os';
 import { decodeLabels, type Dtype, type Manifest, type Shape } from 'shard-format';
 import type { CorruptSample } from '../batch/assemble.js';
 import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
-import { pixelView, type Pixels } from '../batch/pixels.js';
-import { InlineExecutor, WorkerExecutor, type BatchExecutor, type ExecutorSpec } from '../batch/executor.js';
-import { loadMmapAddon } from '../io/native.js';
+import { pixelView, type Pixels } from '../store/pixels.js';
+import { InlineExecutor, WorkerExecutor, type BatchExecutor } from '../batch/executor.js';
+import type { ExecutorSpec } from '../batch/types.js';
+import { loadMmapAddon } from '../io/addon.js';
 import type { Backend, BackendChoice } from '../io/types.js';
 import type { RemoteBacking, RemoteOpenOptions } from '../remote/open-remote.js';
 import type { OpenStoreOptions } from '../remote/open-store.js';
-import { isRemoteUrl } from '../remote/url.js';
 import { loadDataset } from './load-manifest.js';
-import { RecordStore } from './record-store.js';
+import { RecordStore } from '../store/record-store.js';
 
 export interface OpenDatasetOptions {
   /** Record I/O: 'auto' (mmap when the addon is built, else pread), 'mmap' or 'pread'. */
@@ -222,9 +222,7 @@ export function defaultReaderWorkers(): number {
  * shard is opened once, here, and stays open until close(): a later rename over its name (a rebuild)
  * does not change what this dataset reads.
  */
-export async function openDataset(dir: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
-  // Loaded only for URLs: a local open never pays for the AWS SDK.
-  if (isRemoteUrl(dir)) return (await import('../remote/open-dataset.js')).openRemoteDataset(dir, options);
+export async function openLocalDataset(dir: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
   const workers = options.workers ?? defaultReaderWorkers();
   if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
   const onCorrupt = options.onCorrupt ?? 'error';

@@ -2,7 +2,7 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { checkOpen, checkRange, checkTarget, sizeOf } from './bounds.js';
 import { fileChanged } from './file-changed.js';
-import { loadMmapAddon, mmapUnavailableReason, type MappingHandle, type MmapAddon } from './native.js';
+import { loadMmapAddon, mmapUnavailableReason, type MappingHandle, type MmapAddon } from './addon.js';
 import type { AccessHint, RecordSource } from './types.js';
 
 class MmapSource implements RecordSource {

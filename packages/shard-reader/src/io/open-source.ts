@@ -1,6 +1,6 @@
 // Chooses the record backend for a file: mmap when the native addon is available, else pread.
 import { mmapSourceFromFd, openMmapSource, type FdSourceOptions } from './mmap-source.js';
-import { loadMmapAddon } from './native.js';
+import { loadMmapAddon } from './addon.js';
 import { openPreadSource, preadSourceFromFd } from './pread-source.js';
 import type { BackendChoice, RecordSource } from './types.js';
 

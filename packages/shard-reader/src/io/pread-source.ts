@@ -3,7 +3,7 @@ import { closeSync, fstatSync, openSync, readSync, readvSync } from 'node:fs';
 import { checkOpen, checkRange, checkTarget, sizeOf } from './bounds.js';
 import { fileChanged } from './file-changed.js';
 import type { FdSourceOptions } from './mmap-source.js';
-import { loadMmapAddon } from './native.js';
+import { loadMmapAddon } from './addon.js';
 import type { AccessHint, RecordSource } from './types.js';
 
 const MAX_CHUNK = 1 << 30; // bytes per readSync call

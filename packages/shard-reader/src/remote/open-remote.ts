@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Manifest } from 'shard-format';
 import type { BatchStream } from '../batch/batch-stream.js';
 import { InlineExecutor, type BatchExecutor } from '../batch/executor.js';
-import type { RecordStore } from '../dataset/record-store.js';
+import type { RecordStore } from '../store/record-store.js';
 import { blockWindows } from '../shuffle/index.js';
 import { cacheBytesNeeded, checkCacheBytes } from './cache-need.js';
 import type { LoadedRemoteDataset } from './load-remote.js';

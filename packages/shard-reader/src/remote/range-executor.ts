@@ -3,8 +3,8 @@ import { buildSeed, keyCrc, type Manifest } from 'shard-format';
 import { assembleBatch, type BatchRequest, type ImageSpec, type RecordReader } from '../batch/assemble.js';
 import { BufferPool } from '../batch/buffer-pool.js';
 import type { AssembledBatch, BatchExecutor } from '../batch/executor.js';
-import { CorruptRecordError } from '../dataset/record-store.js';
-import { fastCrc32 } from '../io/native.js';
+import { CorruptRecordError } from '../store/record-store.js';
+import { fastCrc32 } from '../io/crc.js';
 import type { ObjectStore } from './object-store.js';
 import type { RangeReader } from './range-reader.js';
 

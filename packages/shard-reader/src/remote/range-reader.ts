@@ -1,6 +1,6 @@
 // Global-shuffle reads from an object store: a batch's records fetched by coalesced range requests, each checked.
 import { DATA_OFFSET, buildSeed, keyCrc, recordCrcOk, storedKeyCrc, type Manifest } from 'shard-format';
-import { CorruptRecordError } from '../dataset/record-store.js';
+import { CorruptRecordError } from '../store/record-store.js';
 import type { ObjectStore } from './object-store.js';
 
 export interface RangeReaderOptions {

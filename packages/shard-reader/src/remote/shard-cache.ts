@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
+import { MANIFEST_FILE } from 'shard-format';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheFullError, DigestError, RemoteError, describeError } from './errors.js';
@@ -96,7 +97,7 @@ export class ShardCache {
     if (!Number.isSafeInteger(cacheBytes) || cacheBytes <= 0) throw new RangeError(`cacheBytes must be an integer > 0 (got ${cacheBytes})`);
     if (options.digestAttempts !== undefined && (!Number.isInteger(options.digestAttempts) || options.digestAttempts < 1)) throw new RangeError(`digestAttempts must be an integer >= 1 (got ${options.digestAttempts})`);
     const dir = path.resolve(cacheDir);
-    if (existsSync(path.join(dir, 'manifest.json'))) throw new RangeError(`cacheDir ${dir} holds a dataset (manifest.json): give the cache a folder of its own`);
+    if (existsSync(path.join(dir, MANIFEST_FILE))) throw new RangeError(`cacheDir ${dir} holds a dataset (manifest.json): give the cache a folder of its own`);
     for (const d of [dir, path.join(dir, 'objects'), path.join(dir, 'pins'), path.join(dir, 'locks')]) mkdirSync(d, { recursive: true });
     const marker = path.join(dir, MARKER);
     if (!existsSync(marker)) writeFileSync(marker, 'shard-reader cache: objects/ holds downloads named by SHA-256; safe to delete when no reader runs\n');

@@ -19,7 +19,7 @@ import {
   type Manifest,
 } from 'shard-format';
 import { bareMessage, ShardProblems } from './problems.js';
-import { fastCrc32 } from '../io/native.js';
+import { fastCrc32 } from '../io/crc.js';
 
 /** Record CRCs through the addon when it is built: the same results as zlib.crc32, about 3x faster. */
 const recordCrc = fastCrc32();

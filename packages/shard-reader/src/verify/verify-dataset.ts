@@ -2,7 +2,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DATA_OFFSET, FormatError, MANIFEST_FILE, canonicalJson, decodeManifest, sha256Hex, type Manifest } from 'shard-format';
+import { DATA_OFFSET, FormatError, JOURNAL_DIR, LOCK_FILE, MANIFEST_FILE, PARTIAL_SUFFIX, SHARD_FILE_PATTERN, canonicalJson, decodeManifest, sha256Hex, type Manifest } from 'shard-format';
 import { allocateChunks, checkIndex, checkShard, type ShardCheckContext } from './check-shard.js';
 import { bareMessage, readFailure, ShardProblems, type Problem } from './problems.js';
 import { checkShardsInThreads } from './threads.js';
@@ -189,9 +189,9 @@ async function strayFiles(dir: string, manifest: Manifest): Promise<Problem[]> {
 }
 
 function strayReason(name: string): string {
-  if (name.endsWith('.partial')) return 'not part of the dataset: temporary file of an unfinished write (safe to delete when no build is running)';
-  if (name === '.build.lock') return 'not part of the dataset: build lock (a build is running here, or one was killed)';
-  if (name === '.build') return 'not part of the dataset: journal of an unfinished build';
-  if (/^shard-\d+\.(bin|index\.json)$/.test(name)) return 'not part of the dataset: shard file the manifest does not name (left from another build?)';
+  if (name.endsWith(PARTIAL_SUFFIX)) return 'not part of the dataset: temporary file of an unfinished write (safe to delete when no build is running)';
+  if (name === LOCK_FILE) return 'not part of the dataset: build lock (a build is running here, or one was killed)';
+  if (name === JOURNAL_DIR) return 'not part of the dataset: journal of an unfinished build';
+  if (SHARD_FILE_PATTERN.test(name)) return 'not part of the dataset: shard file the manifest does not name (left from another build?)';
   return 'not part of the dataset (the manifest does not name it)';
 }

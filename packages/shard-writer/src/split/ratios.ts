@@ -1,4 +1,5 @@
 // `--split train=0.8,val=0.1,test=0.1`: named splits and the share of samples each should get.
+import { MANIFEST_FILE } from 'shard-format';
 
 export interface SplitRatio {
   /** Becomes the split's output folder name. */
@@ -8,7 +9,7 @@ export interface SplitRatio {
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 /** Folder names the split parent itself uses. */
-const RESERVED = new Set(['split.json', 'manifest.json']);
+const RESERVED = new Set(['split.json', MANIFEST_FILE]);
 
 /** Parses and checks a split spec: names unique and folder-safe, every ratio in (0, 1], the sum 1. */
 export function parseSplitSpec(text: string): SplitRatio[] {

@@ -1,9 +1,9 @@
-// openDataset('s3://bucket/prefix' | 'https://host/path/'): the remote dataset, checked as a local one is.
+// openDataset('s3://bucket/prefix' | 'https://host/path/'): the remote dataset, checked as a local one is (loaded by open-dataset.ts for URLs only).
 import os from 'node:os';
-import { Dataset, defaultReaderWorkers, type OpenDatasetOptions } from '../dataset/dataset.js';
-import { loadRemoteDataset } from './load-remote.js';
-import { RemoteBacking } from './open-remote.js';
-import { openObjectStore } from './open-store.js';
+import { Dataset, defaultReaderWorkers, type OpenDatasetOptions } from './dataset/dataset.js';
+import { loadRemoteDataset } from './remote/load-remote.js';
+import { RemoteBacking } from './remote/open-remote.js';
+import { openObjectStore } from './remote/open-store.js';
 
 export async function openRemoteDataset(url: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
   // Validated as for a local dataset, though batches are assembled on this thread (see RemoteBacking).

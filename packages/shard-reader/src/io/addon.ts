@@ -1,6 +1,5 @@
-// Loads the optional native mmap addon (build/Release/shard_mmap.node); undefined when it is absent or disabled.
+// Loads the optional native addon (build/Release/shard_mmap.node: mmap.cc, crc32.cc, convert.cc); undefined when absent or disabled.
 import { createRequire } from 'node:module';
-import { crc32, type Crc32Fn } from 'shard-format';
 import type { AccessHint } from './types.js';
 
 /** An opaque handle to a read-only mapping (native/mmap.cc). JavaScript can never see the mapped bytes. */
@@ -67,57 +66,4 @@ export function mmapUnavailableReason(): string | undefined {
 /** Mappings currently mapped by the addon in this process (0 without the addon). */
 export function liveMappings(): number {
   return load().addon?.liveMappings() ?? 0;
-}
-
-/**
- * The fastest CRC-32 available: the addon's (about 3x zlib's on x86-64 with PCLMULQDQ) or Node's zlib.crc32.
- * Both give identical results; SHARD_READER_NO_MMAP=1 disables the addon here too.
- */
-export function fastCrc32(): Crc32Fn {
-  const addon = loadMmapAddon();
-  return addon && typeof addon.crc32 === 'function' ? (data, value) => addon.crc32(data, value) : crc32;
-}
-
-export type FloatConverter = (src: Uint8Array | Uint16Array | Int16Array | Float32Array, dst: Float32Array, scale: number, offset: number) => void;
-
-/**
- * uint8/uint16/int16/float32 -> float32 conversion: the addon's vectorised loop (about 4x faster) or plain
- * JavaScript; both compute in double and round once (float32 with scale 1 and offset 0 is a plain copy in
- * both, so -0 stays -0), so the results are identical.
- */
-export function floatConverter(): FloatConverter {
-  const addon = loadMmapAddon();
-  if (addon && typeof addon.toFloat32 === 'function') return (src, dst, scale, offset) => addon.toFloat32(src, dst, scale, offset);
-  return jsFloatConverter;
-}
-
-/** The JavaScript conversion the addon must match (exported for the tests that compare them). */
-export const jsFloatConverter: FloatConverter = (src, dst, scale, offset) => {
-  if (src.length < dst.length) throw new RangeError('toFloat32: src is shorter than dst');
-  if (src instanceof Uint8Array) toFloat8(src, dst, scale, offset);
-  else if (src instanceof Uint16Array) toFloatU16(src, dst, scale, offset);
-  else if (src instanceof Int16Array) toFloatI16(src, dst, scale, offset);
-  else if (scale === 1 && offset === 0) dst.set(src.subarray(0, dst.length));
-  else toFloatF32(src, dst, scale, offset);
-};
-
-// One small monomorphic loop per input type: inside a bigger function V8 optimised it about 2x worse.
-function toFloat8(raw: Uint8Array, out: Float32Array, scale: number, offset: number): void {
-  const n = out.length;
-  for (let i = 0; i < n; i++) out[i] = raw[i] * scale + offset;
-}
-
-function toFloatU16(raw: Uint16Array, out: Float32Array, scale: number, offset: number): void {
-  const n = out.length;
-  for (let i = 0; i < n; i++) out[i] = raw[i] * scale + offset;
-}
-
-function toFloatI16(raw: Int16Array, out: Float32Array, scale: number, offset: number): void {
-  const n = out.length;
-  for (let i = 0; i < n; i++) out[i] = raw[i] * scale + offset;
-}
-
-function toFloatF32(raw: Float32Array, out: Float32Array, scale: number, offset: number): void {
-  const n = out.length;
-  for (let i = 0; i < n; i++) out[i] = raw[i] * scale + offset;
 }

@@ -2,7 +2,7 @@
 // checking each record's CRC and key.
 import path from 'node:path';
 import { DATA_OFFSET, FormatError, buildSeed, keyCrc, recordCrcOk, storedKeyCrc, type RecordLayout } from 'shard-format';
-import { fastCrc32 } from '../io/native.js';
+import { fastCrc32 } from '../io/crc.js';
 import { fileChanged } from '../io/file-changed.js';
 import { sourceFromFd } from '../io/open-source.js';
 import type { AccessHint, Backend, BackendChoice, RecordSource } from '../io/types.js';

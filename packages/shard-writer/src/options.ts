@@ -1,7 +1,8 @@
 // Build options: defaults, validation, and the `256MiB`-style size parser.
 import os from 'node:os';
-import { LIMITS, PAGE_SIZE, type Dtype, type Fit } from 'shard-format';
-import type { CtWindow } from './window.js';
+import { DTYPES, LIMITS, PAGE_SIZE, type Dtype, type Fit } from 'shard-format';
+import type { IntensityMode } from './values.js';
+import type { CtWindow, WindowChoice } from './window.js';
 
 export type OnError = 'fail' | 'skip';
 
@@ -12,7 +13,14 @@ export interface BuildOptions {
   dtype?: Dtype;
   fit?: Fit;
   kernel?: Kernel;
-  window?: CtWindow | null;
+  /** DICOM linear VOI on modality values, to uint8; `dicom`: each file's own first WindowCenter/Width. */
+  window?: WindowChoice | null;
+  /** One uint8 channel per window (C = windows.length); excludes `window`. */
+  windows?: CtWindow[] | null;
+  /** PNG/TIFF: modality = stored x slope + intercept (DICOM/NIfTI carry their own). Default identity. */
+  rescale?: { slope: number; intercept: number } | null;
+  /** uint8 output without a window: how values reach 0..255 (default auto). */
+  intensity?: IntensityMode;
   /** Target shard file size in bytes. */
   shardBytes?: number;
   /** Images decoded at once; default: two per core, so every core stays busy while the main thread writes. */
@@ -48,16 +56,25 @@ export function resolveOptions(o: BuildOptions): ResolvedOptions {
     fit: o.fit ?? 'contain',
     kernel: o.kernel ?? 'lanczos3',
     window: o.window ?? null,
+    windows: o.windows ?? null,
+    rescale: o.rescale ?? null,
+    intensity: o.intensity ?? { mode: 'auto' },
     shardBytes: o.shardBytes ?? DEFAULT_SHARD_BYTES,
     workers: o.workers ?? defaultWorkers(),
     onError: o.onError ?? 'fail',
     onProgress: o.onProgress,
   };
   if (!Number.isInteger(r.size) || r.size < 1 || r.size > LIMITS.maxSide) throw new RangeError(`size must be an integer from 1 to ${LIMITS.maxSide} (got ${r.size})`);
-  if (r.dtype !== 'uint8' && r.dtype !== 'uint16') throw new RangeError(`dtype must be uint8 or uint16 (got ${r.dtype})`);
+  if (!(DTYPES as readonly string[]).includes(r.dtype)) throw new RangeError(`dtype must be one of ${DTYPES.join(', ')} (got ${r.dtype})`);
   if (!['contain', 'cover', 'fill'].includes(r.fit)) throw new RangeError(`fit must be contain, cover or fill (got ${r.fit})`);
   if (!(KERNELS as readonly string[]).includes(r.kernel)) throw new RangeError(`kernel must be one of ${KERNELS.join(', ')} (got ${r.kernel})`);
-  if (r.window && r.dtype !== 'uint8') throw new RangeError('--window maps to uint8; it cannot be combined with --dtype uint16');
+  if (r.window && r.dtype !== 'uint8') throw new RangeError(`--window maps to uint8; it cannot be combined with --dtype ${r.dtype}`);
+  if (r.windows && r.dtype !== 'uint8') throw new RangeError(`--windows maps to uint8 channels; it cannot be combined with --dtype ${r.dtype}`);
+  if (r.windows && r.window) throw new RangeError('give either --window or --windows, not both');
+  if (r.windows && (r.windows.length < 2 || r.windows.length > LIMITS.maxChannels)) throw new RangeError(`--windows needs 2 to ${LIMITS.maxChannels} windows (got ${r.windows.length})`);
+  if (r.rescale && !(Number.isFinite(r.rescale.slope) && r.rescale.slope !== 0 && Number.isFinite(r.rescale.intercept))) {
+    throw new RangeError(`--rescale must be <slope>,<intercept> with a finite, non-zero slope (got ${r.rescale.slope},${r.rescale.intercept})`);
+  }
   if (!Number.isInteger(r.workers) || r.workers < 1) throw new RangeError(`workers must be a positive integer (got ${r.workers})`);
   // A shard is a header page plus at least one page of records; the manifest stores the size as an integer up to maxShardBytes.
   if (!Number.isSafeInteger(r.shardBytes) || r.shardBytes < 2 * PAGE_SIZE || r.shardBytes > LIMITS.maxShardBytes) {
@@ -75,4 +92,11 @@ export function parseBytes(text: string): number {
   const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new RangeError(`not a byte size: ${JSON.stringify(text)} (use e.g. 256MiB, 64MB or 1048576)`);
   return Math.round(Number(m[1]) * unit);
+}
+
+/** Parses `--rescale <slope>,<intercept>`. */
+export function parseRescale(text: string): { slope: number; intercept: number } {
+  const parts = text.split(',').map((t) => Number(t.trim()));
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || parts[0] === 0) throw new RangeError(`--rescale must be <slope>,<intercept> with a non-zero slope, e.g. 1,-1024 (got ${JSON.stringify(text)})`);
+  return { slope: parts[0], intercept: parts[1] };
 }

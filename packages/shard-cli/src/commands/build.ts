@@ -2,8 +2,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { buildShards, DEFAULT_SHARD_BYTES, defaultWorkers, KERNELS, parseWindow, resolveOptions, type BuildOptions, type CtWindow, type Kernel, type OnError } from 'shard-writer';
-import { decodeManifest, MANIFEST_FILE, type Dtype, type Fit } from 'shard-format';
+import { buildShards, DEFAULT_SHARD_BYTES, defaultWorkers, KERNELS, parseIntensity, parseRescale, parseWindowChoice, parseWindows, resolveOptions, type BuildOptions, type CtWindow, type IntensityMode, type Kernel, type OnError, type WindowChoice } from 'shard-writer';
+import { decodeManifest, DTYPES, MANIFEST_FILE, type Dtype, type Fit } from 'shard-format';
 import { asUsage, UsageError } from '../cli-error.js';
 import { count, formatBytes, parseByteSize, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
@@ -13,7 +13,10 @@ interface BuildFlags {
   out: string;
   size: number;
   dtype: Dtype;
-  window?: CtWindow;
+  window?: WindowChoice;
+  windows?: CtWindow[];
+  rescale?: { slope: number; intercept: number };
+  intensity?: IntensityMode;
   fit: Fit;
   kernel: Kernel;
   shardBytes: number;
@@ -29,8 +32,11 @@ export function buildCommand(): Command {
     .argument('<input>', 'root folder of the slice tree')
     .requiredOption('-o, --out <dir>', 'output folder for shards and manifest.json')
     .option('--size <px>', 'output side in pixels (square)', parsePositiveInt, 256)
-    .addOption(new Option('--dtype <type>', 'pixel type stored').choices(['uint8', 'uint16']).default('uint8'))
-    .option('--window <center,width>', 'CT window applied to stored 16-bit values, output uint8', windowArg)
+    .addOption(new Option('--dtype <type>', 'pixel type stored: uint8/uint16 display values, int16 (rounded) or float32 (exact) modality values').choices([...DTYPES]).default('uint8'))
+    .option('--window <c,w|preset|dicom>', 'DICOM linear VOI window on modality values (HU for CT), output uint8; presets brain, subdural, bone, soft-tissue, lung; dicom = each file\'s own', arg(parseWindowChoice))
+    .option('--windows <list>', 'one uint8 channel per window, e.g. brain,subdural,bone (presets or c:w)', arg(parseWindows))
+    .option('--rescale <slope,intercept>', 'PNG/TIFF: modality = stored x slope + intercept (e.g. 1,-1024 for HU+1024); DICOM/NIfTI use their own', arg(parseRescale))
+    .option('--intensity <mode>', 'uint8 without a window: auto (8-bit as is, wider input per-image min-max), stored (v/257), minmax, percentile[:lo,hi]', arg(parseIntensity))
     .addOption(new Option('--fit <mode>', 'how other sizes/aspects reach size x size').choices(['contain', 'cover', 'fill']).default('contain'))
     .addOption(new Option('--kernel <name>', 'resampling kernel when resizing').choices([...KERNELS]).default('lanczos3'))
     .addOption(new Option('--shard-bytes <size>', 'target shard file size (e.g. 256MiB, 64MB, bytes)').argParser(parseByteSize).default(DEFAULT_SHARD_BYTES, '256MiB'))
@@ -47,6 +53,9 @@ export function buildCommand(): Command {
         fit: flags.fit,
         kernel: flags.kernel,
         window: flags.window ?? null,
+        windows: flags.windows ?? null,
+        rescale: flags.rescale ?? null,
+        ...(flags.intensity ? { intensity: flags.intensity } : {}),
         shardBytes: flags.shardBytes,
         workers: flags.workers,
         onError: flags.onError,
@@ -67,20 +76,24 @@ export function buildCommand(): Command {
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         return;
       }
-      const rate = summary.inputs / Math.max(summary.seconds, 1e-3);
+      const rate = summary.samples / Math.max(summary.seconds, 1e-3);
       process.stdout.write(
-        `built ${summary.out}: ${count(summary.inputs, 'input')} = ${summary.written} written + ${summary.skipped.length} skipped; ` +
+        `built ${summary.out}: ${count(summary.inputs, 'input')} = ${summary.written} written + ${summary.skipped.length} skipped` +
+          `${summary.samples !== summary.written ? ` (${count(summary.samples, 'sample')}: DICOM frames and NIfTI slices)` : ''}; ` +
           `${count(summary.shards, 'shard')}, ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)}s (${rate.toFixed(0)} slices/s)\n`,
       );
     });
 }
 
-function windowArg(text: string): CtWindow {
-  try {
-    return parseWindow(text);
-  } catch (err) {
-    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
-  }
+/** A parser whose RangeError becomes commander's "invalid argument" (a usage error, exit 2). */
+function arg<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  };
 }
 
 /**

@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   micro: async () => (await import('./bench/micro.js')).microBench,
   'read-warm': async () => (await import('./bench/read-warm.js')).readWarmBench,
   'read-cold': async () => (await import('./bench/read-cold.js')).readColdBench,
+  context: async () => (await import('./bench/context.js')).contextBench,
   seed: async () => (await import('./bench/seed.js')).seedBench,
   feed: async () => (await import('./bench/feed.js')).feedBench,
   memory: async () => (await import('./bench/memory.js')).memoryBench,

@@ -20,6 +20,8 @@ export interface TrainOptions {
   batchSize?: number;
   /** Shuffle seed (default 1). */
   seed?: number;
+  /** Context slices: k neighbours on each side as extra channels (2.5D input); default 0. */
+  context?: number;
   /** A TensorFlow.js namespace to use; default: @tensorflow/tfjs-node when it can be imported, else @tensorflow/tfjs. */
   tf?: Tf;
   /** Where progress lines go (default console.log). */
@@ -116,10 +118,11 @@ export async function loadTf(): Promise<{ tf: Tf; name: string }> {
   }
 }
 
-function buildModel(tf: Tf, ds: Dataset) {
+function buildModel(tf: Tf, ds: Dataset, context: number) {
+  const [h, w, c] = ds.shape;
   const model = tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: ds.shape, filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+      tf.layers.conv2d({ inputShape: [h, w, c * (2 * context + 1)], filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
       tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }),
       tf.layers.globalAveragePooling2d({}),
@@ -134,6 +137,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const epochs = opts.epochs ?? 2;
   const batchSize = opts.batchSize ?? 16;
   const seed = opts.seed ?? 1;
+  const context = opts.context ?? 0;
   const log = opts.log ?? ((line: string) => console.log(line));
   const { tf, name } = opts.tf ? { tf: opts.tf, name: 'caller-supplied tf' } : await loadTf();
   await tf.ready();
@@ -150,7 +154,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await Promise.all([ds.close(), valDs?.close()]);
     throw err;
   }
-  const model = buildModel(tf, ds);
+  const model = buildModel(tf, ds, context);
   try {
     log(`train: ${samplesText(ds.size)} of ${ds.shape.join('x')} ${ds.dtype}, labels ${ds.labelNames.join(',')}${valDs ? `; val ${valDs.size}` : ''}`);
 
@@ -166,8 +170,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       samples += b.keys.length;
       waitMs += b.waitMs;
     };
-    const trainData = toTfDataset(ds, tf, { batchSize, seed, shuffle: 'global', onBatch });
-    const valData = valDs ? toTfDataset(valDs, tf, { batchSize, shuffle: 'none' }) : undefined;
+    const trainData = toTfDataset(ds, tf, { batchSize, seed, shuffle: 'global', context, onBatch });
+    const valData = valDs ? toTfDataset(valDs, tf, { batchSize, shuffle: 'none', context }) : undefined;
     const stats: EpochStats[] = [];
     const bar = epochProgress(opts.progress ?? process.stderr, epochs, trainData.batchesPerEpoch);
 
@@ -243,6 +247,7 @@ resized here.
   --epochs <n>         default 2
   --batch-size <n>     default 16
   --seed <n>           shuffle seed, default 1
+  --context <k>        feed each slice with its k neighbours on each side as channels (2.5D), default 0
   --debug              show stack traces
   --help               show this text`;
 
@@ -266,6 +271,7 @@ async function main(): Promise<void> {
         epochs: { type: 'string' },
         'batch-size': { type: 'string' },
         seed: { type: 'string' },
+        context: { type: 'string' },
         debug: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -282,6 +288,7 @@ async function main(): Promise<void> {
       epochs: intArg('epochs', values.epochs, 1),
       batchSize: intArg('batch-size', values['batch-size'], 1),
       seed: intArg('seed', values.seed, 0),
+      context: intArg('context', values.context, 0),
     });
   } catch (err) {
     console.error(`train: ${debug && err instanceof Error ? err.stack : err instanceof Error ? err.message : String(err)}`);

@@ -47,6 +47,8 @@ describe('shard build / inspect / export', () => {
     expect(info).toMatchObject({ samples: 12, shape: [32, 32, 1], dtype: 'uint16', labelNames: ['atelectasis', 'effusion', 'nodule', 'pneumothorax', 'emphysema'], recordBytes: 2112 });
     expect(info.shards.reduce((n: number, s: { samples: number }) => n + s.samples, 0)).toBe(12);
     expect(Object.keys(info.positives)).toEqual(info.labelNames);
+    for (const a of info.labelNames) expect(info.cooccurrence[a][a], a).toBe(info.positives[a]);
+    expect(i.code).toBe(0);
 
     const exp = path.join(root, 'export');
     const e = await shard('export', out, '--out', exp, '--format', 'npy');

@@ -6,6 +6,7 @@ import { afterAll, expect, it } from 'vitest';
 import { buildShards } from 'shard-writer';
 import { openDataset } from 'shard-reader';
 import { tempDir } from './helpers/tree.js';
+import { writeTypedSet } from './helpers/typed-set.js';
 
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 const dirs: string[] = [];
@@ -22,6 +23,26 @@ it.skipIf(!hasPython)('a Python reader following FORMAT.md reads the same pixels
     expect(Object.keys(py).length).toBe(ds.size);
     for (let i = 0; i < ds.size; i++) {
       const sum = (ds.image(i) as Uint8Array).reduce((a: number, v: number) => a + v, 0);
+      expect(py[ds.keys[i]], ds.keys[i]).toEqual([sum, [...ds.recordLabels(i)]]);
+    }
+    await ds.close();
+  }
+});
+
+it.skipIf(!hasPython)('the Python reader reads int16 and float32 modality values and 3-channel samples as ours does', async () => {
+  const out = tempDir();
+  dirs.push(out);
+  for (const [dtype, c] of [['int16', 3], ['float32', 3], ['float32', 1]] as const) {
+    const dir = path.join(out, `${dtype}x${c}`);
+    await writeTypedSet(dir, { dtype, h: 6, w: 5, c, samples: 9 });
+    const py = JSON.parse(execFileSync('python3', [path.join(import.meta.dirname, 'python/read_shards.py'), dir], { encoding: 'utf8' })) as Record<string, [number, number[]]>;
+    const ds = await openDataset(dir, { workers: 0 });
+    expect(Object.keys(py).length).toBe(ds.size);
+    for (let i = 0; i < ds.size; i++) {
+      const img = ds.image(i);
+      expect(img.length).toBe(6 * 5 * c);
+      // Summed in the same order in double on both sides, so equal exactly (negative values included).
+      const sum = Array.from(img).reduce((a, v) => a + v, 0);
       expect(py[ds.keys[i]], ds.keys[i]).toEqual([sum, [...ds.recordLabels(i)]]);
     }
     await ds.close();

@@ -46,6 +46,12 @@ describe('scripts/train.ts', () => {
     expect(ok.epochs).toHaveLength(1);
   });
 
+  it('trains on context slices (--context 1: three channels per sample), validation included', async () => {
+    const r = await train({ ...quiet, data: sets.train, val: sets.train, epochs: 1, batchSize: 3, context: 1 });
+    expect(r.epochs).toHaveLength(1);
+    expect(Number.isFinite(r.epochs[0].loss)).toBe(true);
+  });
+
   it('draws batches, samples/s and loss within the epoch on a TTY, and nothing elsewhere', async () => {
     let tty = '';
     await train({ tf, log: () => {}, data: sets.train, epochs: 2, batchSize: 2, progress: { isTTY: true, write: (s) => ((tty += s), true) } });

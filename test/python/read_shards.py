@@ -60,7 +60,8 @@ def main(d):
     seed = zlib.crc32(build_id)
     rec = schema["record"]
     h, w, c = schema["shape"]
-    elem = "B" if schema["dtype"] == "uint8" else "H"
+    # FORMAT.md, "Pixel data": little-endian unsigned display values, or int16 / float32 modality values.
+    elem = {"uint8": "B", "uint16": "H", "int16": "h", "float32": "f"}[schema["dtype"]]
     L = len(schema["labelNames"])
     out = {}
     for s, entry in enumerate(m["shards"]):

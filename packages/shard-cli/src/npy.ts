@@ -1,7 +1,8 @@
 // Encodes an array as a NumPy .npy file (format version 1.0), so users can check samples in numpy.
 
-export function encodeNpy(data: Uint8Array | Uint16Array | Float32Array, shape: number[]): Buffer {
-  const descr = data instanceof Uint8Array ? '|u1' : data instanceof Uint16Array ? '<u2' : '<f4';
+export function encodeNpy(data: Uint8Array | Uint16Array | Int16Array | Float32Array, shape: number[]): Buffer {
+  // Little-endian element types, as the shard format stores them (the reader refuses big-endian hosts).
+  const descr = data instanceof Uint8Array ? '|u1' : data instanceof Uint16Array ? '<u2' : data instanceof Int16Array ? '<i2' : '<f4';
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   // Magic (6) + version (2) + length (2) + header + '\n' is padded with spaces to a multiple of 64.
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;

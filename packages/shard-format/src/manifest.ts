@@ -109,7 +109,8 @@ export function decodeManifest(text: string, file: string): Manifest {
   // Each written input gives one sample, or one per frame/slice (DICOM multi-frame, NIfTI).
   if (build.written > samples || (build.written === 0) !== (samples === 0)) c.fail('build.written', `is ${build.written} input(s) but samples is ${samples}`);
   const values = root.values === undefined ? undefined : decodeValues(c, root.values);
-  if ((values === undefined) !== (samples === 0)) c.fail('values', samples ? 'is missing (required when samples were written)' : 'must be absent when no sample was written');
+  // Optional (a writer may not gather them); when present, only with samples to describe.
+  if (values && samples === 0) c.fail('values', 'must be absent when no sample was written');
   if (perShard !== recordsPerShard(build.shardBytes, DATA_OFFSET, schema.record.stride)) c.fail('recordsPerShard', 'does not follow from build.shardBytes and the record stride');
 
   const shards = c.array(root.shards, 'shards', LIMITS.maxShards).map((s, i) => decodeShardEntry(c, s, i));
@@ -160,7 +161,7 @@ function decodeSchema(c: JsonChecker, value: unknown): Schema {
     return { center: c.number(w.center, `${at}.center`), width: c.number(w.width, `${at}.width`) };
   };
   const windows = p.windows === null ? null : c.array(p.windows, 'schema.preprocess.windows', LIMITS.maxChannels).map((w, i) => win(w, `schema.preprocess.windows[${i}]`));
-  if ((windows?.length ?? 1) !== shape[2]) c.fail('schema.preprocess.windows', `must give one window per channel (${shape[2]}), or be null for one channel`);
+  if (windows && windows.length !== shape[2]) c.fail('schema.preprocess.windows', `has ${windows.length} windows; it must give one per channel (${shape[2]})`);
   if (windows && dtype !== 'uint8') c.fail('schema.preprocess.windows', 'needs dtype uint8');
   const rs = p.rescale === null ? null : c.object(p.rescale, 'schema.preprocess.rescale');
   if (rs) c.only(rs, 'schema.preprocess.rescale', ['intercept', 'slope']);

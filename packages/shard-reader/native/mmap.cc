@@ -1,16 +1,32 @@
-// shard_mmap: read-only mmap of shard files as external ArrayBuffers, plus madvise/posix_fadvise hints.
+// shard_mmap: read-only mmap of shard files behind opaque handles, guarded copies out of them, and
+// madvise/posix_fadvise hints.
+//
+// Why JavaScript never sees mapped memory. A mapping of a file that is truncated or rewritten in place
+// (`cp other/shard-00003.bin ds/` truncates first) turns every access past the new end into SIGBUS, and
+// a SIGBUS in JavaScript or in V8's own memcpy kills the training. So map() returns an opaque handle,
+// never an ArrayBuffer, and the only way to read a mapping is copy(), which copies into an ordinary
+// buffer under a SIGBUS guard (fault-guard.cc: one process-wide sigaction handler, a thread-local jump
+// buffer armed only around the memcpy, siglongjmp back out; a SIGBUS anywhere else goes to the previous
+// handler or kills the process as it would have). A faulting copy throws an Error with code
+// ERR_SHARD_MAPPING_FAULT, which the reader turns into one naming the shard. Checksums are then taken
+// over the copy, so bytes that changed under the mapping are caught like any damage. The guard costs
+// one sigsetjmp (no syscall) per copy. pread, the other backend, needs none of this: a short read is an
+// ordinary error.
 //
 // JS API (wrapped by src/io/native.ts):
-//   map(fd, offset, length) -> ArrayBuffer   read-only MAP_SHARED mapping of [offset, offset + length)
-//   unmap(buffer) -> boolean                  munmap now and detach the buffer; false if not a live mapping
-//   advise(buffer, offset, length, hint)      madvise on part of a mapping (offset rounded down to a page)
+//   map(fd, offset, length) -> Mapping        read-only MAP_SHARED mapping of [offset, offset + length)
+//   copy(mapping, offset, target, targetOffset, length[, target2, target2Offset, length2])
+//                                             copies mapping bytes [offset, offset + length) into target,
+//                                             then the next length2 bytes into target2, under the guard
+//   unmap(mapping) -> boolean                 munmap now; false if it was already unmapped
+//   advise(mapping, offset, length, hint)     madvise on part of a mapping (offset rounded down to a page)
 //   fadvise(fd, offset, length, hint)         posix_fadvise on a file (length 0 = to the end of the file)
 //   liveMappings() -> number                  mappings currently mapped in this process
 //   pageSize                                  the system page size in bytes
 //
-// Ownership: each mapping has a Mapping record. The ArrayBuffer's GC finalizer unmaps it unless an
-// explicit unmap() already did; the record itself is freed only by the finalizer. A registry keyed by
-// base address (only live mappings are in it) lets unmap()/advise() find the record for a buffer.
+// Ownership: a Mapping handle is a type-tagged napi External. Its GC finalizer unmaps it unless unmap()
+// already did, and frees the record. A handle is only ever used on the thread (JS environment) that
+// created it, so its record needs no lock.
 
 #include <napi.h>
 
@@ -20,14 +36,14 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "fault-guard.h"
 
 void InitCrc32(Napi::Env env, Napi::Object exports);  // native/crc32.cc
 void InitConvert(Napi::Env env, Napi::Object exports);  // native/convert.cc
@@ -42,8 +58,9 @@ struct Mapping {
   bool unmapped;
 };
 
-std::mutex g_mutex;                               // guards g_live and Mapping::unmapped
-std::unordered_map<void*, Mapping*> g_live;       // base address -> record, while mapped
+// Marks our External handles, so a foreign External is refused instead of dereferenced.
+constexpr napi_type_tag kMappingTag = {0x5f8c1e0a2d7b4c93ULL, 0xa41e6d2b9c0f3857ULL};
+
 std::atomic<int64_t> g_live_count{0};
 
 size_t PageSize() {
@@ -96,15 +113,33 @@ int FdArg(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<int>(fd);
 }
 
-// The ArrayBuffer behind an ArrayBuffer, TypedArray or DataView argument.
-Napi::ArrayBuffer BufferArg(const Napi::CallbackInfo& info, size_t i) {
-  if (i < info.Length()) {
-    Napi::Value v = info[i];
-    if (v.IsArrayBuffer()) return v.As<Napi::ArrayBuffer>();
-    if (v.IsTypedArray()) return v.As<Napi::TypedArray>().ArrayBuffer();
-    if (v.IsDataView()) return v.As<Napi::DataView>().ArrayBuffer();
+// The Mapping behind a handle from map(); TypeError for anything else.
+Mapping* MappingArg(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Env env = info.Env();
+  if (i < info.Length() && info[i].IsExternal()) {
+    bool ours = false;
+    if (napi_check_object_type_tag(env, info[i], &kMappingTag, &ours) == napi_ok && ours) {
+      return info[i].As<Napi::External<Mapping>>().Data();
+    }
   }
-  throw Napi::TypeError::New(info.Env(), "shard_mmap: buffer must be an ArrayBuffer or a view of one");
+  throw Napi::TypeError::New(env, "shard_mmap: mapping must be a handle returned by map()");
+}
+
+// A Mapping that is still mapped.
+Mapping* LiveMappingArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  Mapping* mapping = MappingArg(info, i);
+  if (mapping->unmapped) throw Napi::Error::New(info.Env(), std::string("shard_mmap: ") + what + " needs a live mapping (this one is unmapped)");
+  return mapping;
+}
+
+// A Uint8Array argument: its bytes and length.
+uint8_t* BytesArg(const Napi::CallbackInfo& info, size_t i, const char* name, size_t* length) {
+  if (i >= info.Length() || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(info.Env(), std::string("shard_mmap: ") + name + " must be a Uint8Array");
+  }
+  Napi::Uint8Array array = info[i].As<Napi::Uint8Array>();
+  *length = array.ByteLength();
+  return array.Data();
 }
 
 std::string HintArg(const Napi::CallbackInfo& info, size_t i) {
@@ -136,33 +171,13 @@ int FadviseHint(Napi::Env env, const std::string& hint) {
   BadHint(env, hint);
 }
 
-// Runs when the ArrayBuffer is collected (or its backing store released after a detach).
-void FinalizeMapping(Napi::Env /*env*/, void* /*data*/, Mapping* mapping) {
-  bool must_unmap = false;
-  {
-    std::lock_guard<std::mutex> lock(g_mutex);
-    if (!mapping->unmapped) {
-      mapping->unmapped = true;
-      auto it = g_live.find(mapping->addr);
-      if (it != g_live.end() && it->second == mapping) g_live.erase(it);
-      must_unmap = true;
-    }
-  }
-  if (must_unmap) {
+// Runs when the handle is collected (or its environment torn down, as when a worker thread ends).
+void FinalizeMapping(Napi::Env /*env*/, Mapping* mapping) {
+  if (!mapping->unmapped) {
     munmap(mapping->addr, mapping->length);
     g_live_count.fetch_sub(1);
   }
   delete mapping;
-}
-
-// The live mapping whose whole range is `buffer`, or nullptr (unmapped, detached or not ours).
-Mapping* FindLive(Napi::ArrayBuffer buffer) {
-  void* data = buffer.Data();
-  if (data == nullptr) return nullptr;
-  std::lock_guard<std::mutex> lock(g_mutex);
-  auto it = g_live.find(data);
-  if (it == g_live.end() || it->second->unmapped || it->second->length != buffer.ByteLength()) return nullptr;
-  return it->second;
 }
 
 Napi::Value Map(const Napi::CallbackInfo& info) {
@@ -191,78 +206,46 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   if (length > static_cast<uint64_t>(std::numeric_limits<size_t>::max())) {
     throw Napi::RangeError::New(env, "shard_mmap: length does not fit in the address space");
   }
+  // Never hand out a mapping that could be read unguarded.
+  int guard_error = 0;
+  if (!shard_guard::Install(&guard_error)) ThrowErrno(env, "sigaction(SIGBUS)", guard_error);
 
   void* addr = mmap(nullptr, static_cast<size_t>(length), PROT_READ, MAP_SHARED, fd, static_cast<off_t>(offset));
   if (addr == MAP_FAILED) ThrowErrno(env, "mmap", errno);
 
   Mapping* mapping = new Mapping{addr, static_cast<size_t>(length), false};
-  {
-    std::lock_guard<std::mutex> lock(g_mutex);
-    g_live[addr] = mapping;
-  }
   g_live_count.fetch_add(1);
+  Napi::External<Mapping> handle;
   try {
-    return Napi::ArrayBuffer::New(env, addr, mapping->length, FinalizeMapping, mapping);
+    handle = Napi::External<Mapping>::New(env, mapping, FinalizeMapping);
   } catch (...) {
-    {
-      std::lock_guard<std::mutex> lock(g_mutex);
-      g_live.erase(addr);
-    }
     munmap(addr, mapping->length);
     g_live_count.fetch_sub(1);
     delete mapping;
     throw;
   }
+  // From here the finalizer owns the record.
+  if (napi_type_tag_object(env, handle, &kMappingTag) != napi_ok) {
+    throw Napi::Error::New(env, "shard_mmap: could not tag the mapping handle");
+  }
+  return handle;
 }
 
 Napi::Value Unmap(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::ArrayBuffer buffer = BufferArg(info, 0);
-  Mapping* mapping;
-  void* addr;
-  size_t length;
-  {
-    void* data = buffer.Data();
-    std::lock_guard<std::mutex> lock(g_mutex);
-    auto it = data == nullptr ? g_live.end() : g_live.find(data);
-    if (it == g_live.end() || it->second->unmapped || it->second->length != buffer.ByteLength()) {
-      return Napi::Boolean::New(env, false);  // already unmapped (detached), or not a mapping
-    }
-    mapping = it->second;
-    // Claim the mapping before detaching: if detaching releases the backing store and the
-    // finalizer runs, it sees `unmapped` and only frees the record, which we no longer touch.
-    mapping->unmapped = true;
-    g_live.erase(it);
-    addr = mapping->addr;
-    length = mapping->length;
-  }
-  // Detach first so no JS view can reach the memory once it is gone.
-  napi_status status = napi_detach_arraybuffer(env, buffer);
-  if (status != napi_ok) {
-    // Not detachable: leave the memory mapped (the GC finalizer unmaps it later) rather than
-    // leave JS a view of freed memory. The record is alive: the buffer still references it.
-    {
-      std::lock_guard<std::mutex> lock(g_mutex);
-      mapping->unmapped = false;
-      g_live[addr] = mapping;
-    }
-    throw Napi::Error::New(env, "shard_mmap: unmap could not detach the buffer; it stays mapped until collected");
-  }
-  munmap(addr, length);
+  Mapping* mapping = MappingArg(info, 0);
+  if (mapping->unmapped) return Napi::Boolean::New(info.Env(), false);
+  mapping->unmapped = true;
+  munmap(mapping->addr, mapping->length);
   g_live_count.fetch_sub(1);
-  return Napi::Boolean::New(env, true);
+  return Napi::Boolean::New(info.Env(), true);
 }
 
 Napi::Value Advise(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::ArrayBuffer buffer = BufferArg(info, 0);
+  Mapping* mapping = LiveMappingArg(info, 0, "advise");
   uint64_t offset = IndexArg(info, 1, "offset");
   uint64_t length = IndexArg(info, 2, "length");
   int advice = MadviseHint(env, HintArg(info, 3));
-  Mapping* mapping = FindLive(buffer);
-  if (mapping == nullptr) {
-    throw Napi::Error::New(env, "shard_mmap: advise needs a live mapping (this buffer is unmapped or not a mapping)");
-  }
   if (offset > mapping->length || length > mapping->length - offset) {
     throw Napi::RangeError::New(env, "shard_mmap: advise range [" + std::to_string(offset) + ", " +
                                          std::to_string(offset + length) + ") is outside the mapping (" +
@@ -273,6 +256,56 @@ Napi::Value Advise(const Napi::CallbackInfo& info) {
   uintptr_t aligned = start & ~(static_cast<uintptr_t>(PageSize()) - 1);
   size_t span = static_cast<size_t>(start + length - aligned);
   if (madvise(reinterpret_cast<void*>(aligned), span, advice) != 0) ThrowErrno(env, "madvise", errno);
+  return env.Undefined();
+}
+
+// One destination of copy(): `length` bytes into target[at...]. Throws unless they fit.
+shard_guard::Span TargetSpan(const Napi::CallbackInfo& info, size_t i, const char* name, const uint8_t* src) {
+  Napi::Env env = info.Env();
+  size_t target_length = 0;
+  uint8_t* target = BytesArg(info, i, name, &target_length);
+  uint64_t at = IndexArg(info, i + 1, "targetOffset");
+  uint64_t length = IndexArg(info, i + 2, "length");
+  if (at > target_length || length > target_length - at) {
+    throw Napi::RangeError::New(env, "shard_mmap: " + std::to_string(length) + " bytes do not fit in " + name + " (" +
+                                         std::to_string(target_length) + " bytes) at " + std::to_string(at));
+  }
+  return shard_guard::Span{target + at, src, static_cast<size_t>(length)};
+}
+
+Napi::Value Copy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Mapping* mapping = LiveMappingArg(info, 0, "copy");
+  uint64_t offset = IndexArg(info, 1, "offset");
+  if (offset > mapping->length) {
+    throw Napi::RangeError::New(env, "shard_mmap: copy offset " + std::to_string(offset) + " is outside the mapping (" +
+                                         std::to_string(mapping->length) + " bytes)");
+  }
+  const uint8_t* base = static_cast<const uint8_t*>(mapping->addr);
+  shard_guard::Span spans[2];
+  size_t count = 1;
+  spans[0] = TargetSpan(info, 2, "target", base + offset);
+  uint64_t total = spans[0].length;
+  if (info.Length() > 5 && !info[5].IsUndefined()) {
+    spans[1] = TargetSpan(info, 5, "target2", base + offset + spans[0].length);
+    total += spans[1].length;
+    count = 2;
+  }
+  if (total > mapping->length - offset) {
+    throw Napi::RangeError::New(env, "shard_mmap: copy range [" + std::to_string(offset) + ", " +
+                                         std::to_string(offset + total) + ") is outside the mapping (" +
+                                         std::to_string(mapping->length) + " bytes)");
+  }
+  uintptr_t fault = 0;
+  if (!shard_guard::Copy(spans, count, &fault)) {
+    uint64_t at = static_cast<uint64_t>(fault - reinterpret_cast<uintptr_t>(mapping->addr));
+    Napi::Error error = Napi::Error::New(
+        env, "shard_mmap: SIGBUS reading byte " + std::to_string(at) + " of a " + std::to_string(mapping->length) +
+                 "-byte mapping: the file is shorter than when it was mapped (truncated or rewritten in place), or its page could not be read");
+    error.Set("code", Napi::String::New(env, "ERR_SHARD_MAPPING_FAULT"));
+    error.Set("faultOffset", Napi::Number::New(env, static_cast<double>(at)));
+    throw error;
+  }
   return env.Undefined();
 }
 
@@ -295,6 +328,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitCrc32(env, exports);
   InitConvert(env, exports);
   exports.Set("map", Napi::Function::New(env, Map, "map"));
+  exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
   exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));
   exports.Set("advise", Napi::Function::New(env, Advise, "advise"));
   exports.Set("fadvise", Napi::Function::New(env, Fadvise, "fadvise"));

@@ -3,9 +3,12 @@ export { openDataset, defaultReaderWorkers, Dataset, type OpenDatasetOptions } f
 export { CorruptRecordError } from './dataset/record-store.js';
 export { type Batch, type BatchOptions, type BatchState, BatchStream } from './batch/batch-stream.js';
 export { planEpoch, type EpochPlan, type PlanOptions } from './batch/plan.js';
-export { SHUFFLE_MODES, getShuffle, type ShuffleMode, type ShuffleFn } from './shuffle/index.js';
+export { SHUFFLE_MODES, blockWindows, getShuffle, type ShuffleMode, type ShuffleFn } from './shuffle/index.js';
 export { type AugmentOptions } from './augment/augment.js';
+export { pixelView, type Pixels } from './batch/pixels.js';
 export { shuffleQuality, type ShuffleQuality } from './quality.js';
 export { measureThroughput, rawPreadRate, type Throughput, type ThroughputOptions } from './throughput.js';
 export * from './verify.js';
 export * from './io/index.js';
+export { contextTable, folderOf, naturalCompare, stackSlices, type ContextOptions, type ContextTable } from './context/index.js';
+export { BALANCE_MODES, aliasTable, drawWeighted, getBalance, type BalanceMode, type WeightSource } from './sampler/index.js';

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { fastCrc32, floatConverter, loadMmapAddon } from '../src/index.js';
+import { jsFloatConverter } from '../src/io/native.js';
 
 const zcrc = (zlib as unknown as { crc32(d: Uint8Array, v?: number): number }).crc32;
 
@@ -38,6 +39,29 @@ describe('floatConverter', () => {
         expect(got).toEqual(want);
       }
     }
+  });
+
+  it('int16 and float32 sources: the addon gives exactly the JavaScript fallback (and -0 and NaN survive a plain copy)', () => {
+    const convert = floatConverter();
+    const i16 = Int16Array.from({ length: 70_001 }, (_, i) => ((i * 7919) % 65536) - 32768);
+    const f32 = Float32Array.from({ length: 70_001 }, (_, i) => (i % 1000 === 0 ? -0 : i % 1001 === 0 ? NaN : Math.fround((((i * 7919) % 8192) - 4096) * 0.37)));
+    for (const src of [i16, f32]) {
+      for (const [scale, offset] of [[1 / 4095, 1024 / 4095], [1 / 80, -0.5], [1, 0], [-2.5, 3]]) {
+        const got = new Float32Array(src.length);
+        const want = new Float32Array(src.length);
+        convert(src, got, scale, offset);
+        jsFloatConverter(src, want, scale, offset);
+        expect(got, `${src.constructor.name} ${scale} ${offset}`).toEqual(want);
+        if (!(scale === 1 && offset === 0)) expect(want[5]).toBe(Math.fround(src[5] * scale + offset));
+      }
+    }
+    const copy = new Float32Array(f32.length);
+    convert(f32, copy, 1, 0);
+    expect(Object.is(copy[0], -0) && Number.isNaN(copy[1001])).toBe(true);
+    expect(copy).toEqual(f32);
+    const neg = new Float32Array(3);
+    convert(Int16Array.from([-32768, -1, 32767]), neg, 1, 0);
+    expect([...neg]).toEqual([-32768, -1, 32767]); // signed, not read as uint16
   });
 
   it('converts only dst.length elements and refuses a short source', () => {

@@ -25,7 +25,8 @@ import type { MappedSample, MedicalJob } from './medical-slices.js';
 import { FEW_LEVELS, intensityText, ValueTotals } from './values.js';
 import { discoverSlices, type Exclusion } from './discover.js';
 import { InputError } from './errors.js';
-import { joinLabels, type PlannedSlice } from './join-labels.js';
+import type { PlannedSlice } from './join-labels.js';
+import { joinInputs } from './label-source.js';
 import { Journal } from './journal.js';
 import { acquireLock } from './lock.js';
 import { mapOrdered } from './map-ordered.js';
@@ -60,23 +61,29 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   const started = performance.now();
   const o = resolveOptions(options);
   await assertFolder(o.input);
-  const { slices, excluded, labelFiles, problems } = await discoverSlices(o.input).catch((err: NodeJS.ErrnoException) => {
+  const { slices: found, excluded: allExcluded, labelFiles, problems } = await discoverSlices(o.input).catch((err: NodeJS.ErrnoException) => {
     throw new InputError(err.path ?? o.input, `cannot be scanned (${err.code ?? err.message})`);
   });
-  if (slices.length === 0) {
-    const also = excluded.length ? `; ${excluded.length} image file(s) left out, e.g. ${path.join(o.input, excluded[0].rel)}: ${excluded[0].reason}` : '';
+  if (found.length === 0) {
+    const also = allExcluded.length ? `; ${allExcluded.length} image file(s) left out, e.g. ${path.join(o.input, allExcluded[0].rel)}: ${allExcluded[0].reason}` : '';
     throw new InputError(o.input, `no images found (looked for .png, .jpg, .jpeg, .tif, .tiff, .dcm, .nii, .nii.gz and DICOM files with DICM at byte 128)${also}`);
   }
-  const fatal = excluded.find((e) => e.fatal);
+  const fatal = allExcluded.find((e) => e.fatal);
   if (fatal && o.onError === 'fail') throw new InputError(path.join(o.input, fatal.rel), fatal.reason);
-  o.onProgress?.({ phase: 'scan', total: slices.length, done: 0, written: 0, skipped: 0 });
+  // One split of a split build counts the files left out by name, so the parent's inputs add up once.
+  const excluded = o.only && !o.countExcluded ? [] : allExcluded;
 
-  const join = await joinLabels(o.input, slices, labelFiles);
+  // Labels are joined over the whole tree (a tree label file names every split's slices), then narrowed to `only`.
+  const joined = await joinInputs(o.input, found, labelFiles, o.labels);
+  const join = o.only ? { ...joined, slices: joined.slices.filter((s) => o.only!.has(s.key)) } : joined;
+  const slices = join.slices;
+  if (slices.length === 0) throw new InputError(o.input, 'no images selected for this build');
+  o.onProgress?.({ phase: 'scan', total: slices.length, done: 0, written: 0, skipped: 0 });
   if (o.onError === 'fail') {
     const first = problems[0] ?? join.slices.find((s) => s.error)?.error ?? join.orphanRows[0];
     if (first) throw first;
   }
-  if (join.labelNames.length === 0) throw new InputError(o.input, 'no usable labels.csv found');
+  if (join.labelNames.length === 0) throw new InputError(o.labels?.file ?? o.input, o.labels ? 'has no labels' : 'no usable labels.csv found');
 
   const schema = makeSchema(o, join.labelNames);
   const layout = { hash: schemaHash(schema), perShard: recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride) };
@@ -114,7 +121,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
       skipped: shards.skipped.map((k) => ({ file: path.join(o.input, k.file), reason: k.reason })),
       samples: shards.samples,
       ...(values ? { values } : {}),
-      warnings: [...problems, ...join.orphanRows].map((e) => e.message).concat(collapseWarning(o, values, shards.samples)),
+      warnings: [...[...problems, ...join.orphanRows].map((e) => e.message), ...join.notes, ...collapseWarning(o, values, shards.samples)],
       shards: shards.entries.length,
       bytes: shards.entries.reduce((n, s) => n + s.bytes + s.index.bytes, 0),
       seconds: (performance.now() - started) / 1000,

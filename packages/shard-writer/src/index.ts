@@ -11,4 +11,9 @@ export { mapValues, parseIntensity, intensityText, ValueTotals, type IntensityMo
 export { resampleTo } from './resample.js';
 export { mapOrdered, type Settled } from './map-ordered.js';
 export { ShardSetWriter, writeAtomic } from './shard-set-writer.js';
+export { buildSplit, type SplitBuildSummary, type SplitOptions } from './split-build.js';
+export { joinInputs, type TreeLabelSource } from './label-source.js';
+export { NO_META, type SliceMeta, type SliceMetaLookup } from './slice-meta.js';
+export { LABELS_FORMATS, joinTreeLabels, parseLabelColumns, parseTreeLabels, type LabelsFormat, type TreeLabelTable } from './tree-labels/index.js';
+export * from './split/index.js';
 export { decodeMedical, decodeDicom, decodeNifti, detectMedical, medicalExtension, hasDicmPreamble, SUPPORTED_TRANSFER_SYNTAXES, transferSyntax, type Codec, type MedicalFormat, type MedicalMeta, type MedicalSlice, type StoredArray, type TransferSyntax } from './decode/index.js';

@@ -66,11 +66,7 @@ export async function joinLabels(root: string, slices: SliceFile[], labelFiles: 
       if (!seen.has(name)) orphanRows.push(new InputError(table.file, `${row ? `row ${row.line}: ` : ''}names ${name.length > 80 ? quote(name) : name}, which is not an image in ${path.dirname(table.file)}`));
     }
   }
-  flagKeyCollisions(planned);
-  for (const p of planned) {
-    const problem = p.error ? undefined : keyProblem(p.key);
-    if (problem) p.error = new InputError(p.file, `cannot be a sample key: its path ${problem}`);
-  }
+  checkKeys(planned);
   return { labelNames: labelNames ?? [], slices: planned, orphanRows };
 }
 
@@ -87,6 +83,15 @@ async function readTable(file: string): Promise<LabelTable | InputError> {
   } catch (err) {
     if (err instanceof InputError) return err;
     throw err;
+  }
+}
+
+/** Marks slices whose key cannot be written: shared with another image, or not a valid key. Shared by every label source. */
+export function checkKeys(planned: PlannedSlice[]): void {
+  flagKeyCollisions(planned);
+  for (const p of planned) {
+    const problem = p.error ? undefined : keyProblem(p.key);
+    if (problem) p.error = new InputError(p.file, `cannot be a sample key: its path ${problem}`);
   }
 }
 

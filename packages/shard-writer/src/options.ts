@@ -1,6 +1,7 @@
 // Build options: defaults, validation, and the `256MiB`-style size parser.
 import os from 'node:os';
 import { DTYPES, LIMITS, PAGE_SIZE, type Dtype, type Fit } from 'shard-format';
+import type { TreeLabelSource } from './label-source.js';
 import type { IntensityMode } from './values.js';
 import type { CtWindow, WindowChoice } from './window.js';
 
@@ -27,17 +28,25 @@ export interface BuildOptions {
   workers?: number;
   onError?: OnError;
   onProgress?: (p: BuildProgress) => void;
+  /** One label file for the whole tree instead of per-folder labels.csv. */
+  labels?: TreeLabelSource;
+  /** Build only the slices with these keys (one split of a split build); the rest are not inputs. */
+  only?: ReadonlySet<string>;
+  /** With `only`: also count (as skipped) the image files discovery left out by name. One split does. */
+  countExcluded?: boolean;
 }
 
 export interface BuildProgress {
   phase: 'scan' | 'write';
+  /** The split being built (split builds only). */
+  split?: string;
   total: number;
   done: number;
   written: number;
   skipped: number;
 }
 
-export type ResolvedOptions = Required<Omit<BuildOptions, 'onProgress'>> & Pick<BuildOptions, 'onProgress'>;
+export type ResolvedOptions = Required<Omit<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded'>> & Pick<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded'>;
 
 export function defaultWorkers(): number {
   return 2 * os.availableParallelism();
@@ -63,6 +72,9 @@ export function resolveOptions(o: BuildOptions): ResolvedOptions {
     workers: o.workers ?? defaultWorkers(),
     onError: o.onError ?? 'fail',
     onProgress: o.onProgress,
+    labels: o.labels,
+    only: o.only,
+    countExcluded: o.countExcluded,
   };
   if (!Number.isInteger(r.size) || r.size < 1 || r.size > LIMITS.maxSide) throw new RangeError(`size must be an integer from 1 to ${LIMITS.maxSide} (got ${r.size})`);
   if (!(DTYPES as readonly string[]).includes(r.dtype)) throw new RangeError(`dtype must be one of ${DTYPES.join(', ')} (got ${r.dtype})`);

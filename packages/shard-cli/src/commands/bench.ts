@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { defaultReaderWorkers, dropPageCache, measureThroughput, rawPreadRate, shuffleQuality, type Dataset } from 'shard-reader';
-import { intInRange, parsePositiveInt, parsePositiveNumber } from '../format-units.js';
+import { intInRange, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber } from '../format-units.js';
 import { openForCli } from '../open-dataset.js';
 import { addReaderFlags, batchOptions, batchStream, type ReaderFlags } from '../reader-flags.js';
 import { resolveUserPath } from '../user-path.js';
@@ -18,6 +18,7 @@ interface BenchFlags extends ReaderFlags {
   baseline?: boolean;
   cold?: boolean;
   json?: boolean;
+  context: number;
 }
 
 export function benchCommand(): Command {
@@ -33,6 +34,7 @@ export function benchCommand(): Command {
       .option('--no-release', 'never hand batch buffers back for reuse (fresh memory for every batch)')
       .option('--baseline', 'also time raw pread of the same records in the same order')
       .option('--cold', 'drop the shards from the page cache first (needs the native addon)')
+      .option('--context <k>', 'read each sample with its k series neighbours on each side (reader option context)', parseNonNegativeInt, 0)
       .option('--json', 'machine-readable output'),
   ).action(async (dirArg: string, flags: BenchFlags) => {
     const dir = resolveUserPath(dirArg);
@@ -61,7 +63,7 @@ function maxReaderWorkers(): number {
 async function bench(ds: Dataset, f: BenchFlags) {
   const files = ds.manifest.shards.map((s) => path.join(ds.dir, s.file));
   const dropped = f.cold ? files.every((file) => dropPageCache(file)) : false;
-  const opts = { ...batchOptions(f), prefetch: f.prefetch };
+  const opts = { ...batchOptions(f), prefetch: f.prefetch, context: f.context };
   const plan = batchStream(ds, opts, 'shard bench').plan;
   const t = await measureThroughput(ds, { ...opts, seconds: f.seconds, release: f.release });
   return {
@@ -73,6 +75,7 @@ async function bench(ds: Dataset, f: BenchFlags) {
     prefetch: f.prefetch,
     verify: f.verify,
     release: f.release,
+    context: f.context,
     cold: dropped,
     ...t,
     quality: shuffleQuality(plan, ds.manifest.recordsPerShard),

@@ -2,10 +2,35 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { buildShards, DEFAULT_SHARD_BYTES, defaultWorkers, KERNELS, parseIntensity, parseRescale, parseWindowChoice, parseWindows, resolveOptions, type BuildOptions, type CtWindow, type IntensityMode, type Kernel, type OnError, type WindowChoice } from 'shard-writer';
+import {
+  buildShards,
+  buildSplit,
+  DEFAULT_SHARD_BYTES,
+  defaultWorkers,
+  KERNELS,
+  LABELS_FORMATS,
+  parseGroupBy,
+  parseLabelColumns,
+  parseSplitSpec,
+  parseIntensity,
+  parseRescale,
+  parseWindowChoice,
+  parseWindows,
+  resolveOptions,
+  type BuildOptions,
+  type CtWindow,
+  type GroupBy,
+  type IntensityMode,
+  type Kernel,
+  type LabelsFormat,
+  type OnError,
+  type SplitBuildSummary,
+  type SplitRatio,
+  type WindowChoice,
+} from 'shard-writer';
 import { decodeManifest, DTYPES, MANIFEST_FILE, type Dtype, type Fit } from 'shard-format';
 import { asUsage, UsageError } from '../cli-error.js';
-import { count, formatBytes, parseByteSize, parsePositiveInt } from '../format-units.js';
+import { count, formatBytes, parseByteSize, parseNonNegativeInt, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
 import { resolveUserPath } from '../user-path.js';
 
@@ -24,6 +49,14 @@ interface BuildFlags {
   onError: OnError;
   json?: boolean;
   quiet?: boolean;
+  labels?: string;
+  labelsFormat?: LabelsFormat;
+  labelColumns?: string[];
+  split?: SplitRatio[];
+  splitFrom?: string;
+  groupBy?: GroupBy;
+  stratify?: boolean;
+  seed?: number;
 }
 
 export function buildCommand(): Command {
@@ -33,18 +66,29 @@ export function buildCommand(): Command {
     .requiredOption('-o, --out <dir>', 'output folder for shards and manifest.json')
     .option('--size <px>', 'output side in pixels (square)', parsePositiveInt, 256)
     .addOption(new Option('--dtype <type>', 'pixel type stored: uint8/uint16 display values, int16 (rounded) or float32 (exact) modality values').choices([...DTYPES]).default('uint8'))
-    .option('--window <c,w|preset|dicom>', 'DICOM linear VOI window on modality values (HU for CT), output uint8; presets brain, subdural, bone, soft-tissue, lung; dicom = each file\'s own', arg(parseWindowChoice))
-    .option('--windows <list>', 'one uint8 channel per window, e.g. brain,subdural,bone (presets or c:w)', arg(parseWindows))
-    .option('--rescale <slope,intercept>', 'PNG/TIFF: modality = stored x slope + intercept (e.g. 1,-1024 for HU+1024); DICOM/NIfTI use their own', arg(parseRescale))
-    .option('--intensity <mode>', 'uint8 without a window: auto (8-bit as is, wider input per-image min-max), stored (v/257), minmax, percentile[:lo,hi]', arg(parseIntensity))
+    .option('--window <c,w|preset|dicom>', 'DICOM linear VOI window on modality values (HU for CT), output uint8; presets brain, subdural, bone, soft-tissue, lung; dicom = each file\'s own', userArg(parseWindowChoice))
+    .option('--windows <list>', 'one uint8 channel per window, e.g. brain,subdural,bone (presets or c:w)', userArg(parseWindows))
+    .option('--rescale <slope,intercept>', 'PNG/TIFF: modality = stored x slope + intercept (e.g. 1,-1024 for HU+1024); DICOM/NIfTI use their own', userArg(parseRescale))
+    .option('--intensity <mode>', 'uint8 without a window: auto (8-bit as is, wider input per-image min-max), stored (v/257), minmax, percentile[:lo,hi]', userArg(parseIntensity))
     .addOption(new Option('--fit <mode>', 'how other sizes/aspects reach size x size').choices(['contain', 'cover', 'fill']).default('contain'))
     .addOption(new Option('--kernel <name>', 'resampling kernel when resizing').choices([...KERNELS]).default('lanczos3'))
     .addOption(new Option('--shard-bytes <size>', 'target shard file size (e.g. 256MiB, 64MB, bytes)').argParser(parseByteSize).default(DEFAULT_SHARD_BYTES, '256MiB'))
     .addOption(new Option('--workers <n>', 'images decoded at once').argParser(parsePositiveInt).default(defaultWorkers(), '2 per core'))
     .addOption(new Option('--on-error <policy>', 'stop at the first bad input, or skip and report it').choices(['fail', 'skip']).default('fail'))
+    .option('--labels <csv>', 'one label file for the whole tree (instead of per-folder labels.csv)')
+    .addOption(new Option('--labels-format <form>', 'wide (a sample column + one column per label) or long (RSNA ID,Label); default: long when the header is ID,Label').choices([...LABELS_FORMATS]))
+    .option('--label-columns <a,b,c>', 'keep these labels, in this order', userArg(parseLabelColumns))
+    .option('--split <spec>', 'write one dataset per split into <out>/<name> plus <out>/split.json, e.g. train=0.8,val=0.1,test=0.1', userArg(parseSplitSpec))
+    .option('--split-from <split.json>', 'keep the assignment of an earlier split.json; new groups are placed by the seeded rule')
+    .option('--group-by <unit>', 'what never crosses splits: patient, study, series, folder or folder:<depth> (default patient)', userArg(parseGroupBy))
+    .option('--stratify', "iterative multi-label stratification: every split close to the whole set's label prevalence")
+    .option('--seed <n>', 'split seed (default 0, or the seed of --split-from)', parseNonNegativeInt)
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'no progress output')
     .action(async (inputArg: string, flags: BuildFlags) => {
+      const splitting = flags.split !== undefined || flags.splitFrom !== undefined;
+      if (!splitting && (flags.groupBy !== undefined || flags.stratify || flags.seed !== undefined)) throw new UsageError('--group-by, --stratify and --seed need --split or --split-from', { helpFor: 'shard build' });
+      if (!flags.labels && (flags.labelsFormat || flags.labelColumns)) throw new UsageError('--labels-format and --label-columns need --labels', { helpFor: 'shard build' });
       const options: BuildOptions = {
         input: resolveUserPath(inputArg),
         out: resolveUserPath(flags.out),
@@ -59,14 +103,29 @@ export function buildCommand(): Command {
         shardBytes: flags.shardBytes,
         workers: flags.workers,
         onError: flags.onError,
+        labels: flags.labels === undefined ? undefined : { file: resolveUserPath(flags.labels), format: flags.labelsFormat, labelColumns: flags.labelColumns },
       };
       // Options that only clash with each other (--window with --dtype uint16, a too small --shard-bytes) are usage errors too.
       asUsage('shard build', () => resolveOptions(options));
       refuseDatasetInput(options.input);
       const progress = createProgress('build', { quiet: flags.quiet });
+      const onProgress: BuildOptions['onProgress'] = (p) => p.phase === 'write' && progress.update(p.done, p.total, [p.split, p.skipped ? `skipped ${p.skipped}` : ''].filter(Boolean).join(' '));
       let summary;
       try {
-        summary = await buildShards({ ...options, onProgress: (p) => p.phase === 'write' && progress.update(p.done, p.total, p.skipped ? `skipped ${p.skipped}` : '') });
+        if (splitting) {
+          const from = flags.splitFrom === undefined ? undefined : resolveUserPath(flags.splitFrom);
+          const split = await buildSplit({ ...options, onProgress }, {
+            splits: flags.split,
+            from,
+            groupBy: flags.groupBy ?? { kind: 'patient' },
+            stratify: flags.stratify === true,
+            seed: flags.seed ?? (from ? seedOf(from) : undefined) ?? 0,
+          });
+          progress.stop();
+          reportSplit(split, flags.json === true);
+          return;
+        }
+        summary = await buildShards({ ...options, onProgress });
       } finally {
         progress.stop();
       }
@@ -85,8 +144,8 @@ export function buildCommand(): Command {
     });
 }
 
-/** A parser whose RangeError becomes commander's "invalid argument" (a usage error, exit 2). */
-function arg<T>(parse: (text: string) => T): (text: string) => T {
+/** A parser that reports a bad value as commander's invalid-argument error (a usage error, exit 2). */
+function userArg<T>(parse: (text: string) => T): (text: string) => T {
   return (text) => {
     try {
       return parse(text);
@@ -94,6 +153,40 @@ function arg<T>(parse: (text: string) => T): (text: string) => T {
       throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
     }
   };
+}
+
+/** The seed an earlier split.json was made with (the build validates the whole file and names what is wrong). */
+function seedOf(file: string): number | undefined {
+  try {
+    const seed = (JSON.parse(readFileSync(file, 'utf8')) as { seed?: unknown }).seed;
+    return Number.isSafeInteger(seed) ? (seed as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function reportSplit(s: SplitBuildSummary, json: boolean): void {
+  for (const x of s.skipped) process.stderr.write(`skipped ${x.file}: ${x.reason}\n`);
+  for (const w of s.warnings) process.stderr.write(`warning: ${w}\n`);
+  const shards = Object.values(s.splits).reduce((n, x) => n + x.shards, 0);
+  const bytes = Object.values(s.splits).reduce((n, x) => n + x.bytes, 0);
+  if (json) {
+    process.stdout.write(JSON.stringify({ ...s, shards, bytes }, null, 2) + '\n');
+    return;
+  }
+  const lines = [
+    `built ${s.out}: ${count(s.inputs, 'input')} = ${s.written} written + ${s.skipped.length} skipped; ${count(shards, 'shard')}, ${formatBytes(bytes)} in ${s.seconds.toFixed(1)}s; ` +
+      `grouped by ${s.split.groupBy}, seed ${s.split.seed}${s.split.stratify ? ', stratified' : ''}`,
+  ];
+  const labels = Object.keys(s.split.total.prevalence);
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+  lines.push(`  ${'split'.padEnd(8)} ${'groups'.padStart(7)} ${'samples'.padStart(8)}  ${labels.join('  ')}`);
+  for (const [name, c] of [...Object.entries(s.split.splits), ['(all)', s.split.total] as const]) {
+    lines.push(`  ${name.padEnd(8)} ${String(c.groups).padStart(7)} ${String(c.samples).padStart(8)}  ${labels.map((l) => pct(c.prevalence[l]).padStart(l.length)).join('  ')}`);
+  }
+  const d = s.split.largestDeviation;
+  if (d) lines.push(`  largest prevalence deviation: ${d.label} in ${d.split}, ${(100 * d.deviation).toFixed(2)} points`);
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
 /**

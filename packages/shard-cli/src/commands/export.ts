@@ -1,10 +1,12 @@
 // `shard export <dir> --out <folder>`: writes samples back out as .npy or .png with a labels.csv.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { encode } from 'fast-png';
-import type { Dataset } from 'shard-reader';
+import { contextTable, pixelView, stackSlices, type Dataset, type Pixels } from 'shard-reader';
+import { parseWindow, type CtWindow } from 'shard-writer';
 import { ExitError, UsageError } from '../cli-error.js';
+import { windowToUint8 } from '../display-window.js';
 import { checkExportTargets, type ExportTarget } from '../export-guard.js';
 import { count, parseNonNegativeInt } from '../format-units.js';
 import { encodeNpy } from '../npy.js';
@@ -17,6 +19,8 @@ interface ExportFlags {
   keys?: string;
   limit?: number;
   overwrite?: boolean;
+  window?: CtWindow;
+  context: number;
 }
 
 export function exportCommand(): Command {
@@ -28,23 +32,42 @@ export function exportCommand(): Command {
     .option('--keys <k1,k2,...>', 'only these sample keys (default: all)')
     .option('--limit <n>', 'at most this many samples (in manifest order)', parseNonNegativeInt)
     .option('--overwrite', 'replace existing files, and allow writing into the source tree or the dataset folder')
+    .option('--window <center,width>', 'png only: display window on the stored values, giving 8-bit PNGs; needed for int16/float32 (modality values, e.g. HU)', windowArg)
+    .option('--context <k>', "write each sample with its k series neighbours on each side as channels, as the reader's context: k does", parseNonNegativeInt, 0)
     .action(async (dirArg: string, flags: ExportFlags) => {
       const dir = resolveUserPath(dirArg);
       const out = resolveUserPath(flags.out);
+      if (flags.context > 64) throw new UsageError(`--context must be at most 64 (got ${flags.context})`);
       const ds = await openForCli(dir);
       try {
+        if (flags.window && flags.format !== 'png') throw new UsageError('--window applies to --format png only (npy keeps the stored values)', { helpFor: 'shard export' });
+        const modality = ds.dtype === 'int16' || ds.dtype === 'float32';
+        if (flags.format === 'png' && modality && !flags.window) {
+          throw new UsageError(`${dir}: holds ${ds.dtype} modality values, which PNG cannot hold; pass --window <center>,<width> (e.g. --window 40,80 for brain CT in HU) or use --format npy`, { helpFor: 'shard export' });
+        }
         const targets = exportTargets(ds, dir, out, flags);
         const labelsFile = path.join(out, 'labels.csv');
         // Everything is checked before the first byte is written: a refused export leaves no half.
         checkExportTargets({ out, datasetDir: dir, keys: ds.keys, files: [...targets.map((t) => t.file), labelsFile], overwrite: flags.overwrite === true });
-        const [h, w, c] = ds.shape;
+        const [h, w, stored] = ds.shape;
+        const width = 2 * flags.context + 1;
+        const c = stored * width;
+        if (flags.format === 'png' && c > 4) throw new UsageError(`--format png holds at most 4 channels; --context ${flags.context} makes ${c} (use --format npy)`);
+        const table = flags.context > 0 ? contextTable(ds.keys, flags.context) : undefined;
+        const sampleImage = (i: number) => {
+          if (!table) return ds.image(i);
+          const slices = [...table.of(i)].map((j) => ds.image(j));
+          const stack = pixelView(ds.dtype, new ArrayBuffer(slices[0].byteLength * width));
+          stackSlices(slices, stack, stored);
+          return stack;
+        };
         const L = ds.labelNames.length;
         const rows = [['key', ...ds.labelNames].join(',')];
         mkdirSync(out, { recursive: true });
         for (const t of targets) {
           mkdirSync(path.dirname(t.file), { recursive: true });
-          const img = ds.image(t.index);
-          const bytes = flags.format === 'npy' ? encodeNpy(img, c === 1 ? [h, w] : [h, w, c]) : encode({ width: w, height: h, channels: c, depth: ds.dtype === 'uint16' ? 16 : 8, data: img });
+          const img = sampleImage(t.index);
+          const bytes = flags.format === 'npy' ? encodeNpy(img, c === 1 ? [h, w] : [h, w, c]) : pngBytes(img, h, w, c, flags.window);
           writeNew(t.file, bytes, flags.overwrite === true);
           rows.push([csvField(t.key), ...Array.from(ds.labels.subarray(t.index * L, (t.index + 1) * L))].join(','));
         }
@@ -54,6 +77,25 @@ export function exportCommand(): Command {
         await ds.close();
       }
     });
+}
+
+/** PNG of one sample: stored uint8/uint16 as is, or 8 bits through the display window. */
+function pngBytes(img: Pixels, h: number, w: number, c: number, window: CtWindow | undefined): Uint8Array {
+  if (window) {
+    const shown = new Uint8Array(img.length);
+    windowToUint8(img, shown, window);
+    return encode({ width: w, height: h, channels: c, depth: 8, data: shown });
+  }
+  if (img instanceof Int16Array || img instanceof Float32Array) throw new Error('internal: modality values need a window'); // refused above
+  return encode({ width: w, height: h, channels: c, depth: img instanceof Uint16Array ? 16 : 8, data: img });
+}
+
+function windowArg(text: string): CtWindow {
+  try {
+    return parseWindow(text);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
 }
 
 /** The samples to write and where; refuses unknown --keys, and keys the dataset holds twice (they would share a file). */

@@ -2,21 +2,22 @@
 import { Command } from 'commander';
 import type { Dataset } from 'shard-reader';
 import { count, formatBytes } from '../format-units.js';
+import { labelStats, topPairs } from '../label-stats.js';
 import { openForCli } from '../open-dataset.js';
 import { resolveUserPath } from '../user-path.js';
 
 export function inspectSummary(ds: Dataset) {
   const m = ds.manifest;
-  const L = ds.labelNames.length;
-  const positives: Record<string, number> = Object.fromEntries(ds.labelNames.map((n) => [n, 0]));
-  for (let i = 0; i < ds.size; i++) for (let j = 0; j < L; j++) if (ds.labels[i * L + j] > 0) positives[ds.labelNames[j]]++;
+  const { positives, cooccurrence } = labelStats(ds.labels, ds.labelNames);
   return {
     dir: ds.dir,
     samples: ds.size,
     shape: ds.shape,
+    channels: ds.shape[2],
     dtype: ds.dtype,
     labelNames: ds.labelNames,
     positives,
+    cooccurrence,
     recordBytes: ds.recordBytes,
     imageBytes: m.schema.record.imageBytes,
     recordsPerShard: m.recordsPerShard,
@@ -30,7 +31,7 @@ export function inspectSummary(ds: Dataset) {
 
 export function inspectCommand(): Command {
   return new Command('inspect')
-    .description('summarise a dataset: samples, shape, dtype, labels and their positive counts, shards')
+    .description('summarise a dataset: samples, shape, dtype, labels with positive counts and co-occurrence, shards')
     .argument('<dir>', 'dataset folder (holds manifest.json)')
     .option('--json', 'machine-readable output')
     .action(async (dirArg: string, flags: { json?: boolean }) => {
@@ -46,16 +47,24 @@ export function inspectCommand(): Command {
           `dataset   ${s.dir}`,
           `samples   ${s.samples} in ${count(s.shards.length, 'shard')}, ${formatBytes(s.bytes)}`,
           ...shardLines(s.shards).map((l, i) => `${i === 0 ? 'shards' : ''}`.padEnd(10) + l),
-          `sample    ${s.shape.join(' x ')} ${s.dtype}, record ${s.recordBytes} bytes (a shard holds at most ${count(s.recordsPerShard, 'record')})`,
+          `sample    ${s.shape.join(' x ')} ${s.dtype} (${describeValues(s.dtype, s.channels)}), record ${s.recordBytes} bytes (a shard holds at most ${count(s.recordsPerShard, 'record')})`,
           `preproc   size ${p.size}, fit ${p.fit}, kernel ${p.kernel}${p.window ? `, window ${p.window === 'dicom' ? 'dicom' : `${p.window.center},${p.window.width}`}` : ''}${p.windows ? `, windows ${p.windows.map((w) => `${w.center}:${w.width}`).join(',')}` : ''}${p.rescale ? `, rescale ${p.rescale.slope},${p.rescale.intercept}` : ''}, intensity ${p.intensity}`,
           `build     ${count(s.build.inputs, 'input')} = ${s.build.written} written + ${s.build.skipped} skipped (${s.build.tool}), build id ${s.buildId}`,
           'labels    ' + s.labelNames.map((n) => `${n} ${s.positives[n]}/${s.samples}`).join(', '),
         ];
+        const pairs = topPairs(s);
+        if (pairs.length) lines.push('together  ' + pairs.map((p) => `${p.a}+${p.b} ${p.samples}`).join(', '));
         process.stdout.write(lines.join('\n') + '\n');
       } finally {
         await ds.close();
       }
     });
+}
+
+/** "1 channel, display values" / "3 channels, modality values (e.g. HU)": what a sample's numbers are. */
+export function describeValues(dtype: string, channels: number): string {
+  const kind = dtype === 'int16' ? 'modality values, rounded (e.g. HU)' : dtype === 'float32' ? 'modality values (e.g. HU)' : 'display values';
+  return `${count(channels, 'channel')}, ${kind}`;
 }
 
 /**

@@ -1,8 +1,14 @@
-// `shard verify <dir>`: manifest, sizes, hashes, headers and every record checksum. Exit 0 intact, 1 damaged, 2 cannot run.
+// `shard verify <dir>`: manifest, sizes, hashes, headers and every record checksum. Exit 0 intact, 1 damaged,
+// 2 cannot run (which includes files it cannot read: those are unchecked, not damaged).
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { Command, Option } from 'commander';
-import { formatProblem, verifyDataset, type VerifyReport } from 'shard-reader';
+import { MANIFEST_FILE } from 'shard-format';
+import { formatProblem, verifyDataset, type Problem, type VerifyReport } from 'shard-reader';
+import { parseSplitDocument, SPLIT_FILE } from 'shard-writer';
 import { assertDatasetFolder } from '../open-dataset.js';
+import { checkSplitLeakage } from '../split-leakage.js';
 import { count, formatBytes, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
 import { resolveUserPath } from '../user-path.js';
@@ -19,8 +25,8 @@ const MiB = 1 << 20;
 
 export function verifyCommand(): Command {
   return new Command('verify')
-    .description('check manifest, sizes, shard hashes and every record checksum (exit 0 intact, 1 damage found, 2 cannot run)')
-    .argument('<dir>', 'dataset folder (holds manifest.json)')
+    .description('check manifest, sizes, shard hashes and every record checksum (exit 0 intact, 1 damage found, 2 cannot run or cannot read a file)')
+    .argument('<dir>', 'dataset folder (holds manifest.json), or a split parent (holds split.json): then also proves no leakage between splits')
     .option('--json', 'machine-readable report on stdout')
     .option('--quick', 'only the manifest, file sizes and shard headers (no hashing, no record scan)')
     .addOption(new Option('--concurrency <n>', 'shards checked at once').argParser(parsePositiveInt).default(os.availableParallelism(), 'one per core'))
@@ -29,32 +35,77 @@ export function verifyCommand(): Command {
     .option('-q, --quiet', 'no progress output')
     .action(async (dirArg: string, flags: VerifyFlags) => {
       const dir = resolveUserPath(dirArg);
-      assertDatasetFolder(dir);
+      const splitParent = !existsSync(path.join(dir, MANIFEST_FILE)) && existsSync(path.join(dir, SPLIT_FILE));
+      if (!splitParent) assertDatasetFolder(dir);
       const progress = createProgress('verify (MiB)', { quiet: flags.quiet || flags.quick }); // --quick reads a page per shard: instant
-      let report: VerifyReport;
-      try {
-        report = await verifyDataset(dir, {
+      const check = (d: string) =>
+        verifyDataset(d, {
           quick: flags.quick,
           concurrency: flags.concurrency,
           threads: flags.threads,
           onProgress: (done, total) => progress.update(Math.ceil(done / MiB), Math.ceil(total / MiB)),
         });
+      let report: SplitVerifyReport;
+      try {
+        report = splitParent ? await verifySplitParent(dir, check, flags.quick === true) : await check(dir);
       } finally {
         progress.stop();
       }
       if (flags.json) {
-        const { ok, problems, warnings, shards, samples, bytes, seconds, mbPerSec } = report;
-        process.stdout.write(JSON.stringify({ ok, quick: flags.quick === true, problems, warnings, shards, samples, bytes, seconds, mbPerSec }, null, 2) + '\n');
+        const { ok, problems, unreadable, warnings, shards, samples, bytes, seconds, mbPerSec, splits } = report;
+        process.stdout.write(JSON.stringify({ ok, quick: flags.quick === true, problems, unreadable, warnings, shards, samples, bytes, seconds, mbPerSec, ...(splits ? { splits } : {}) }, null, 2) + '\n');
       } else {
         const lines = [...report.problems.map((p) => `PROBLEM ${formatProblem(p)}`), ...report.warnings.map((w) => `warning: ${formatProblem(w)}`), summaryLine(dir, report, flags.quick === true)];
         process.stdout.write(lines.join('\n') + '\n');
       }
-      process.exitCode = report.ok ? 0 : 1;
+      // One line each on stderr, as for any error that stops a command: the user must fix access and run again.
+      for (const u of report.unreadable) process.stderr.write(`shard: cannot read ${path.join(dir, u.file ?? u.shard ?? '')}: ${u.message.replace(/^cannot be read: /, '')}\n`);
+      // Damage found anywhere is damage (1); otherwise files left unread mean the check could not run (2).
+      process.exitCode = report.problems.length > 0 ? 1 : report.unreadable.length > 0 ? 2 : 0;
     });
 }
 
+type SplitVerifyReport = VerifyReport & { splits?: Record<string, { ok: boolean; samples: number }> };
+
+/**
+ * A split parent (split.json beside one dataset per split): each split's integrity, then leakage
+ * between them. Problems name the split in their file or shard (`val/shard-00001.bin`).
+ */
+async function verifySplitParent(dir: string, check: (d: string) => Promise<VerifyReport>, quick: boolean): Promise<SplitVerifyReport> {
+  const started = performance.now();
+  const file = path.join(dir, SPLIT_FILE);
+  const doc = parseSplitDocument(readFileSync(file, 'utf8'), file);
+  const problems: Problem[] = [];
+  const unreadable: Problem[] = [];
+  const warnings: Problem[] = [];
+  const splits: Record<string, { ok: boolean; samples: number }> = {};
+  let shards = 0;
+  let samples = 0;
+  let bytes = 0;
+  const inSplit = (name: string) => (p: Problem): Problem => ({ ...p, ...(p.file !== undefined ? { file: `${name}/${p.file}` } : {}), ...(p.shard !== undefined ? { shard: `${name}/${p.shard}` } : {}) });
+  for (const name of Object.keys(doc.ratios)) {
+    if (!existsSync(path.join(dir, name, MANIFEST_FILE))) continue; // reported by the leakage check when split.json expects samples there
+    const r = await check(path.join(dir, name));
+    problems.push(...r.problems.map(inSplit(name)));
+    unreadable.push(...r.unreadable.map(inSplit(name)));
+    warnings.push(...r.warnings.map(inSplit(name)));
+    splits[name] = { ok: r.ok, samples: r.samples };
+    shards += r.shards;
+    samples += r.samples;
+    bytes += r.bytes;
+  }
+  // --quick stays quick: groups and keys are checked from the index, pixels are not hashed.
+  problems.push(...(await checkSplitLeakage(dir, doc, { pixels: !quick })));
+  const seconds = (performance.now() - started) / 1000;
+  const ok = problems.length === 0 && unreadable.length === 0;
+  return { ok, problems, unreadable, warnings, shards, samples, bytes, seconds, mbPerSec: bytes / 1e6 / Math.max(seconds, 1e-9), splits };
+}
+
 function summaryLine(dir: string, r: VerifyReport, quick: boolean): string {
-  const verdict = r.ok ? 'intact' : `DAMAGED: ${count(r.problems.length, 'problem')}`;
+  const n = r.unreadable.length;
+  const unread = n ? `cannot read ${count(n, 'file')} (not checked), ` : '';
+  const found = r.problems.length ? `DAMAGED: ${count(r.problems.length, 'problem')}` : n ? 'no damage in the files read' : 'intact';
+  const verdict = unread + found;
   const scope = quick ? ' (quick: manifest, sizes and headers only; no hashes or record checksums)' : '';
   const warn = r.warnings.length ? `, ${count(r.warnings.length, 'warning')}` : '';
   return (

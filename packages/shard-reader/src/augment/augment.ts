@@ -1,4 +1,5 @@
 // On-the-fly augmentation of one image, seeded per (seed, epoch, sample) so every run sees the same variants.
+import type { Pixels } from '../batch/pixels.js';
 import { createRng, hashSeed, type Rng } from '../shuffle/prng.js';
 
 export interface AugmentOptions {
@@ -8,20 +9,30 @@ export interface AugmentOptions {
   flipV?: boolean;
   /** Rotate by 0/90/180/270 degrees, uniformly (square images only). */
   rot90?: boolean;
-  /** Zero-pad by this many pixels on each side, then crop back to H x W at a random offset. */
+  /**
+   * Pad by this many pixels on each side, then crop back to H x W at a random offset. The padding is 0
+   * for uint8/uint16; for int16/float32 (modality values, where 0 is water in HU) it is the image's
+   * own minimum in each channel, i.e. its background (air), never a value brighter than the image.
+   */
   cropPad?: number;
-  /** Multiply intensities by a factor drawn uniformly from [lo, hi]. */
+  /** Multiply intensities by a factor drawn uniformly from [lo, hi] (about 0: in HU, about water). */
   scale?: [number, number];
-  /** Add a shift drawn uniformly from [lo, hi], as a fraction of full scale (255 or 65535). */
+  /**
+   * Add a shift drawn uniformly from [lo, hi]: a fraction of full scale (255 or 65535) for uint8/uint16;
+   * in stored units (HU for CT) for int16/float32, whose values have no full scale.
+   */
   shift?: [number, number];
-  /** Add Gaussian noise with this standard deviation, as a fraction of full scale. */
+  /** Add Gaussian noise with this standard deviation, in the same units as `shift`. */
   noise?: number;
 }
 
-type Pixels = Uint8Array | Uint16Array;
 const SALT = 0x61756720; // 'aug '
 
-/** Augments `img` (H x W x C) in place; `tmp` is scratch of the same length and type. */
+/**
+ * Augments `img` (H x W x C) in place; `tmp` is scratch of the same length and type. Every channel gets
+ * the same geometry and the same scale and shift (noise is drawn per value). Results are clamped and
+ * rounded to the element type (uint8, uint16, int16); float32 is neither clamped nor rounded.
+ */
 export function augmentImage(img: Pixels, tmp: Pixels, shape: readonly [number, number, number], o: AugmentOptions, seed: number, epoch: number, sample: number): void {
   const rng = createRng(hashSeed(seed, epoch, sample, SALT));
   const [h, w, c] = shape;
@@ -39,6 +50,7 @@ export function augmentImage(img: Pixels, tmp: Pixels, shape: readonly [number, 
       flipV: !!o.flipV && flipV,
       turns: o.rot90 && h === w ? turns : 0,
       pad: o.cropPad ?? 0,
+      fill: padFill(img, c, o.cropPad ?? 0),
       dy,
       dx,
     });
@@ -53,6 +65,17 @@ interface Geometry {
   pad: number;
   dy: number;
   dx: number;
+  /** Per channel value of pixels that come from the padding. */
+  fill: number[];
+}
+
+/** 0 per channel for unsigned display values; the channel's minimum for signed and float modality values. */
+function padFill(img: Pixels, c: number, pad: number): number[] {
+  const fill = new Array<number>(c).fill(0);
+  if (pad === 0 || img instanceof Uint8Array || img instanceof Uint16Array) return fill;
+  fill.fill(Infinity);
+  for (let i = 0; i < img.length; i += c) for (let k = 0; k < c; k++) if (img[i + k] < fill[k]) fill[k] = img[i + k];
+  return fill.map((v) => (v === Infinity ? 0 : v)); // all NaN: nothing to compare, pad with 0
 }
 
 /** One pass: for every output pixel, find the source pixel through crop offset, rotation and flips. */
@@ -66,7 +89,7 @@ function geometric(img: Pixels, tmp: Pixels, h: number, w: number, c: number, g:
       let sx = x + ox;
       const out = (y * w + x) * c;
       if (sy < 0 || sy >= h || sx < 0 || sx >= w) {
-        for (let k = 0; k < c; k++) img[out + k] = 0;
+        for (let k = 0; k < c; k++) img[out + k] = g.fill[k];
         continue;
       }
       for (let t = 0; t < g.turns; t++) [sy, sx] = [sx, h - 1 - sy]; // square when turns > 0
@@ -78,14 +101,26 @@ function geometric(img: Pixels, tmp: Pixels, h: number, w: number, c: number, g:
   }
 }
 
+/** Value bounds of each integer element type, and the unit `shift` and `noise` are given in. */
+function valueRange(img: Pixels): { lo: number; hi: number; unit: number } {
+  if (img instanceof Uint8Array) return { lo: 0, hi: 255, unit: 255 };
+  if (img instanceof Uint16Array) return { lo: 0, hi: 65535, unit: 65535 };
+  if (img instanceof Int16Array) return { lo: -32768, hi: 32767, unit: 1 };
+  return { lo: -Infinity, hi: Infinity, unit: 1 };
+}
+
 function intensity(img: Pixels, o: AugmentOptions, u1: number, u2: number, rng: Rng): void {
-  const max = img instanceof Uint16Array ? 65535 : 255;
+  const { lo, hi, unit } = valueRange(img);
   const factor = o.scale ? o.scale[0] + u1 * (o.scale[1] - o.scale[0]) : 1;
-  const add = o.shift ? (o.shift[0] + u2 * (o.shift[1] - o.shift[0])) * max : 0;
-  const sigma = (o.noise ?? 0) * max;
+  const add = o.shift ? (o.shift[0] + u2 * (o.shift[1] - o.shift[0])) * unit : 0;
+  const sigma = (o.noise ?? 0) * unit;
+  if (img instanceof Float32Array) {
+    for (let i = 0; i < img.length; i++) img[i] = img[i] * factor + add + (sigma > 0 ? sigma * rng.normal() : 0);
+    return;
+  }
   for (let i = 0; i < img.length; i++) {
     const v = img[i] * factor + add + (sigma > 0 ? sigma * rng.normal() : 0);
-    img[i] = v <= 0 ? 0 : v >= max ? max : Math.round(v);
+    img[i] = v <= lo ? lo : v >= hi ? hi : Math.round(v);
   }
 }
 

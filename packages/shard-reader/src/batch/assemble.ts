@@ -1,11 +1,14 @@
-// Fills fresh batch buffers from records: image bytes (optionally augmented, optionally as float32) and labels.
+// Fills fresh batch buffers from records: image bytes (optionally with context slices stacked as channels,
+// augmented, as float32) and labels.
 // Output buffers are fresh unless the consumer released an earlier batch's: a tensor may alias them.
-import type { Dtype } from 'shard-format';
+import { DTYPE_BYTES, type Dtype } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
+import { stackSlices } from '../context/stack.js';
 import { CorruptRecordError, type RecordStore } from '../dataset/record-store.js';
 import type { AccessHint } from '../io/types.js';
 import { floatConverter } from '../io/native.js';
 import { BufferPool } from './buffer-pool.js';
+import { pixelView, type Pixels } from './pixels.js';
 
 const toFloat32 = floatConverter();
 
@@ -25,10 +28,21 @@ export interface BatchRequest {
   skipCorrupt?: boolean;
   /** Read-ahead/eviction hints to issue before reading (block mode window changes). */
   hints?: { shard: number; hint: AccessHint }[];
+  /** Context slices: each sample becomes its `width` series neighbours stacked as channels (itself in the middle). */
+  context?: ContextRequest;
+}
+
+export interface ContextRequest {
+  /** 2k + 1 */
+  width: number;
+  /** n x width global indices, row i for sample i of the request. */
+  neighbours: Uint32Array;
+  /** Their keys, same layout (checked against each record's key CRC like the sample's own). */
+  keys: string[];
 }
 
 export interface BatchData {
-  images: Uint8Array | Uint16Array | Float32Array;
+  images: Pixels;
   labels: Float32Array;
   /** Positions (in the request) of corrupt records left out under skipCorrupt. */
   corrupt?: CorruptSample[];
@@ -55,29 +69,45 @@ export interface ImageSpec {
 export function assembleBatch(store: RecordStore, req: BatchRequest, spec: ImageSpec, pool = new BufferPool(0), scratch = new BufferPool(1)): BatchData {
   for (const { shard, hint } of req.hints ?? []) store.advise(shard, hint);
   const [h, w, c] = spec.shape;
-  const pixels = h * w * c;
+  const ctx = req.context;
+  const width = ctx?.width ?? 1;
+  const pixels = h * w * c * width; // values per output sample
+  const shape: [number, number, number] = [h, w, c * width];
   const n = req.indices.length;
-  const wide = spec.dtype === 'uint16';
-  const bytesPer = wide ? 2 : 1;
+  const bytesPer = DTYPE_BYTES[spec.dtype];
   const rawBuffer = (req.float ? scratch : pool).take(n * pixels * bytesPer);
-  const raw = wide ? new Uint16Array(rawBuffer) : new Uint8Array(rawBuffer);
+  const raw = pixelView(spec.dtype, rawBuffer);
   const labels = new Float32Array(pool.take(n * spec.labelCount * 4));
   const layout = store.spec.layout;
-  const tmp = req.augment ? (wide ? new Uint16Array(pixels) : new Uint8Array(pixels)) : undefined;
+  const tmp = req.augment ? pixelView(spec.dtype, new ArrayBuffer(pixels * bytesPer)) : undefined;
+  // Context: each neighbour is read into its own slice, then all are interleaved into the output.
+  const slices = ctx ? Array.from({ length: width }, () => pixelView(spec.dtype, new ArrayBuffer(h * w * c * bytesPer))) : [];
+  const neighbourLabels = new Float32Array(spec.labelCount);
+  const middle = (width - 1) / 2;
   const corrupt: CorruptSample[] = [];
   let k = 0; // output slot: behind i once corrupt records are left out
   for (let i = 0; i < n; i++) {
-    const dst = new Uint8Array(raw.buffer, k * pixels * raw.BYTES_PER_ELEMENT, layout.imageBytes);
     try {
-      store.copyRecord(req.indices[i], req.keys[i], dst, labels, k * spec.labelCount);
+      if (!ctx) {
+        store.copyRecord(req.indices[i], req.keys[i], new Uint8Array(raw.buffer, k * pixels * bytesPer, layout.imageBytes), labels, k * spec.labelCount);
+      } else {
+        for (let j = 0; j < width; j++) {
+          const bytes = new Uint8Array(slices[j].buffer, 0, layout.imageBytes);
+          // The sample's own labels go to the batch; a neighbour's are read (and checked) but not kept.
+          if (j === middle) store.copyRecord(req.indices[i], req.keys[i], bytes, labels, k * spec.labelCount);
+          else store.copyRecord(ctx.neighbours[i * width + j], ctx.keys[i * width + j], bytes, neighbourLabels, 0);
+        }
+        stackSlices(slices, raw.subarray(k * pixels, (k + 1) * pixels), c);
+      }
     } catch (err) {
       if (!(req.skipCorrupt && err instanceof CorruptRecordError)) throw err;
       corrupt.push({ position: i, file: err.file!, record: err.record!, key: err.key!, message: err.message });
       continue;
     }
     if (req.augment) {
+      // One transform for the whole stack: every context channel moves with the sample's own.
       const img = raw.subarray(k * pixels, (k + 1) * pixels);
-      augmentImage(img, tmp!, spec.shape, req.augment.options, req.augment.seed, req.augment.epoch, req.indices[i]);
+      augmentImage(img, tmp!, shape, req.augment.options, req.augment.seed, req.augment.epoch, req.indices[i]);
     }
     k++;
   }

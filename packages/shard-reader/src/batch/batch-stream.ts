@@ -1,8 +1,11 @@
 // The batch iterator of one epoch on one rank: plans, prefetches `prefetch` batches ahead, yields in order.
 import { checkAugment, type AugmentOptions } from '../augment/augment.js';
+import { contextTable, type ContextTable } from '../context/index.js';
+import { getBalance, type BalanceMode } from '../sampler/index.js';
 import { blockWindows, type ShuffleMode } from '../shuffle/index.js';
 import type { BatchRequest, CorruptSample, FloatOutput } from './assemble.js';
 import type { AssembledBatch, BatchExecutor } from './executor.js';
+import type { Pixels } from './pixels.js';
 import { planEpoch, type EpochPlan, type PlanOptions } from './plan.js';
 
 export interface BatchOptions {
@@ -24,11 +27,23 @@ export interface BatchOptions {
   augment?: AugmentOptions | null;
   /** Float32 images (value * scale + offset) instead of the stored dtype; used by the tfjs adapter. */
   float?: FloatOutput;
+  /**
+   * Context slices: each sample comes with its `context` neighbours on each side within its series
+   * (its folder), as channels: C becomes (2 x context + 1) x C, the sample itself in the middle.
+   */
+  context?: number;
+  /**
+   * Per-sample weights (one per sample, in manifest order): the epoch is then `size` draws with
+   * probability proportional to weight, not a permutation (a sample may come several times or not at all).
+   */
+  weights?: ArrayLike<number> | null;
+  /** Weights computed from the index labels: 'labels' draws each label (and 'no label') about equally often. */
+  balance?: BalanceMode | null;
 }
 
 export interface Batch {
-  /** batch x H x W x C, stored dtype (or Float32Array with `float`). */
-  images: Uint8Array | Uint16Array | Float32Array;
+  /** batch x H x W x C in the stored dtype (Uint8Array, Uint16Array, Int16Array or Float32Array), or Float32Array with `float`. */
+  images: Pixels;
   /** batch x labelCount */
   labels: Float32Array;
   keys: string[];
@@ -65,11 +80,40 @@ export interface StreamContext {
   executor: () => BatchExecutor;
   /** Set when corrupt records are to be left out (and reported here) rather than fail the batch. */
   onCorrupt?: (samples: CorruptSample[]) => void;
+  /** Index labels (size x labelCount), for `balance`. */
+  labels?: Float32Array;
+  labelCount?: number;
+}
+
+/** Context tables and balance weights depend only on the dataset: computed once per dataset, not per epoch. */
+const contextTables = new WeakMap<readonly string[], Map<number, ContextTable>>();
+const balanceWeights = new WeakMap<Float32Array, Map<string, Float64Array>>();
+
+function contextOf(keys: readonly string[], k: number): ContextTable {
+  let byK = contextTables.get(keys);
+  if (!byK) contextTables.set(keys, (byK = new Map()));
+  let t = byK.get(k);
+  if (!t) byK.set(k, (t = contextTable(keys, k)));
+  return t;
+}
+
+function weightsOf(ctx: StreamContext, o: BatchOptions): ArrayLike<number> | null {
+  if (o.weights && o.balance) throw new RangeError('give weights or balance, not both');
+  if (o.weights) return o.weights;
+  if (!o.balance) return null;
+  const source = getBalance(o.balance);
+  if (!ctx.labels || ctx.labelCount === undefined) throw new RangeError('balance needs the dataset labels');
+  let byMode = balanceWeights.get(ctx.labels);
+  if (!byMode) balanceWeights.set(ctx.labels, (byMode = new Map()));
+  let w = byMode.get(o.balance);
+  if (!w) byMode.set(o.balance, (w = source(ctx.labels, ctx.labelCount)));
+  return w;
 }
 
 export class BatchStream implements AsyncIterableIterator<Batch> {
   readonly plan: EpochPlan;
-  readonly options: Required<Omit<BatchOptions, 'augment' | 'float'>> & Pick<BatchOptions, 'augment' | 'float'>;
+  readonly options: Required<Omit<BatchOptions, 'augment' | 'float' | 'weights' | 'balance'>> & Pick<BatchOptions, 'augment' | 'float' | 'weights' | 'balance'>;
+  private readonly context: ContextTable | undefined;
   /** Next batch to hand out (claimed synchronously, so concurrent next() calls get distinct batches). */
   private nextBatch: number;
   /** Batches actually delivered: what state() reports to checkpoint. */
@@ -98,8 +142,15 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
       prefetch: o.prefetch ?? 4,
       augment: o.augment ?? null,
       float: o.float,
+      context: o.context ?? 0,
+      weights: o.weights ?? null,
+      balance: o.balance ?? null,
     };
-    const p: PlanOptions = this.options;
+    const weights = weightsOf(ctx, o);
+    const p: PlanOptions = { ...this.options, weights };
+    const k = this.options.context;
+    if (!Number.isSafeInteger(k) || k < 0 || k > 64) throw new RangeError(`context must be an integer from 0 to 64 (got ${k})`);
+    this.context = k > 0 ? contextOf(ctx.keys, k) : undefined;
     this.plan = planEpoch(ctx.shardSizes, p);
     const { startBatch, prefetch } = this.options;
     if (!Number.isSafeInteger(startBatch) || startBatch < 0 || startBatch > this.plan.batches) throw new RangeError(`startBatch ${startBatch} is outside 0..${this.plan.batches}`);
@@ -107,7 +158,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
     if (o.augment) checkAugment(o.augment);
     if (o.float && !(Number.isFinite(o.float.scale) && Number.isFinite(o.float.offset))) throw new RangeError('float.scale and float.offset must be finite numbers');
     this.nextBatch = this.requested = this.delivered = startBatch;
-    if (this.options.shuffle === 'block') {
+    if (this.options.shuffle === 'block' && !weights) {
       this.windows = blockWindows(ctx.shardSizes, p.seed, p.epoch, p.blockShards);
       const ends: number[] = [];
       let total = 0;
@@ -166,10 +217,19 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
       augment: this.options.augment ? { options: this.options.augment, seed: this.options.seed, epoch: this.options.epoch } : undefined,
       hints: this.hintsFor(b),
       skipCorrupt: this.ctx.onCorrupt !== undefined,
+      context: this.contextFor(indices),
     };
     const batch = this.ctx.executor().run(req);
     batch.catch(() => {}); // surfaced when this batch is consumed; never an unhandled rejection if it is not
     this.queue.push({ batch, indices, keys: req.keys });
+  }
+
+  private contextFor(indices: Uint32Array): BatchRequest['context'] {
+    const t = this.context;
+    if (!t) return undefined;
+    const neighbours = new Uint32Array(indices.length * t.width);
+    indices.forEach((index, i) => neighbours.set(t.of(index), i * t.width));
+    return { width: t.width, neighbours, keys: Array.from(neighbours, (i) => this.ctx.keys[i]) };
   }
 
   /** Block mode: when a batch enters a new window, ask the kernel to read that window and the next one ahead. */

@@ -4,6 +4,9 @@
 // run of B. The final partial step (R samples) is split evenly: every rank gets floor(R/W) or
 // ceil(R/W). When 0 < R < W some ranks would get nothing, so they repeat a sample from the start of
 // the order (W - R repeats in all). With dropLast the final partial step is dropped on every rank.
+// With per-sample weights the epoch order is N weighted draws instead of a permutation, partitioned
+// the same way.
+import { aliasTable, drawWeighted, type AliasTable } from '../sampler/index.js';
 import { getShuffle, type ShuffleMode } from '../shuffle/index.js';
 
 export interface PlanOptions {
@@ -15,6 +18,8 @@ export interface PlanOptions {
   worldSize: number;
   dropLast: boolean;
   blockShards: number;
+  /** Per-sample weights: the epoch is N draws with probability proportional to weight (`shuffle` is then unused). */
+  weights?: ArrayLike<number> | null;
 }
 
 export interface EpochPlan {
@@ -41,7 +46,7 @@ export function checkPlanOptions(o: PlanOptions): void {
 
 export function planEpoch(shardSizes: readonly number[], o: PlanOptions): EpochPlan {
   checkPlanOptions(o);
-  const order = getShuffle(o.shuffle)({ shardSizes, seed: o.seed, epoch: o.epoch, blockShards: o.blockShards });
+  const order = o.weights ? weightedOrder(shardSizes, o.weights, o.seed, o.epoch) : getShuffle(o.shuffle)({ shardSizes, seed: o.seed, epoch: o.epoch, blockShards: o.blockShards });
   const n = order.length;
   const W = o.worldSize;
   const B = o.batchSize;
@@ -65,4 +70,15 @@ export function planEpoch(shardSizes: readonly number[], o: PlanOptions): EpochP
       return order.slice(o.rank % n, (o.rank % n) + 1); // pad: repeat one sample so every rank has the batch
     },
   };
+}
+
+/** Alias tables by weights array: built once per weights, not once per epoch or per rank. */
+const tables = new WeakMap<object, AliasTable>();
+
+function weightedOrder(shardSizes: readonly number[], weights: ArrayLike<number>, seed: number, epoch: number): Uint32Array {
+  const n = shardSizes.reduce((a, b) => a + b, 0);
+  if (weights.length !== n) throw new RangeError(`weights has ${weights.length} entries; the dataset has ${n} samples`);
+  let table = tables.get(weights);
+  if (!table) tables.set(weights, (table = aliasTable(weights)));
+  return drawWeighted({ weights, seed, epoch }, table);
 }

@@ -1,6 +1,7 @@
 // Errors cross the worker boundary as plain data and are rebuilt with their type and location.
 import { FormatError } from 'shard-format';
 import { CorruptRecordError } from '../dataset/record-store.js';
+import { FileChangedError } from '../io/file-changed.js';
 
 export interface SerializedError {
   name: string;
@@ -19,11 +20,9 @@ export function serializeError(err: unknown): SerializedError {
 
 /** Rebuilds a worker's error on this side, keeping its type and location. */
 export function reviveError(s: SerializedError): Error {
-  if (s.name === 'CorruptRecordError' || s.name === 'FormatError') {
-    const bare = s.reason ?? s.message;
-    const where = { file: s.file, record: s.record, key: s.key };
-    return s.name === 'CorruptRecordError' ? new CorruptRecordError(bare, where) : new FormatError(bare, where);
-  }
+  const types: Record<string, typeof FormatError> = { CorruptRecordError, FileChangedError, FormatError };
+  const Type = types[s.name];
+  if (Type) return new Type(s.reason ?? s.message, { file: s.file, record: s.record, key: s.key });
   const err = s.name === 'RangeError' ? new RangeError(s.message) : new Error(s.message);
   return err;
 }

@@ -1,9 +1,9 @@
 // A small pool of batch-assembly worker threads; results come back as transferred (never shared) buffers.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { BatchData, BatchRequest } from './assemble.js';
 import type { ExecutorSpec } from './executor.js';
 import type { SerializedError } from './worker-errors.js';
-import { terminateWorkers, workerEntry } from '../worker-entry.js';
+import { startWorker, terminateWorkers, workerEntry } from '../worker-entry.js';
 
 interface Pending {
   resolve: (d: BatchData) => void;
@@ -30,7 +30,7 @@ export class WorkerPool {
     });
     this.allReady.catch(() => {}); // nobody may be waiting: never an unhandled rejection
     this.workers = Array.from({ length: count }, (_, i) => {
-      const w = new Worker(file, { ...options, workerData: spec });
+      const w = startWorker(file, { ...options, workerData: spec });
       w.on('message', (msg: { type: 'ready' } | { type: 'result'; id: number; data?: BatchData; error?: SerializedError }) => {
         if (msg.type === 'ready') {
           this.ready[i] = true;

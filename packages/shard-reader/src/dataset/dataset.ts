@@ -1,8 +1,10 @@
 // A dataset opened for training: metadata from the manifest and index, records through a RecordStore, batches.
+import { closeSync } from 'node:fs';
 import os from 'node:os';
 import { decodeLabels, type Dtype, type Manifest, type Shape } from 'shard-format';
 import type { CorruptSample } from '../batch/assemble.js';
 import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
+import { pixelView, type Pixels } from '../batch/pixels.js';
 import { InlineExecutor, WorkerExecutor, type BatchExecutor, type ExecutorSpec } from '../batch/executor.js';
 import { loadMmapAddon } from '../io/native.js';
 import type { Backend, BackendChoice } from '../io/types.js';
@@ -48,6 +50,11 @@ export class Dataset {
     /** size x labelNames.length, from the index (no image bytes read). */
     readonly labels: Float32Array,
     private readonly options: Required<Omit<OpenDatasetOptions, 'onWarning'>> & Pick<OpenDatasetOptions, 'onWarning'>,
+    /**
+     * Every shard's descriptor, opened and validated by openDataset; all reads (on every thread) go
+     * through them until close(), so the dataset keeps reading the build it was opened on.
+     */
+    private readonly fds: number[],
   ) {
     this.size = manifest.samples;
     this.labelNames = manifest.schema.labelNames;
@@ -64,12 +71,12 @@ export class Dataset {
     return this.store.backend ?? (loadMmapAddon() ? 'mmap' : 'pread');
   }
 
-  /** Image bytes of one sample (a copy, in the stored dtype), checked against its CRC. */
-  image(index: number): Uint8Array | Uint16Array {
+  /** Pixels of one sample (H x W x C, a copy, in the stored dtype's typed array), checked against its CRC. */
+  image(index: number): Pixels {
     this.assertOpen();
     const layout = this.manifest.schema.record;
     const bytes = this.store.record(index, this.keys[index]).slice(0, layout.imageBytes);
-    return this.dtype === 'uint16' ? new Uint16Array(bytes.buffer, 0, bytes.length / 2) : bytes;
+    return pixelView(this.dtype, bytes.buffer);
   }
 
   /** The label vector stored in the record itself (the index copy is `labels`). */
@@ -81,7 +88,7 @@ export class Dataset {
   /** Batches of one epoch on one rank; see BatchOptions for defaults. */
   batches(options: BatchOptions = {}): BatchStream {
     this.assertOpen();
-    return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, executor: () => {
+    return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, labels: this.labels, labelCount: this.labelNames.length, executor: () => {
       this.assertOpen(); // a stream made before close() must not start a new worker pool after it
       return (this.executor ??= this.createExecutor());
     }, onCorrupt: this.options.onCorrupt === 'skip' ? (samples) => this.noteCorrupt(samples) : undefined }, options);
@@ -110,8 +117,13 @@ export class Dataset {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.store.close();
-    await this.executor?.close();
+    try {
+      // Worker threads read through this dataset's descriptors: they stop before the numbers can be reused.
+      await this.executor?.close();
+    } finally {
+      this.store.close();
+      this.fds.splice(0).forEach((fd) => closeSync(fd));
+    }
   }
 
   private createExecutor(): BatchExecutor {
@@ -125,6 +137,8 @@ export class Dataset {
       store: {
         dir: this.dir,
         shardFiles: m.shards.map((s) => s.file),
+        fds: this.fds,
+        shardBytes: m.shards.map((s) => s.bytes),
         perShard: m.recordsPerShard,
         size: m.samples,
         layout: m.schema.record,
@@ -145,12 +159,21 @@ export function defaultReaderWorkers(): number {
   return Math.min(4, os.availableParallelism());
 }
 
-/** Opens a dataset folder, validating manifest, shard sizes and headers, and index sidecars first. */
+/**
+ * Opens a dataset folder, validating manifest, shard sizes and headers, and index sidecars first. Each
+ * shard is opened once, here, and stays open until close(): a later rename over its name (a rebuild)
+ * does not change what this dataset reads.
+ */
 export async function openDataset(dir: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
   const workers = options.workers ?? defaultReaderWorkers();
   if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
-  const loaded = loadDataset(dir);
   const onCorrupt = options.onCorrupt ?? 'error';
   if (onCorrupt !== 'error' && onCorrupt !== 'skip') throw new RangeError(`onCorrupt must be 'error' or 'skip' (got ${String(onCorrupt)})`);
-  return new Dataset(dir, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers, verify: options.verify ?? true, onCorrupt, onWarning: options.onWarning });
+  const loaded = loadDataset(dir); // from here the shards are open: the dataset owns them
+  try {
+    return new Dataset(dir, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers, verify: options.verify ?? true, onCorrupt, onWarning: options.onWarning }, loaded.fds);
+  } catch (err) {
+    loaded.fds.forEach((fd) => closeSync(fd));
+    throw err;
+  }
 }

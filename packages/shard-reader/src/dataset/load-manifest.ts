@@ -1,5 +1,6 @@
 // Loads and cross-checks a dataset folder: manifest, every shard's size and header, every index sidecar.
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+// Each shard is opened once here and checked through that descriptor, which the dataset then reads through.
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import {
   HEADER_BYTES,
@@ -20,9 +21,14 @@ export interface LoadedDataset {
   keys: string[];
   /** size x labelCount, from the index sidecars. */
   labels: Float32Array;
+  /** One open descriptor per shard, in manifest order, already checked: the caller closes them. */
+  fds: number[];
 }
 
-/** Validates everything that can be checked without reading image bytes; errors name the file at fault. */
+/**
+ * Validates everything that can be checked without reading image bytes; errors name the file at fault.
+ * On success every shard is open (`fds`); on failure none is left open.
+ */
 export function loadDataset(dir: string): LoadedDataset {
   const manifestPath = path.join(dir, MANIFEST_FILE);
   let text: string;
@@ -36,54 +42,77 @@ export function loadDataset(dir: string): LoadedDataset {
   const L = manifest.schema.labelNames.length;
   const keys: string[] = new Array(manifest.samples);
   const labels = new Float32Array(manifest.samples * L);
-  manifest.shards.forEach((entry, s) => {
-    const file = path.join(dir, entry.file);
-    checkShardFile(file, entry.bytes, (bytes) => checkHeaderAgainstManifest(decodeHeader(bytes, file), manifest, s, { ...entry, file }));
-    const indexFile = path.join(dir, entry.index.file);
-    const indexBytes = readFileOrThrow(indexFile);
-    if (indexBytes.length !== entry.index.bytes) throw new FormatError(`is ${indexBytes.length} bytes, the manifest says ${entry.index.bytes}`, { file: indexFile });
-    if (sha256Hex(indexBytes) !== entry.index.sha256) throw new FormatError('SHA-256 does not match the manifest (index damaged or replaced)', { file: indexFile });
-    const index = decodeShardIndex(indexBytes.toString('utf8'), indexFile, { shard: entry.file, firstSample: entry.firstSample, samples: entry.samples, labelCount: L });
-    for (let r = 0; r < entry.samples; r++) {
-      keys[entry.firstSample + r] = index.keys[r];
-      labels.set(index.labels[r], (entry.firstSample + r) * L);
+  const fds: number[] = [];
+  try {
+    manifest.shards.forEach((entry, s) => {
+      const file = path.join(dir, entry.file);
+      fds.push(openShard(file, entry.bytes, (bytes) => checkHeaderAgainstManifest(decodeHeader(bytes, file), manifest, s, { ...entry, file })));
+      loadIndex(dir, entry, L, keys, labels);
+    });
+    // Each index checks its own keys are unique and sorted; across shards, compare the boundaries.
+    for (const entry of manifest.shards.slice(1)) {
+      const i = entry.firstSample;
+      if (!(keys[i - 1] < keys[i])) {
+        throw new FormatError(`key ${JSON.stringify(keys[i].slice(0, 80))} ${keys[i - 1] === keys[i] ? 'appears twice' : 'is out of order'} (record 0; keys are unique and sorted across shards)`, { file: path.join(dir, entry.index.file) });
+      }
     }
-  });
-  // Each index checks its own keys are unique and sorted; across shards, compare the boundaries.
-  for (const entry of manifest.shards.slice(1)) {
-    const i = entry.firstSample;
-    if (!(keys[i - 1] < keys[i])) {
-      throw new FormatError(`key ${JSON.stringify(keys[i].slice(0, 80))} ${keys[i - 1] === keys[i] ? 'appears twice' : 'is out of order'} (record 0; keys are unique and sorted across shards)`, { file: path.join(dir, entry.index.file) });
-    }
+  } catch (err) {
+    fds.forEach((fd) => closeSync(fd));
+    throw err;
   }
-  return { dir, manifest, keys, labels };
+  return { dir, manifest, keys, labels, fds };
 }
 
-/** Size first (never read past a short file), then the header. */
-function checkShardFile(file: string, expectedBytes: number, checkHeader: (bytes: Uint8Array) => void): void {
-  let size: number;
+function loadIndex(dir: string, entry: Manifest['shards'][number], L: number, keys: string[], labels: Float32Array): void {
+  const indexFile = path.join(dir, entry.index.file);
+  const indexBytes = readFileOrThrow(indexFile);
+  if (indexBytes.length !== entry.index.bytes) throw new FormatError(`is ${indexBytes.length} bytes, the manifest says ${entry.index.bytes}`, { file: indexFile });
+  if (sha256Hex(indexBytes) !== entry.index.sha256) throw new FormatError('SHA-256 does not match the manifest (index damaged or replaced)', { file: indexFile });
+  const index = decodeShardIndex(indexBytes.toString('utf8'), indexFile, { shard: entry.file, firstSample: entry.firstSample, samples: entry.samples, labelCount: L });
+  for (let r = 0; r < entry.samples; r++) {
+    keys[entry.firstSample + r] = index.keys[r];
+    labels.set(index.labels[r], (entry.firstSample + r) * L);
+  }
+}
+
+/** Opens the shard and checks it through the descriptor it returns: size first (never read past a short file), then the header. */
+function openShard(file: string, expectedBytes: number, checkHeader: (bytes: Uint8Array) => void): number {
+  let fd: number;
   try {
-    size = statSync(file).size;
+    fd = openSync(file, 'r');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FormatError(code === 'ENOENT' ? 'shard named in the manifest is missing' : `cannot be read (${code})`, { file });
+    throw new FormatError(unreadable(err, 'shard named in the manifest is missing'), { file });
   }
-  if (size !== expectedBytes) throw new FormatError(`is ${size} bytes, the manifest says ${expectedBytes}${size < expectedBytes ? ' (truncated)' : ''}`, { file });
-  const header = new Uint8Array(HEADER_BYTES);
-  const fd = openSync(file, 'r');
   try {
-    readSync(fd, header, 0, HEADER_BYTES, 0);
-  } finally {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new FormatError('is not a regular file', { file });
+    if (st.size !== expectedBytes) throw new FormatError(`is ${st.size} bytes, the manifest says ${expectedBytes}${st.size < expectedBytes ? ' (truncated)' : ''}`, { file });
+    const header = new Uint8Array(HEADER_BYTES);
+    let got = 0;
+    try {
+      got = readSync(fd, header, 0, HEADER_BYTES, 0);
+    } catch (err) {
+      throw new FormatError(unreadable(err, ''), { file });
+    }
+    checkHeader(header.subarray(0, got));
+    return fd;
+  } catch (err) {
     closeSync(fd);
+    throw err;
   }
-  checkHeader(header);
+}
+
+/** 'missing' for ENOENT, else "cannot be read (EACCES: permission denied)". */
+function unreadable(err: unknown, missing: string): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT' && missing) return missing;
+  return `cannot be read (${e.code ?? 'error'}${e.code === 'EACCES' ? ': permission denied' : ''})`;
 }
 
 function readFileOrThrow(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FormatError(code === 'ENOENT' ? 'index named in the manifest is missing' : `cannot be read (${code})`, { file });
+    throw new FormatError(unreadable(err, 'index named in the manifest is missing'), { file });
   }
 }

@@ -1,8 +1,10 @@
-// Reads records by global index from lazily opened shard sources, checking each record's CRC and key.
+// Reads records by global index from shard sources made lazily from the dataset's open descriptors,
+// checking each record's CRC and key.
 import path from 'node:path';
 import { DATA_OFFSET, FormatError, buildSeed, keyCrc, recordCrcOk, storedKeyCrc, type RecordLayout } from 'shard-format';
 import { fastCrc32 } from '../io/native.js';
-import { openSource } from '../io/open-source.js';
+import { fileChanged } from '../io/file-changed.js';
+import { sourceFromFd } from '../io/open-source.js';
 import type { AccessHint, Backend, BackendChoice, RecordSource } from '../io/types.js';
 import { Spanner } from './spanner.js';
 
@@ -10,6 +12,14 @@ import { Spanner } from './spanner.js';
 export interface StoreSpec {
   dir: string;
   shardFiles: string[];
+  /**
+   * Each shard's descriptor, opened (and validated) once by openDataset and open until the dataset closes.
+   * Descriptors are process-wide, so worker threads read through the same numbers: every thread reads the
+   * files the dataset was opened on, whatever is renamed over their names later.
+   */
+  fds: number[];
+  /** Each shard's size in bytes, as validated at open. */
+  shardBytes: number[];
   perShard: number;
   size: number;
   layout: RecordLayout;
@@ -18,6 +28,8 @@ export interface StoreSpec {
   backend: BackendChoice;
   verify: boolean;
 }
+
+const CHECKSUM_MISMATCH = 'record checksum mismatch (corrupted bytes)';
 
 /** A record whose bytes do not match their checksum (or belong to another key). */
 export class CorruptRecordError extends FormatError {
@@ -31,6 +43,10 @@ export class RecordStore {
   private readonly sources: (RecordSource | undefined)[];
   private readonly spanner: Spanner;
   private readonly scratch: Uint8Array;
+  /** The part of scratch that receives a record's bytes after its image; its checksummed part; a view. */
+  private readonly tail: Uint8Array;
+  private readonly tailCrcPart: Uint8Array;
+  private readonly tailView: DataView;
   private readonly crc = fastCrc32();
   private readonly seed: number;
 
@@ -38,6 +54,9 @@ export class RecordStore {
     this.sources = new Array(spec.shardFiles.length);
     this.spanner = new Spanner(spec.size, spec.perShard);
     this.scratch = new Uint8Array(spec.layout.stride);
+    this.tail = this.scratch.subarray(0, spec.layout.stride - spec.layout.imageBytes);
+    this.tailCrcPart = this.tail.subarray(0, spec.layout.crcOffset - spec.layout.imageBytes);
+    this.tailView = new DataView(this.tail.buffer, this.tail.byteOffset, this.tail.length);
     this.seed = buildSeed(spec.buildId);
   }
 
@@ -46,22 +65,21 @@ export class RecordStore {
   }
 
   source(shard: number): RecordSource {
-    return (this.sources[shard] ??= openSource(path.join(this.spec.dir, this.spec.shardFiles[shard]), this.spec.backend));
+    const file = path.join(this.spec.dir, this.spec.shardFiles[shard]);
+    return (this.sources[shard] ??= sourceFromFd(file, this.spec.fds[shard], this.spec.backend, { size: this.spec.shardBytes[shard] }));
   }
 
   /**
-   * The whole record of sample `index` (a zero-copy view with mmap, else the store's scratch buffer:
-   * valid until the next call). Checks CRC and key unless verification is off.
+   * The whole record of sample `index`, copied into the store's scratch buffer (valid until the next call).
+   * Checks CRC and key unless verification is off.
    */
   record(index: number, key: string): Uint8Array {
     const { shard, record } = this.spanner.locate(index);
-    const src = this.source(shard);
-    const offset = DATA_OFFSET + record * this.spec.layout.stride;
-    const bytes = src.view ? src.view(offset, this.spec.layout.stride) : src.read(offset, this.spec.layout.stride, this.scratch);
+    const bytes = this.source(shard).read(DATA_OFFSET + record * this.spec.layout.stride, this.spec.layout.stride, this.scratch);
     if (this.spec.verify) {
       const where = { file: this.spec.shardFiles[shard], record, key };
-      if (!recordCrcOk(bytes, this.spec.layout, this.crc)) throw new CorruptRecordError('record checksum mismatch (corrupted bytes)', where);
-      if (storedKeyCrc(bytes, this.spec.layout) !== keyCrc(key, this.seed)) throw new CorruptRecordError(ANOTHER, where);
+      if (!recordCrcOk(bytes, this.spec.layout, this.crc)) throw this.refused(shard, CHECKSUM_MISMATCH, where);
+      if (storedKeyCrc(bytes, this.spec.layout) !== keyCrc(key, this.seed)) throw this.refused(shard, ANOTHER, where);
     }
     return bytes;
   }
@@ -76,24 +94,30 @@ export class RecordStore {
     const src = this.source(shard);
     const layout = this.spec.layout;
     const offset = DATA_OFFSET + record * layout.stride;
-    let tail: Uint8Array; // the record after the image: padding, labels, key CRC, CRC
-    if (src.view) {
-      const view = src.view(offset, layout.stride);
-      image.set(view.subarray(0, layout.imageBytes));
-      tail = view.subarray(layout.imageBytes);
-    } else {
-      src.read(offset, layout.imageBytes, image);
-      tail = src.read(offset + layout.imageBytes, layout.stride - layout.imageBytes, this.scratch);
-    }
+    if (image.length !== layout.imageBytes) throw new RangeError(`image buffer is ${image.length} bytes, a record's image ${layout.imageBytes}`);
+    // The record after the image (padding, labels, key CRC, CRC) goes to scratch: one copy (or readv) for both parts.
+    src.readSplit(offset, image, this.tail);
     const t = layout.imageBytes; // tail offsets are record offsets minus t
-    const dv = new DataView(tail.buffer, tail.byteOffset, tail.length);
+    const dv = this.tailView;
     if (this.spec.verify) {
       const where = { file: this.spec.shardFiles[shard], record, key };
-      const crc = this.crc(tail.subarray(0, layout.crcOffset - t), this.crc(image)) >>> 0;
-      if (crc !== dv.getUint32(layout.crcOffset - t, true)) throw new CorruptRecordError('record checksum mismatch (corrupted bytes)', where);
-      if (dv.getUint32(layout.keyCrcOffset - t, true) !== keyCrc(key, this.seed)) throw new CorruptRecordError(ANOTHER, where);
+      const crc = this.crc(this.tailCrcPart, this.crc(image)) >>> 0;
+      if (crc !== dv.getUint32(layout.crcOffset - t, true)) throw this.refused(shard, CHECKSUM_MISMATCH, where);
+      if (dv.getUint32(layout.keyCrcOffset - t, true) !== keyCrc(key, this.seed)) throw this.refused(shard, ANOTHER, where);
     }
     for (let j = 0; j < layout.labelCount; j++) labels[labelsAt + j] = dv.getFloat32(layout.labelsOffset - t + 4 * j, true);
+  }
+
+  /**
+   * The error for a record that failed its check: a CorruptRecordError (which onCorrupt 'skip' may skip),
+   * unless the shard's size changed since it was opened, in which case the whole file is not what the
+   * dataset was opened on and reading on would be pointless.
+   */
+  private refused(shard: number, reason: string, where: { file: string; record: number; key: string }): Error {
+    const src = this.source(shard);
+    const now = src.currentSize();
+    if (now !== undefined && now !== src.size) return fileChanged(src.path, now, src.size, `record ${where.record} (key ${where.key}) failed its check`);
+    return new CorruptRecordError(reason, where);
   }
 
   advise(shard: number, hint: AccessHint): void {

@@ -1,4 +1,5 @@
 // Argument and range checks shared by the record sources: every error names the file.
+import { fstatSync } from 'node:fs';
 
 function checkIndex(path: string, name: string, value: number): void {
   if (typeof value !== 'number') throw new TypeError(`shard-reader: ${name} must be a number reading ${path}, got ${typeof value}`);
@@ -32,4 +33,13 @@ export function checkTarget(path: string, target: Uint8Array, targetOffset: numb
 /** Throws the error for use after close(). */
 export function checkOpen(path: string, closed: boolean): void {
   if (closed) throw new Error(`shard-reader: ${path} is closed`);
+}
+
+/** fstat size of an open descriptor, or undefined when it cannot be taken (only used to explain errors). */
+export function sizeOf(fd: number): number | undefined {
+  try {
+    return fstatSync(fd).size;
+  } catch {
+    return undefined;
+  }
 }

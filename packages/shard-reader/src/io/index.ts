@@ -1,8 +1,9 @@
 // Public surface of the record I/O layer.
 export type { AccessHint, Backend, BackendChoice, RecordSource } from './types.js';
-export type { MmapAddon } from './native.js';
+export type { MappingHandle, MmapAddon } from './native.js';
 export { fastCrc32, floatConverter, type FloatConverter, loadMmapAddon, mmapUnavailableReason, liveMappings } from './native.js';
-export { openMmapSource } from './mmap-source.js';
-export { openPreadSource } from './pread-source.js';
-export { openSource } from './open-source.js';
+export { mmapSourceFromFd, openMmapSource, type FdSourceOptions } from './mmap-source.js';
+export { openPreadSource, preadSourceFromFd } from './pread-source.js';
+export { openSource, sourceFromFd } from './open-source.js';
+export { FileChangedError } from './file-changed.js';
 export { dropPageCache } from './page-cache.js';

@@ -1,46 +1,52 @@
-// RecordSource over a read-only memory map of a whole file, through the native addon.
-import { constants as bufferConstants } from 'node:buffer';
+// RecordSource over a read-only memory map of a whole file, through the native addon's guarded copies.
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { checkOpen, checkRange, checkTarget } from './bounds.js';
-import { loadMmapAddon, mmapUnavailableReason, type MmapAddon } from './native.js';
+import { checkOpen, checkRange, checkTarget, sizeOf } from './bounds.js';
+import { fileChanged } from './file-changed.js';
+import { loadMmapAddon, mmapUnavailableReason, type MappingHandle, type MmapAddon } from './native.js';
 import type { AccessHint, RecordSource } from './types.js';
 
 class MmapSource implements RecordSource {
   readonly backend = 'mmap' as const;
   #addon: MmapAddon;
-  #mapping: ArrayBuffer | undefined;
-  #bytes: Uint8Array;
+  #mapping: MappingHandle | undefined;
   #closed = false;
 
   constructor(
     readonly path: string,
     readonly size: number,
     addon: MmapAddon,
-    mapping: ArrayBuffer | undefined,
+    mapping: MappingHandle | undefined,
+    /** The descriptor the mapping was made from, when it is still open (for error messages only). */
+    private readonly fd: number | undefined,
   ) {
     this.#addon = addon;
     this.#mapping = mapping;
-    this.#bytes = mapping ? new Uint8Array(mapping) : new Uint8Array(0);
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
+  currentSize(): number | undefined {
+    return this.fd === undefined ? undefined : sizeOf(this.fd);
+  }
+
   read(offset: number, length: number, target?: Uint8Array, targetOffset = 0): Uint8Array {
     checkOpen(this.path, this.#closed);
     checkRange(this.path, this.size, offset, length);
-    const bytes = this.#bytes.subarray(offset, offset + length);
-    if (!target) return bytes.slice();
-    checkTarget(this.path, target, targetOffset, length);
-    target.set(bytes, targetOffset);
-    return target.subarray(targetOffset, targetOffset + length);
+    const out = target ?? new Uint8Array(length);
+    const at = target ? targetOffset : 0;
+    if (target) checkTarget(this.path, target, targetOffset, length);
+    if (length > 0) this.#copy(offset, out, at, length);
+    return out.subarray(at, at + length);
   }
 
-  view(offset: number, length: number): Uint8Array {
+  readSplit(offset: number, head: Uint8Array, tail: Uint8Array): void {
     checkOpen(this.path, this.#closed);
-    checkRange(this.path, this.size, offset, length);
-    return this.#bytes.subarray(offset, offset + length);
+    checkTarget(this.path, head, 0, head.length);
+    checkTarget(this.path, tail, 0, tail.length);
+    checkRange(this.path, this.size, offset, head.length + tail.length);
+    if (head.length + tail.length > 0) this.#copy(offset, head, 0, head.length, tail);
   }
 
   advise(offset: number, length: number, hint: AccessHint): void {
@@ -53,30 +59,59 @@ class MmapSource implements RecordSource {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#bytes = new Uint8Array(0);
     if (this.#mapping) this.#addon.unmap(this.#mapping);
     this.#mapping = undefined;
   }
+
+  #copy(offset: number, target: Uint8Array, at: number, length: number, tail?: Uint8Array): void {
+    try {
+      if (tail) this.#addon.copy(this.#mapping!, offset, target, at, length, tail, 0, tail.length);
+      else this.#addon.copy(this.#mapping!, offset, target, at, length);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_SHARD_MAPPING_FAULT') throw err;
+      const byte = (err as { faultOffset?: number }).faultOffset;
+      throw fileChanged(this.path, this.currentSize(), this.size, `SIGBUS reading byte ${byte} of its mapping`);
+    }
+  }
+}
+
+export interface FdSourceOptions {
+  /** The size to read the file as (validated by the caller); default: its size now. */
+  size?: number;
 }
 
 /**
- * Maps the whole file read-only. Throws when the addon is unavailable, or (RangeError) when the file
- * is larger than one typed array can view; openSource('auto') then uses pread instead.
+ * Maps a file the caller keeps open (the source never closes `fd`; the mapping itself keeps the file's
+ * pages reachable, so what it reads stays the file `fd` was opened on even after a rename over its name).
+ * Throws when the addon is unavailable or the file is now shorter than `size`; openSource('auto') then
+ * uses pread instead.
  */
+export function mmapSourceFromFd(path: string, fd: number, options: FdSourceOptions = {}): RecordSource {
+  return mapFd(path, fd, options.size, false);
+}
+
+/** Maps the whole file read-only; the descriptor is closed at once (the mapping outlives it). */
 export function openMmapSource(path: string): RecordSource {
-  const addon = loadMmapAddon();
-  if (!addon) throw new Error(`shard-reader: cannot mmap ${path}: ${mmapUnavailableReason()}`);
+  requireAddon(path);
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
-    if (size > bufferConstants.MAX_LENGTH) {
-      throw new RangeError(
-        `shard-reader: ${path} is ${size} bytes, more than one mapping can view (${bufferConstants.MAX_LENGTH}); use the pread backend`,
-      );
-    }
-    // The mapping outlives the descriptor, so the file is closed at once.
-    return new MmapSource(path, size, addon, size > 0 ? addon.map(fd, 0, size) : undefined);
+    return mapFd(path, fd, undefined, true);
   } finally {
     closeSync(fd);
   }
+}
+
+function requireAddon(path: string): MmapAddon {
+  const addon = loadMmapAddon();
+  if (!addon) throw new Error(`shard-reader: cannot mmap ${path}: ${mmapUnavailableReason()}`);
+  return addon;
+}
+
+function mapFd(path: string, fd: number, size: number | undefined, fdClosesNow: boolean): RecordSource {
+  const addon = requireAddon(path);
+  const now = fstatSync(fd).size;
+  const bytes = size ?? now;
+  if (now < bytes) throw fileChanged(path, now, bytes, 'before it could be mapped');
+  const mapping = bytes > 0 ? addon.map(fd, 0, bytes) : undefined;
+  return new MmapSource(path, bytes, addon, mapping, fdClosesNow ? undefined : fd);
 }

@@ -1,7 +1,7 @@
 // Chooses the record backend for a file: mmap when the native addon is available, else pread.
-import { openMmapSource } from './mmap-source.js';
+import { mmapSourceFromFd, openMmapSource, type FdSourceOptions } from './mmap-source.js';
 import { loadMmapAddon } from './native.js';
-import { openPreadSource } from './pread-source.js';
+import { openPreadSource, preadSourceFromFd } from './pread-source.js';
 import type { BackendChoice, RecordSource } from './types.js';
 
 /**
@@ -9,21 +9,41 @@ import type { BackendChoice, RecordSource } from './types.js';
  * the file can be mapped, and pread otherwise; 'mmap' throws when mapping is not possible.
  */
 export function openSource(path: string, backend: BackendChoice = 'auto'): RecordSource {
-  switch (backend) {
+  switch (checkBackend(backend)) {
     case 'mmap':
       return openMmapSource(path);
     case 'pread':
       return openPreadSource(path);
-    case 'auto':
-      if (loadMmapAddon()) {
-        try {
-          return openMmapSource(path);
-        } catch {
-          // Unmappable file (too large, odd filesystem...): pread reads it, or reports why it cannot.
-        }
-      }
-      return openPreadSource(path);
     default:
-      throw new TypeError(`shard-reader: unknown backend '${String(backend)}' (expected 'mmap', 'pread' or 'auto')`);
+      return loadMmapAddon() ? withFallback(() => openMmapSource(path), () => openPreadSource(path)) : openPreadSource(path);
   }
+}
+
+/**
+ * A source over a descriptor the caller keeps open and closes after the source (datasets open each shard
+ * once and read it through that descriptor until they close, whatever happens to the path).
+ */
+export function sourceFromFd(path: string, fd: number, backend: BackendChoice = 'auto', options: FdSourceOptions = {}): RecordSource {
+  switch (checkBackend(backend)) {
+    case 'mmap':
+      return mmapSourceFromFd(path, fd, options);
+    case 'pread':
+      return preadSourceFromFd(path, fd, options);
+    default:
+      return loadMmapAddon() ? withFallback(() => mmapSourceFromFd(path, fd, options), () => preadSourceFromFd(path, fd, options)) : preadSourceFromFd(path, fd, options);
+  }
+}
+
+function withFallback(mmap: () => RecordSource, fallback: () => RecordSource): RecordSource {
+  try {
+    return mmap();
+  } catch {
+    // Unmappable file (odd filesystem, address space...): pread reads it, or reports why it cannot.
+    return fallback();
+  }
+}
+
+function checkBackend(backend: BackendChoice): BackendChoice {
+  if (backend === 'mmap' || backend === 'pread' || backend === 'auto') return backend;
+  throw new TypeError(`shard-reader: unknown backend '${String(backend)}' (expected 'mmap', 'pread' or 'auto')`);
 }

@@ -9,13 +9,22 @@ export type BackendChoice = Backend | 'auto';
 /** Access-pattern hint, passed to madvise (mmap) or posix_fadvise (pread). */
 export type AccessHint = 'sequential' | 'random' | 'willneed' | 'dontneed';
 
-/** Random access to the bytes of one immutable file (a shard). Offsets are file offsets. */
+/**
+ * Random access to the bytes of one immutable file (a shard). Offsets are file offsets. Every read is a
+ * copy: no backend hands out a view of its file's memory, so a file that changes under a source ends in
+ * an Error naming it, never in a signal.
+ */
 export interface RecordSource {
   readonly backend: Backend;
   /** The file the source reads; named in every error. */
   readonly path: string;
-  /** File size in bytes, taken when the source was opened. */
+  /** File size in bytes: the size it had when opened (or the size the caller vouched for). */
   readonly size: number;
+  /**
+   * The file's size now, through the source's descriptor (undefined when the source no longer holds one).
+   * Differs from `size` when the file was truncated or grew in place since it was opened.
+   */
+  currentSize(): number | undefined;
   /** True once close() has been called. */
   readonly closed: boolean;
   /**
@@ -25,10 +34,10 @@ export interface RecordSource {
    */
   read(offset: number, length: number, target?: Uint8Array, targetOffset?: number): Uint8Array;
   /**
-   * Zero-copy view of bytes [offset, offset + length) (mmap only). The view is valid until close():
-   * closing detaches the mapping, after which the view has length 0 (never a view of freed memory).
+   * Copies head.length bytes at `offset` into `head`, then the tail.length bytes after them into `tail`
+   * (one guarded copy with mmap, one readv with pread). Same errors as read().
    */
-  view?(offset: number, length: number): Uint8Array;
+  readSplit(offset: number, head: Uint8Array, tail: Uint8Array): void;
   /** Access-pattern hint for a range (length 0 = to the end of the file). No-op without the native addon. */
   advise(offset: number, length: number, hint: AccessHint): void;
   /** Releases the mapping or file descriptor. Idempotent. */

@@ -3,24 +3,52 @@ import type { Dtype } from 'shard-format';
 import type { BatchOptions } from '../batch/batch-stream.js';
 
 /**
- * - `'unit'`: value / 255 (uint8) or value / 65535 (uint16), in [0, 1].
- * - `'none'`: the stored integer values, as float32.
- * - `{ mean, std }`: (unit value - mean) / std; mean and std are in unit ([0, 1]) terms, like torchvision's Normalize after ToTensor.
+ * - `'unit'`: uint8 value / 255, uint16 value / 65535, in [0, 1]. int16 and float32 (modality values such
+ *   as HU) have no full scale: 'unit' maps the `range` option's [lo, hi] to [0, 1], and is refused without it.
+ * - `'none'`: the stored values, as float32 (HU stay HU).
+ * - `{ mean, std }`: (unit value - mean) / std. For uint8/uint16, and for int16/float32 with a `range`, mean
+ *   and std are in unit ([0, 1]) terms, like torchvision's Normalize after ToTensor; for int16/float32
+ *   without a range they are in stored units (e.g. `{ mean: 40, std: 80 }` in HU).
  */
 export type Normalize = 'unit' | 'none' | { mean: number; std: number };
 
+/** [lo, hi] in stored units that 'unit' maps to [0, 1] (values outside are not clipped). */
+export type ValueRange = readonly [number, number];
+
 export type FloatTransform = NonNullable<BatchOptions['float']>;
 
-export function floatTransform(dtype: Dtype, normalize: Normalize = 'unit'): FloatTransform {
-  const full = dtype === 'uint16' ? 65535 : 255;
+/** The span 'unit' divides by: the dtype's full scale, or the given range for modality values. */
+function unitSpan(dtype: Dtype, range: ValueRange | undefined): { lo: number; span: number } | undefined {
+  if (range !== undefined) {
+    const ok = Array.isArray(range) && range.length === 2 && range.every(Number.isFinite) && range[0] < range[1];
+    if (!ok) throw new RangeError(`range must be [lo, hi] with finite lo < hi (got ${JSON.stringify(range)})`);
+    return { lo: range[0], span: range[1] - range[0] };
+  }
+  if (dtype === 'uint8') return { lo: 0, span: 255 };
+  if (dtype === 'uint16') return { lo: 0, span: 65535 };
+  return undefined;
+}
+
+export function floatTransform(dtype: Dtype, normalize: Normalize = 'unit', range?: ValueRange): FloatTransform {
+  const unit = unitSpan(dtype, range);
   if (normalize === 'none') return { scale: 1, offset: 0 };
-  // 1/full then a multiply rounds to the same float32 as value/full for every uint8 and uint16 value (checked exhaustively).
-  if (normalize === 'unit') return { scale: 1 / full, offset: 0 };
+  if (normalize === 'unit') {
+    if (!unit) {
+      throw new RangeError(
+        `normalize 'unit' needs a value range for ${dtype} samples (modality values such as HU have no full scale): ` +
+          `pass range: [lo, hi] (e.g. [-1024, 3071] for CT), normalize: { mean, std } in stored units, or normalize: 'none'`,
+      );
+    }
+    // 1/span then a multiply rounds to the same float32 as value/span for every uint8 and uint16 value (checked exhaustively).
+    return { scale: 1 / unit.span, offset: unit.lo === 0 ? 0 : -unit.lo / unit.span };
+  }
   if (typeof normalize === 'object' && normalize !== null) {
     const { mean, std } = normalize;
     if (!Number.isFinite(mean)) throw new RangeError(`normalize.mean must be a finite number (got ${mean})`);
     if (!Number.isFinite(std) || std <= 0) throw new RangeError(`normalize.std must be a finite number > 0 (got ${std})`);
-    return { scale: 1 / (full * std), offset: -mean / std };
+    if (!unit) return { scale: 1 / std, offset: -mean / std };
+    // ((v - lo) / span - mean) / std
+    return { scale: 1 / (unit.span * std), offset: (-unit.lo / unit.span - mean) / std };
   }
   throw new RangeError(`normalize must be 'unit', 'none' or { mean, std } (got ${JSON.stringify(normalize)})`);
 }

@@ -13,16 +13,17 @@ type Source = Pick<Dataset, 'batches' | 'shape' | 'dtype' | 'labelNames'>;
 
 /**
  * Wraps `ds` for tf.data. `tf` is the caller's TensorFlow.js namespace (tfjs, tfjs-node or tfjs-node-gpu).
- * xs: float32 [batch, H, W, C] (scaled per `normalize`); ys: float32 [batch, labels].
+ * xs: float32 [batch, H, W, C] (scaled per `normalize`; C is (2k+1) x the stored channels with `context: k`); ys: float32 [batch, labels].
  * Options are checked here, so a bad one throws now rather than inside fitDataset.
  */
 export function toTfDataset<X extends TensorLike, Y extends TensorLike, D extends object>(ds: Source, tf: TfLike<X, Y, D>, options: TfDatasetOptions = {}): ShardTfDataset<D> {
-  const { normalize, repeat = false, startEpoch = 0, startBatch = 0, onBatch, ...batchOptions } = options;
-  const base: BatchOptions = { ...batchOptions, float: floatTransform(ds.dtype, normalize) };
+  const { normalize, range, repeat = false, startEpoch = 0, startBatch = 0, onBatch, ...batchOptions } = options;
+  const base: BatchOptions = { ...batchOptions, float: floatTransform(ds.dtype, normalize, range) };
   // Building a stream validates every option (epoch, startBatch, rank...) without reading a record.
   const batchesPerEpoch = ds.batches({ ...base, epoch: startEpoch, startBatch }).batchesPerEpoch;
   if (repeat && batchesPerEpoch === 0) throw new RangeError('repeat needs at least one batch per epoch (the dataset is smaller than one batch and dropLast is set)');
-  const [h, w, c] = ds.shape;
+  const [h, w, stored] = ds.shape;
+  const c = stored * (2 * (batchOptions.context ?? 0) + 1); // context slices arrive as extra channels
   const labelCount = ds.labelNames.length;
 
   const recycler = new BufferRecycler(tf);

@@ -1,7 +1,7 @@
 // Structural types for the tf.data adapter: the few parts of a TensorFlow.js namespace it calls, its options and its controls.
 // Typed structurally so the package has no type or runtime dependency on any one tfjs flavour (tfjs, tfjs-node, -node-gpu).
 import type { BatchOptions, BatchState } from '../batch/batch-stream.js';
-import type { Normalize } from './normalize.js';
+import type { Normalize, ValueRange } from './normalize.js';
 
 /** All the adapter needs of a tensor: disposing one it built, and telling when its data is truly gone. */
 export interface TensorLike {
@@ -37,6 +37,11 @@ export interface TfBatchInfo {
 export interface TfDatasetOptions extends Omit<BatchOptions, 'epoch' | 'startBatch' | 'float'> {
   /** Image scaling, applied in the batch worker (default 'unit': [0, 1]). */
   normalize?: Normalize;
+  /**
+   * int16/float32 datasets: the stored values (e.g. HU) that normalize 'unit' maps to 0 and 1, and that
+   * { mean, std } are then relative to. Also accepted for uint8/uint16 (replacing 0..255 / 0..65535).
+   */
+  range?: ValueRange;
   /**
    * false (default): each iterator is one epoch, for `fitDataset(ds, { epochs })`.
    * true: one iterator runs epoch after epoch forever, for `fitDataset(ds, { epochs, batchesPerEpoch })`.

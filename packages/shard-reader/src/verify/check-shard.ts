@@ -79,8 +79,8 @@ export async function checkIndex(ctx: ShardCheckContext, s: number, problems: Sh
     data = await readFile(full);
     ctx.onBytes(data.length);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    problems.add(code === 'ENOENT' ? 'index named in the manifest is missing' : `cannot be read (${code ?? bareMessage(err)})`, { file });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') problems.add('index named in the manifest is missing', { file });
+    else problems.cannotRead(err, { file });
     return undefined;
   }
   if (sha256Hex(data) !== entry.index.sha256) problems.add('SHA-256 does not match the manifest (index damaged or replaced)', { file });
@@ -113,15 +113,14 @@ export async function checkShard(ctx: ShardCheckContext, s: number, index: Index
   try {
     fh = await open(path.join(ctx.dir, entry.file), 'r');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    problems.add(code === 'ENOENT' ? 'shard named in the manifest is missing' : `cannot be opened (${code ?? bareMessage(err)})`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') problems.add('shard named in the manifest is missing');
+    else problems.cannotRead(err);
     return 0;
   }
   try {
     return await scan(ctx, s, fh, index, bufs, problems);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    problems.add(`read failed (${code ?? bareMessage(err)})`);
+    problems.cannotRead(err);
     return 0;
   } finally {
     await fh.close();

@@ -12,6 +12,11 @@ export interface Problem {
   key?: string;
   file?: string;
   message: string;
+  /**
+   * Set while checking: the file could not be read at all (permission denied, I/O error). That is not
+   * damage but a check that could not run; verifyDataset reports these in `unreadable`, not `problems`.
+   */
+  unreadable?: true;
 }
 
 /** After this many bad records in one shard, the rest are summarised in one line. */
@@ -35,6 +40,14 @@ export function bareMessage(err: unknown, file?: string): string {
   return message;
 }
 
+/** Why a file could not be read, for a person: "permission denied (EACCES)". */
+export function readFailure(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const why: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', EIO: 'I/O error', EISDIR: 'is a folder' };
+  if (typeof e?.code === 'string') return why[e.code] ? `${why[e.code]} (${e.code})` : e.code;
+  return bareMessage(err);
+}
+
 /** Problems of one shard (and its index), with the per-shard cap on record problems. */
 export class ShardProblems {
   readonly list: Problem[] = [];
@@ -44,6 +57,11 @@ export class ShardProblems {
 
   add(message: string, where: Omit<Problem, 'shard' | 'message'> = {}): void {
     this.list.push({ shard: this.shard, ...where, message });
+  }
+
+  /** The shard (or, with `file`, its index) cannot be read: the check of it could not run. */
+  cannotRead(err: unknown, where: Pick<Problem, 'file'> = {}): void {
+    this.list.push({ shard: this.shard, ...where, message: `cannot be read: ${readFailure(err)}`, unreadable: true });
   }
 
   record(record: number, key: string | undefined, message: string): void {

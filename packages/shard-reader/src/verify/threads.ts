@@ -1,7 +1,7 @@
 // Runs shard checks in worker threads, so hashing and CRCs use every core (the in-process path is one thread).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Manifest } from 'shard-format';
-import { terminateWorkers, workerEntry } from '../worker-entry.js';
+import { startWorker, terminateWorkers, workerEntry } from '../worker-entry.js';
 import type { Problem } from './problems.js';
 
 export interface WorkerSetup {
@@ -27,7 +27,7 @@ export async function checkShardsInThreads(setup: WorkerSetup, threads: number, 
   try {
     await Promise.all(
       Array.from({ length: Math.min(threads, count) }, () => {
-        const w = new Worker(file, { ...options, workerData: setup });
+        const w = startWorker(file, { ...options, workerData: setup });
         workers.push(w);
         return new Promise<void>((resolve, reject) => {
           const give = () => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DATA_OFFSET, FormatError, MANIFEST_FILE, canonicalJson, decodeManifest, sha256Hex, type Manifest } from 'shard-format';
 import { allocateChunks, checkIndex, checkShard, type ShardCheckContext } from './check-shard.js';
-import { bareMessage, ShardProblems, type Problem } from './problems.js';
+import { bareMessage, readFailure, ShardProblems, type Problem } from './problems.js';
 import { checkShardsInThreads } from './threads.js';
 
 /** Below this many bytes to read, starting worker threads (~0.05 s built, ~0.3 s each from source via tsx) is not worth it. */
@@ -27,9 +27,14 @@ export interface VerifyOptions {
 }
 
 export interface VerifyReport {
-  /** True when there is no problem (warnings allowed). */
+  /** True when there is no problem and every file could be read (warnings allowed). */
   ok: boolean;
   problems: Problem[];
+  /**
+   * Files that could not be read at all (permission denied, I/O error): not damage, but parts of the
+   * dataset that were not checked. `shard verify` exits 2 ("cannot run") when there are any and no damage.
+   */
+  unreadable: Problem[];
   /** Not damage: files in the folder the manifest does not name (temp files, a build lock...). */
   warnings: Problem[];
   shards: number;
@@ -61,7 +66,7 @@ export async function verifyDataset(dir: string, opts: VerifyOptions = {}): Prom
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new FormatError('no manifest.json: not a dataset folder (or its build did not finish)', { file: dir });
-    return finish(started, { problems: [{ file: MANIFEST_FILE, message: `cannot be read (${code ?? bareMessage(err)})` }], warnings: [], shards: 0, samples: 0, bytes: 0 });
+    return finish(started, { problems: [{ file: MANIFEST_FILE, message: `cannot be read: ${readFailure(err)}`, unreadable: true }], warnings: [], shards: 0, samples: 0, bytes: 0 });
   }
 
   let manifest: Manifest;
@@ -114,9 +119,12 @@ export async function verifyDataset(dir: string, opts: VerifyOptions = {}): Prom
   return finish(started, { problems, warnings, shards: shards.length, samples: manifest.samples, bytes: done });
 }
 
-function finish(started: number, r: Omit<VerifyReport, 'ok' | 'seconds' | 'mbPerSec'>): VerifyReport {
+/** `found` holds damage and unreadable files together, as the checks report them; the report separates them. */
+function finish(started: number, { problems: found, ...r }: Omit<VerifyReport, 'ok' | 'seconds' | 'mbPerSec' | 'unreadable'>): VerifyReport {
   const seconds = (performance.now() - started) / 1000;
-  return { ok: r.problems.length === 0, ...r, seconds, mbPerSec: r.bytes / 1e6 / Math.max(seconds, 1e-6) };
+  const problems = found.filter((p) => !p.unreadable);
+  const unreadable = found.filter((p) => p.unreadable).map(({ unreadable: _, ...p }) => p);
+  return { ok: found.length === 0, problems, unreadable, ...r, seconds, mbPerSec: r.bytes / 1e6 / Math.max(seconds, 1e-6) };
 }
 
 /**

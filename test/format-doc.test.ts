@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { buildShards } from 'shard-writer';
+import { buildShards, type BuildOptions } from 'shard-writer';
 import { openDataset } from 'shard-reader';
 import { tempDir } from './helpers/tree.js';
 import { writeTypedSet } from './helpers/typed-set.js';
@@ -69,7 +69,11 @@ it.skipIf(!hasPython)('the Python reader reads a DICOM + NIfTI build (float32 mo
   for (const f of ['CT_small.dcm', 'MR_small_enhanced_3frame.dcm']) copyFileSync(path.join(import.meta.dirname, 'fixtures/dicom', f), path.join(input, f));
   copyFileSync(path.join(import.meta.dirname, 'fixtures/nifti/anatomical.nii'), path.join(input, 'anat.nii'));
   writeFileSync(path.join(input, 'labels.csv'), 'file,a\nCT_small.dcm,1\nMR_small_enhanced_3frame.dcm,0\nanat.nii,1\n');
-  for (const [name, opts] of [['f32', { dtype: 'float32' as const }], ['win3', { windows: [{ center: 40, width: 80 }, { center: 80, width: 200 }, { center: 600, width: 2800 }] }]] as const) {
+  const variants: [string, Partial<BuildOptions>][] = [
+    ['f32', { dtype: 'float32' }],
+    ['win3', { windows: [{ center: 40, width: 80 }, { center: 80, width: 200 }, { center: 600, width: 2800 }] }],
+  ];
+  for (const [name, opts] of variants) {
     const dir = path.join(out, name);
     await buildShards({ input, out: dir, size: 24, shardBytes: 40_000, ...opts });
     const py = JSON.parse(execFileSync('python3', [path.join(import.meta.dirname, 'python/read_shards.py'), dir], { encoding: 'utf8' })) as Record<string, [number, number[]]>;

@@ -1,5 +1,5 @@
 // shard build on DICOM and NIfTI beside PNG: keys per frame/slice, modality values as int16/float32, windows as channels, no silent collapse.
-import { copyFileSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyWindow, buildShards, decodeMedical, WINDOW_PRESETS, type BuildOptions } from 'shard-writer';
@@ -199,5 +199,26 @@ describe('never a silent collapse (real 12-bit MR, max about 4095)', () => {
     const pct = await build({ input, size: 64, intensity: { mode: 'percentile', lo: 1, hi: 99 } });
     expect(pct.manifest.schema.preprocess.intensity).toBe('percentile:1,99');
     expect(rich(pct)).toBeGreaterThan(0.9);
+  });
+});
+
+describe('per-sample metadata in the index', () => {
+  it('DICOM attributes and NIfTI k per record, readable without image bytes; PNG-only shards have none', async () => {
+    const { input } = mixedTree();
+    const { summary } = await build({ input, size: 64 });
+    const index = JSON.parse(readFileSync(path.join(summary.out, 'shard-00000.index.json'), 'utf8')) as { keys: string[]; meta: Record<string, unknown>[] };
+    const at = (key: string) => index.meta[index.keys.indexOf(key)];
+    expect(at('mr/MR_small')).toMatchObject({ source: 'mr/MR_small.dcm', patientId: expect.any(String), seriesInstanceUid: expect.any(String), sopInstanceUid: expect.any(String) });
+    expect((at('mr/MR_small').imagePositionPatient as number[]).length).toBe(3);
+    expect((at('mr/MR_small').pixelSpacing as number[]).length).toBe(2);
+    expect(at('mr/MR_small_enhanced_3frame/f002')).toMatchObject({ source: 'mr/MR_small_enhanced_3frame.dcm', frame: 2 });
+    expect(at('vol/head/z002')).toEqual({ source: 'vol/head.nii', k: 2 });
+    expect(at('mr/photo')).toEqual({ source: 'mr/photo.png' });
+    const pngOnly = tmp();
+    mkdirSync(pngOnly);
+    writePng(path.join(pngOnly, 'a.png'), { width: 8, height: 8, depth: 8, channels: 1, value: (x) => x });
+    writeLabels(pngOnly, ['file', 'a'], [['a.png', 1]]);
+    const plain = await build({ input: pngOnly, size: 8 });
+    expect(JSON.parse(readFileSync(path.join(plain.summary.out, 'shard-00000.index.json'), 'utf8')).meta).toBeUndefined();
   });
 });

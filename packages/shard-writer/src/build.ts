@@ -18,10 +18,12 @@ import {
   type Schema,
   type SkippedInput,
   type ValueStats,
+  type SampleMeta,
   keyProblem,
 } from 'shard-format';
 import { DecodePool } from './decode-pool.js';
 import type { MappedSample, MedicalJob } from './medical-slices.js';
+import type { MedicalMeta } from './decode/types.js';
 import { FEW_LEVELS, intensityText, ValueTotals } from './values.js';
 import { discoverSlices, type Exclusion } from './discover.js';
 import { InputError } from './errors.js';
@@ -180,7 +182,7 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded:
           consumedAtClose = last ? done : done - 1;
           samplesIntoAtClose = last ? 0 : j + 1;
           shardTotals.add(sample.stats);
-          await writer.add(sample.bytes, slice.labels!, slice.key + ('suffix' in sample ? sample.suffix : ''));
+          await writer.add(sample.bytes, slice.labels!, slice.key + ('suffix' in sample ? sample.suffix : ''), 'meta' in sample ? sampleMeta(slice.rel, sample.meta) : { source: slice.rel });
         }
       } else {
         const error = asInputError(problem, slice);
@@ -202,6 +204,19 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded:
   } finally {
     await pool.close();
   }
+}
+
+/** What the index keeps of a decoded image's metadata: the source relative to the input root (the same on every machine) and the DICOM/NIfTI attributes that place it. */
+function sampleMeta(rel: string, m: MedicalMeta): SampleMeta {
+  const out: SampleMeta = { source: rel };
+  const copy = <K extends keyof SampleMeta & keyof MedicalMeta>(k: K) => {
+    if (m[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = m[k];
+  };
+  for (const k of ['patientId', 'studyInstanceUid', 'seriesInstanceUid', 'sopInstanceUid', 'instanceNumber', 'imagePositionPatient', 'imageOrientationPatient', 'pixelSpacing', 'sliceThickness', 'frame', 'k', 't'] as const) copy(k);
+  // Vectors of the wrong length (a malformed attribute) are left out rather than refused by the index check.
+  for (const [k, n] of [['imagePositionPatient', 3], ['imageOrientationPatient', 6], ['pixelSpacing', 2]] as const) if (out[k] && out[k]!.length !== n) delete out[k];
+  if (out.instanceNumber !== undefined && !Number.isFinite(out.instanceNumber)) delete out.instanceNumber;
+  return out;
 }
 
 /** Why a medical file's decoded samples cannot be written as they are, or undefined. */

@@ -3,6 +3,7 @@ import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } 
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyWindow, buildShards, decodeMedical, WINDOW_PRESETS, type BuildOptions } from 'shard-writer';
+import { openDataset } from 'shard-reader';
 import { readDataset } from './helpers/read-shards.js';
 import { pythonMissing, pythonTruth } from './helpers/medical-truth.js';
 import { tempDir, writeLabels, writePng } from './helpers/tree.js';
@@ -214,6 +215,11 @@ describe('per-sample metadata in the index', () => {
     expect(at('mr/MR_small_enhanced_3frame/f002')).toMatchObject({ source: 'mr/MR_small_enhanced_3frame.dcm', frame: 2 });
     expect(at('vol/head/z002')).toEqual({ source: 'vol/head.nii', k: 2 });
     expect(at('mr/photo')).toEqual({ source: 'mr/photo.png' });
+    // The reader gives the same, from the index (no image bytes read).
+    const ds = await openDataset(summary.out, { workers: 0 });
+    expect(ds.meta(ds.keys.indexOf('vol/head/z002'))).toEqual({ source: 'vol/head.nii', k: 2 });
+    expect(ds.meta(ds.keys.indexOf('mr/MR_small'))).toEqual(at('mr/MR_small'));
+    await ds.close();
     const pngOnly = tmp();
     mkdirSync(pngOnly);
     writePng(path.join(pngOnly, 'a.png'), { width: 8, height: 8, depth: 8, channels: 1, value: (x) => x });

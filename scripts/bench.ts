@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   seed: async () => (await import('./bench/seed.js')).seedBench,
   feed: async () => (await import('./bench/feed.js')).feedBench,
   memory: async () => (await import('./bench/memory.js')).memoryBench,
+  peers: async () => (await import('./bench/peers.js')).peersBench,
 };
 const ROOT = path.resolve(import.meta.dirname, '..');
 

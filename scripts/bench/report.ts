@@ -1,5 +1,7 @@
 // Writes docs/BENCHMARKS.md (a table per benchmark, targets, machine facts) and the read-throughput chart.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { execSync } from 'node:child_process';
 import type { BenchResult } from './types.js';
 
@@ -51,6 +53,8 @@ export function renderMarkdown(results: StoredResult[], chartFile: string): stri
       if (t.notes?.length) out.push('');
     }
   }
+  // Hand-written analysis (profile, how to install the peers) kept across regenerations.
+  out.push(readFileSync(path.join(import.meta.dirname, 'notes.md'), 'utf8'));
   return out.join('\n');
 }
 

@@ -1,5 +1,6 @@
 // Errors the CLI turns into one line and an exit code, and the handler that does it.
 import { FormatError } from 'shard-format';
+import { CacheFullError, RemoteError } from 'shard-reader';
 import { InputError } from 'shard-writer';
 
 /** Exit code of a command that cannot run as typed: bad option value, missing argument, unknown flag, no dataset. */
@@ -36,7 +37,7 @@ export function exitCodeOf(err: unknown): number {
 
 /** One line for the user; the stack only with --debug or for errors that are our bugs. */
 export function reportError(err: unknown, debug: boolean): void {
-  const known = err instanceof UsageError || err instanceof ExitError || err instanceof InputError || err instanceof FormatError || err instanceof RangeError || isFsError(err);
+  const known = err instanceof UsageError || err instanceof ExitError || err instanceof InputError || err instanceof FormatError || err instanceof RangeError || err instanceof RemoteError || err instanceof CacheFullError || isFsError(err);
   const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
   const hint = err instanceof UsageError && err.helpFor ? ` (run '${err.helpFor} --help' for usage)` : '';
   process.stderr.write(`shard: ${message}${hint}\n`);

@@ -23,7 +23,8 @@ export interface ExportGuardInput {
   /** Absolute --out. */
   out: string;
   /** Absolute dataset folder. */
-  datasetDir: string;
+  /** The dataset's folder; undefined for a remote dataset. */
+  datasetDir: string | undefined;
   /** Every key of the dataset (the source tree holds them all, not only the exported ones). */
   keys: readonly string[];
   /** The files the export will write, labels.csv included. */
@@ -63,9 +64,10 @@ export function checkExportTargets(g: ExportGuardInput): void {
   const list = new Listing();
   const overwriteHint = 'export elsewhere, or pass --overwrite to write into it anyway';
 
-  const realDs = realpathSync(g.datasetDir);
+  // A remote dataset (a URL) has no local folder to write into by mistake.
+  const realDs = g.datasetDir === undefined ? undefined : realpathSync(g.datasetDir);
   const realOut = realpathOfPossiblyMissing(g.out);
-  if (!g.overwrite && (realOut === realDs || realOut.startsWith(realDs + path.sep))) {
+  if (realDs !== undefined && !g.overwrite && (realOut === realDs || realOut.startsWith(realDs + path.sep))) {
     throw new UsageError(`${g.out}: is ${realOut === realDs ? '' : 'inside '}the dataset folder ${g.datasetDir}; ${overwriteHint}`);
   }
   if (list.entries(g.out) === 'missing') return; // a new folder: nothing there to harm

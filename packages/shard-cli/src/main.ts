@@ -7,6 +7,7 @@ import { buildCommand } from './commands/build.js';
 import { exportCommand } from './commands/export.js';
 import { inspectCommand } from './commands/inspect.js';
 import { orderCommand } from './commands/order.js';
+import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { exitCodeOf, reportError, USAGE_EXIT } from './cli-error.js';
 import { fromCommanderError, silenceCommander } from './commander-errors.js';
@@ -24,7 +25,7 @@ export function createProgram(onError: (cmd: Command) => void = () => {}): Comma
       .option('--debug', 'print stack traces'),
     onError,
   );
-  for (const cmd of [buildCommand(), verifyCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand()]) program.addCommand(silenceCommander(cmd, onError));
+  for (const cmd of [buildCommand(), verifyCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand(), serveCommand()]) program.addCommand(silenceCommander(cmd, onError));
   return program;
 }
 

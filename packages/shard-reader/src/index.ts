@@ -12,3 +12,6 @@ export * from './verify.js';
 export * from './io/index.js';
 export { contextTable, folderOf, naturalCompare, stackSlices, type ContextOptions, type ContextTable } from './context/index.js';
 export { BALANCE_MODES, aliasTable, drawWeighted, getBalance, type BalanceMode, type WeightSource } from './sampler/index.js';
+// Remote datasets: openDataset takes s3:// and http(s):// URLs; the stores and cache are in 'shard-reader/remote'.
+export { isRemoteUrl } from './remote/url.js';
+export { CacheFullError, RemoteError } from './remote/errors.js';

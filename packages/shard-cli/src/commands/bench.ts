@@ -4,11 +4,10 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { defaultReaderWorkers, dropPageCache, measureThroughput, rawPreadRate, shuffleQuality, type Dataset } from 'shard-reader';
 import { intInRange, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber } from '../format-units.js';
-import { openForCli } from '../open-dataset.js';
+import { addRemoteFlags, datasetLocation, openForCli, type RemoteFlags } from '../open-dataset.js';
 import { addReaderFlags, batchOptions, batchStream, type ReaderFlags } from '../reader-flags.js';
-import { resolveUserPath } from '../user-path.js';
 
-interface BenchFlags extends ReaderFlags {
+interface BenchFlags extends ReaderFlags, RemoteFlags {
   seconds: number;
   backend: 'mmap' | 'pread' | 'auto';
   workers: number;
@@ -22,10 +21,10 @@ interface BenchFlags extends ReaderFlags {
 }
 
 export function benchCommand(): Command {
-  return addReaderFlags(
+  return addRemoteFlags(addReaderFlags(
     new Command('bench')
       .description('measure batch read throughput (samples/s, bytes/s) and shuffle quality')
-      .argument('<dir>', 'dataset folder')
+      .argument('<dir>', 'dataset folder, s3://bucket/prefix or https://host/path/')
       .option('--seconds <n>', 'how long to read', parsePositiveNumber, 5)
       .addOption(new Option('--backend <name>', 'record I/O').choices(['mmap', 'pread', 'auto']).default('auto'))
       .addOption(new Option('--workers <n>', 'batch assembly threads (0 = inline)').argParser(intInRange(0, maxReaderWorkers())).default(defaultReaderWorkers(), 'one per core, up to 4'))
@@ -36,9 +35,8 @@ export function benchCommand(): Command {
       .option('--cold', 'drop the shards from the page cache first (needs the native addon)')
       .option('--context <k>', 'read each sample with its k series neighbours on each side (reader option context)', parseNonNegativeInt, 0)
       .option('--json', 'machine-readable output'),
-  ).action(async (dirArg: string, flags: BenchFlags) => {
-    const dir = resolveUserPath(dirArg);
-    const ds = await openForCli(dir, { backend: flags.backend, workers: flags.workers, verify: flags.verify });
+  )).action(async (dirArg: string, flags: BenchFlags) => {
+    const ds = await openForCli(datasetLocation(dirArg), { backend: flags.backend, workers: flags.workers, verify: flags.verify }, flags);
     try {
       const result = await bench(ds, flags);
       if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -62,7 +60,8 @@ function maxReaderWorkers(): number {
 
 async function bench(ds: Dataset, f: BenchFlags) {
   const files = ds.manifest.shards.map((s) => path.join(ds.dir, s.file));
-  const dropped = f.cold ? files.every((file) => dropPageCache(file)) : false;
+  // A remote dataset's cold start is its cache: use an empty --cache-dir for it.
+  const dropped = f.cold && !ds.isRemote ? files.every((file) => dropPageCache(file)) : false;
   const opts = { ...batchOptions(f), prefetch: f.prefetch, context: f.context };
   const plan = batchStream(ds, opts, 'shard bench').plan;
   const t = await measureThroughput(ds, { ...opts, seconds: f.seconds, release: f.release });
@@ -71,7 +70,7 @@ async function bench(ds: Dataset, f: BenchFlags) {
     backend: ds.backend,
     shuffle: opts.shuffle!,
     batchSize: opts.batchSize!,
-    workers: f.workers,
+    workers: ds.isRemote ? 0 : f.workers, // remote datasets assemble on the main thread
     prefetch: f.prefetch,
     verify: f.verify,
     release: f.release,
@@ -79,6 +78,6 @@ async function bench(ds: Dataset, f: BenchFlags) {
     cold: dropped,
     ...t,
     quality: shuffleQuality(plan, ds.manifest.recordsPerShard),
-    rawPreadSamplesPerSec: f.baseline ? rawPreadRate(ds, plan.order, f.seconds, opts.batchSize!) : undefined,
+    rawPreadSamplesPerSec: f.baseline && !ds.isRemote ? rawPreadRate(ds, plan.order, f.seconds, opts.batchSize!) : undefined,
   };
 }

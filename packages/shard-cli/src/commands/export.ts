@@ -10,10 +10,10 @@ import { windowToUint8 } from '../display-window.js';
 import { checkExportTargets, type ExportTarget } from '../export-guard.js';
 import { count, parseNonNegativeInt } from '../format-units.js';
 import { encodeNpy } from '../npy.js';
-import { openForCli } from '../open-dataset.js';
+import { addRemoteFlags, datasetLocation, openForCli, type RemoteFlags } from '../open-dataset.js';
 import { resolveUserPath } from '../user-path.js';
 
-interface ExportFlags {
+interface ExportFlags extends RemoteFlags {
   out: string;
   format: 'npy' | 'png';
   keys?: string;
@@ -24,21 +24,21 @@ interface ExportFlags {
 }
 
 export function exportCommand(): Command {
-  return new Command('export')
+  return addRemoteFlags(new Command('export')
     .description('write samples as <out>/<key>.npy or .png plus <out>/labels.csv (header: key,<label names>); never replaces a file without --overwrite')
-    .argument('<dir>', 'dataset folder')
+    .argument('<dir>', 'dataset folder, s3://bucket/prefix or https://host/path/')
     .requiredOption('-o, --out <folder>', 'folder to write into')
     .addOption(new Option('--format <fmt>', 'file format').choices(['npy', 'png']).default('npy'))
     .option('--keys <k1,k2,...>', 'only these sample keys (default: all)')
     .option('--limit <n>', 'at most this many samples (in manifest order)', parseNonNegativeInt)
     .option('--overwrite', 'replace existing files, and allow writing into the source tree or the dataset folder')
     .option('--window <center,width>', 'png only: display window on the stored values, giving 8-bit PNGs; needed for int16/float32 (modality values, e.g. HU)', windowArg)
-    .option('--context <k>', "write each sample with its k series neighbours on each side as channels, as the reader's context: k does", parseNonNegativeInt, 0)
+    .option('--context <k>', "write each sample with its k series neighbours on each side as channels, as the reader's context: k does", parseNonNegativeInt, 0))
     .action(async (dirArg: string, flags: ExportFlags) => {
-      const dir = resolveUserPath(dirArg);
+      const dir = datasetLocation(dirArg);
       const out = resolveUserPath(flags.out);
       if (flags.context > 64) throw new UsageError(`--context must be at most 64 (got ${flags.context})`);
-      const ds = await openForCli(dir);
+      const ds = await openForCli(dir, {}, flags);
       try {
         if (flags.window && flags.format !== 'png') throw new UsageError('--window applies to --format png only (npy keeps the stored values)', { helpFor: 'shard export' });
         const modality = ds.dtype === 'int16' || ds.dtype === 'float32';
@@ -48,15 +48,15 @@ export function exportCommand(): Command {
         const targets = exportTargets(ds, dir, out, flags);
         const labelsFile = path.join(out, 'labels.csv');
         // Everything is checked before the first byte is written: a refused export leaves no half.
-        checkExportTargets({ out, datasetDir: dir, keys: ds.keys, files: [...targets.map((t) => t.file), labelsFile], overwrite: flags.overwrite === true });
+        checkExportTargets({ out, datasetDir: ds.isRemote ? undefined : dir, keys: ds.keys, files: [...targets.map((t) => t.file), labelsFile], overwrite: flags.overwrite === true });
         const [h, w, stored] = ds.shape;
         const width = 2 * flags.context + 1;
         const c = stored * width;
         if (flags.format === 'png' && c > 4) throw new UsageError(`--format png holds at most 4 channels; --context ${flags.context} makes ${c} (use --format npy)`);
         const table = flags.context > 0 ? contextTable(ds.keys, flags.context) : undefined;
-        const sampleImage = (i: number) => {
-          if (!table) return ds.image(i);
-          const slices = [...table.of(i)].map((j) => ds.image(j));
+        const sampleImage = (i: number, read: Map<number, Pixels>) => {
+          if (!table) return read.get(i)!;
+          const slices = [...table.of(i)].map((j) => read.get(j)!);
           const stack = pixelView(ds.dtype, new ArrayBuffer(slices[0].byteLength * width));
           stackSlices(slices, stack, stored);
           return stack;
@@ -64,9 +64,18 @@ export function exportCommand(): Command {
         const L = ds.labelNames.length;
         const rows = [['key', ...ds.labelNames].join(',')];
         mkdirSync(out, { recursive: true });
-        for (const t of targets) {
+        // A chunk at a time: a remote dataset fetches each chunk's records in a few range requests.
+        const CHUNK = 64;
+        let read = new Map<number, Pixels>();
+        for (const [n, t] of targets.entries()) {
+          if (n % CHUNK === 0) {
+            const part = targets.slice(n, n + CHUNK);
+            const need = [...new Set(part.flatMap((x) => (table ? [...table.of(x.index)] : [x.index])))];
+            const images = await ds.images(need);
+            read = new Map(need.map((index, k) => [index, images[k]]));
+          }
           mkdirSync(path.dirname(t.file), { recursive: true });
-          const img = sampleImage(t.index);
+          const img = sampleImage(t.index, read);
           const bytes = flags.format === 'npy' ? encodeNpy(img, c === 1 ? [h, w] : [h, w, c]) : pngBytes(img, h, w, c, flags.window);
           writeNew(t.file, bytes, flags.overwrite === true);
           rows.push([csvField(t.key), ...Array.from(ds.labels.subarray(t.index * L, (t.index + 1) * L))].join(','));

@@ -3,8 +3,8 @@ import { Command } from 'commander';
 import type { Dataset } from 'shard-reader';
 import { count, formatBytes } from '../format-units.js';
 import { labelStats, topPairs } from '../label-stats.js';
-import { openForCli } from '../open-dataset.js';
-import { resolveUserPath } from '../user-path.js';
+import { addRemoteFlags, datasetLocation, openForCli, type RemoteFlags } from '../open-dataset.js';
+import { addGridOptions, runGrid, type GridFlags } from './grid.js';
 
 export function inspectSummary(ds: Dataset) {
   const m = ds.manifest;
@@ -30,13 +30,14 @@ export function inspectSummary(ds: Dataset) {
 }
 
 export function inspectCommand(): Command {
-  return new Command('inspect')
+  return addRemoteFlags(addGridOptions(new Command('inspect')))
     .description('summarise a dataset: samples, shape, dtype, labels with positive counts and co-occurrence, shards')
-    .argument('<dir>', 'dataset folder (holds manifest.json)')
+    .argument('<dir>', 'dataset folder (holds manifest.json), s3://bucket/prefix or https://host/path/')
     .option('--json', 'machine-readable output')
-    .action(async (dirArg: string, flags: { json?: boolean }) => {
-      const ds = await openForCli(resolveUserPath(dirArg));
+    .action(async (dirArg: string, flags: { json?: boolean } & GridFlags & RemoteFlags) => {
+      const ds = await openForCli(datasetLocation(dirArg), {}, flags);
       try {
+        if (await runGrid(ds, ds.dir, flags)) return;
         const s = inspectSummary(ds);
         if (flags.json) {
           process.stdout.write(JSON.stringify(s, null, 2) + '\n');

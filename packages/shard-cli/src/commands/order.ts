@@ -1,18 +1,17 @@
 // `shard order <dir>`: the sample keys in exactly the order the reader yields them (no image bytes read).
 import { Command } from 'commander';
-import { openForCli } from '../open-dataset.js';
+import { addRemoteFlags, datasetLocation, openForCli, type RemoteFlags } from '../open-dataset.js';
 import { addReaderFlags, batchOptions, batchStream, type ReaderFlags } from '../reader-flags.js';
-import { resolveUserPath } from '../user-path.js';
 
 export function orderCommand(): Command {
-  return addReaderFlags(
+  return addRemoteFlags(addReaderFlags(
     new Command('order')
       .description('print sample keys in the order the reader yields them for these options, one per line')
-      .argument('<dir>', 'dataset folder')
+      .argument('<dir>', 'dataset folder, s3://bucket/prefix or https://host/path/')
       .option('--json', 'print a JSON array of keys')
       .option('--batches', 'mark batch boundaries (one line per batch: keys separated by spaces)'),
-  ).action(async (dirArg: string, flags: ReaderFlags & { json?: boolean; batches?: boolean }) => {
-    const ds = await openForCli(resolveUserPath(dirArg));
+  )).action(async (dirArg: string, flags: ReaderFlags & RemoteFlags & { json?: boolean; batches?: boolean }) => {
+    const ds = await openForCli(datasetLocation(dirArg), {}, flags);
     try {
       const stream = batchStream(ds, batchOptions(flags), 'shard order');
       const batches: string[][] = [];

@@ -1,19 +1,20 @@
 // `shard verify <dir>`: manifest, sizes, hashes, headers and every record checksum. Exit 0 intact, 1 damaged,
 // 2 cannot run (which includes files it cannot read: those are unchecked, not damaged).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { MANIFEST_FILE } from 'shard-format';
-import { formatProblem, verifyDataset, type Problem, type VerifyReport } from 'shard-reader';
+import { formatProblem, isRemoteUrl, verifyDataset, type Problem, type VerifyReport } from 'shard-reader';
 import { parseSplitDocument, SPLIT_FILE } from 'shard-writer';
-import { assertDatasetFolder } from '../open-dataset.js';
+import { UsageError } from '../cli-error.js';
+import { addRemoteFlags, assertDatasetFolder, datasetLocation, type RemoteFlags } from '../open-dataset.js';
 import { checkSplitLeakage } from '../split-leakage.js';
 import { count, formatBytes, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
 import { resolveUserPath } from '../user-path.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends RemoteFlags {
   json?: boolean;
   quick?: boolean;
   concurrency: number;
@@ -24,20 +25,23 @@ interface VerifyFlags {
 const MiB = 1 << 20;
 
 export function verifyCommand(): Command {
-  return new Command('verify')
+  return addRemoteFlags(new Command('verify')
     .description('check manifest, sizes, shard hashes and every record checksum (exit 0 intact, 1 damage found, 2 cannot run or cannot read a file)')
-    .argument('<dir>', 'dataset folder (holds manifest.json), or a split parent (holds split.json): then also proves no leakage between splits')
+    .argument('<dir>', 'dataset folder (holds manifest.json), or a split parent (holds split.json): then also proves no leakage between splits; or s3://bucket/prefix, https://host/path/ (copied under --cache-dir or the temp folder, checked, removed)')
     .option('--json', 'machine-readable report on stdout')
     .option('--quick', 'only the manifest, file sizes and shard headers (no hashing, no record scan)')
     .addOption(new Option('--concurrency <n>', 'shards checked at once').argParser(parsePositiveInt).default(os.availableParallelism(), 'one per core'))
     .option('--threads', 'check shards in worker threads, one per --concurrency (default: only for >= 1 GiB with 4+ cores)')
     .option('--no-threads', 'check on the main thread (reads still overlap)')
-    .option('-q, --quiet', 'no progress output')
+    .option('-q, --quiet', 'no progress output'))
     .action(async (dirArg: string, flags: VerifyFlags) => {
-      const dir = resolveUserPath(dirArg);
-      const splitParent = !existsSync(path.join(dir, MANIFEST_FILE)) && existsSync(path.join(dir, SPLIT_FILE));
-      if (!splitParent) assertDatasetFolder(dir);
+      const dir = datasetLocation(dirArg);
+      const remote = isRemoteUrl(dir);
+      const splitParent = !remote && !existsSync(path.join(dir, MANIFEST_FILE)) && existsSync(path.join(dir, SPLIT_FILE));
+      if (!splitParent && !remote) assertDatasetFolder(dir);
       const progress = createProgress('verify (MiB)', { quiet: flags.quiet || flags.quick }); // --quick reads a page per shard: instant
+      // A remote dataset is copied byte for byte first, then checked exactly as a local folder is.
+      const local = remote ? mkdtempSync(path.join(flags.cacheDir ? resolveUserPath(flags.cacheDir) : os.tmpdir(), 'shard-verify-')) : dir;
       const check = (d: string) =>
         verifyDataset(d, {
           quick: flags.quick,
@@ -47,9 +51,20 @@ export function verifyCommand(): Command {
         });
       let report: SplitVerifyReport;
       try {
-        report = splitParent ? await verifySplitParent(dir, check, flags.quick === true) : await check(dir);
+        if (remote) {
+          const { materializeDataset, openObjectStore } = await import('shard-reader/remote');
+          const store = openObjectStore(dir, { s3: flags.s3Endpoint ? { endpoint: flags.s3Endpoint } : undefined });
+          try {
+            const found = await materializeDataset(store, local, { quick: flags.quick, onProgress: (done) => progress.update(Math.ceil(done / MiB), Math.ceil(done / MiB)) });
+            if (!found) throw new UsageError(`${store.url}: no manifest.json (not a dataset, or its build has not finished uploading)`);
+          } finally {
+            await store.close();
+          }
+        }
+        report = splitParent ? await verifySplitParent(dir, check, flags.quick === true) : await check(local);
       } finally {
         progress.stop();
+        if (remote) rmSync(local, { recursive: true, force: true });
       }
       if (flags.json) {
         const { ok, problems, unreadable, warnings, shards, samples, bytes, seconds, mbPerSec, splits } = report;
@@ -59,7 +74,8 @@ export function verifyCommand(): Command {
         process.stdout.write(lines.join('\n') + '\n');
       }
       // One line each on stderr, as for any error that stops a command: the user must fix access and run again.
-      for (const u of report.unreadable) process.stderr.write(`shard: cannot read ${path.join(dir, u.file ?? u.shard ?? '')}: ${u.message.replace(/^cannot be read: /, '')}\n`);
+      const named = (f: string) => (remote ? `${dir.replace(/\/?$/, '/')}${f}` : path.join(dir, f));
+      for (const u of report.unreadable) process.stderr.write(`shard: cannot read ${named(u.file ?? u.shard ?? '')}: ${u.message.replace(/^cannot be read: /, '')}\n`);
       // Damage found anywhere is damage (1); otherwise files left unread mean the check could not run (2).
       process.exitCode = report.problems.length > 0 ? 1 : report.unreadable.length > 0 ? 2 : 0;
     });

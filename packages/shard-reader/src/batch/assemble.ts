@@ -1,7 +1,7 @@
 // Fills fresh batch buffers from records: image bytes (optionally with context slices stacked as channels,
 // augmented, as float32) and labels.
 // Output buffers are fresh unless the consumer released an earlier batch's: a tensor may alias them.
-import { DTYPE_BYTES, type Dtype } from 'shard-format';
+import { DTYPE_BYTES, type Dtype, type RecordLayout } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
 import { stackSlices } from '../context/stack.js';
 import { CorruptRecordError, type RecordStore } from '../dataset/record-store.js';
@@ -56,6 +56,9 @@ export interface CorruptSample {
   message: string;
 }
 
+/** What assembly reads records through: a dataset's RecordStore, or a remote batch's fetched records. */
+export type RecordReader = Pick<RecordStore, 'copyRecord' | 'advise'> & { readonly spec: { readonly layout: RecordLayout } };
+
 export interface ImageSpec {
   dtype: Dtype;
   shape: [number, number, number];
@@ -66,7 +69,7 @@ export interface ImageSpec {
  * `pool` supplies output buffers (released ones first); `scratch` holds the raw pixels when the output
  * is float32, which never leave this function and so are always reused.
  */
-export function assembleBatch(store: RecordStore, req: BatchRequest, spec: ImageSpec, pool = new BufferPool(0), scratch = new BufferPool(1)): BatchData {
+export function assembleBatch(store: RecordReader, req: BatchRequest, spec: ImageSpec, pool = new BufferPool(0), scratch = new BufferPool(1)): BatchData {
   for (const { shard, hint } of req.hints ?? []) store.advise(shard, hint);
   const [h, w, c] = spec.shape;
   const ctx = req.context;

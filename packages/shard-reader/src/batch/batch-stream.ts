@@ -80,6 +80,13 @@ export interface StreamContext {
   executor: () => BatchExecutor;
   /** Set when corrupt records are to be left out (and reported here) rather than fail the batch. */
   onCorrupt?: (samples: CorruptSample[]) => void;
+  /**
+   * Remote datasets: makes a batch's records readable (shards fetched into the cache and pinned) before it is
+   * assembled; the function it resolves to is called once the batch has been assembled (or failed).
+   */
+  stage?: (indices: Uint32Array) => Promise<() => void>;
+  /** Called once when the stream is done: its last batch handed out, or return() called. */
+  onEnd?: () => void;
   /** Index labels (size x labelCount), for `balance`. */
   labels?: Float32Array;
   labelCount?: number;
@@ -176,8 +183,19 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
     return { epoch, nextBatch: this.delivered, batchesPerEpoch: this.plan.batches, seed, shuffle, rank, worldSize, batchSize, dropLast };
   }
 
+  private ended = false;
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.ctx.onEnd?.();
+  }
+
   async next(): Promise<IteratorResult<Batch>> {
-    if (this.stopped || this.nextBatch >= this.plan.batches) return { done: true, value: undefined };
+    if (this.stopped || this.nextBatch >= this.plan.batches) {
+      this.end();
+      return { done: true, value: undefined };
+    }
     while (this.requested < this.plan.batches && this.requested - this.nextBatch < this.options.prefetch) this.request(this.requested++);
     const b = this.nextBatch++;
     const queued = this.queue.shift()!;
@@ -201,6 +219,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
   async return(): Promise<IteratorResult<Batch>> {
     this.stopped = true; // state() still says where to resume
     this.queue.length = 0;
+    this.end();
     return { done: true, value: undefined };
   }
 
@@ -219,7 +238,16 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
       skipCorrupt: this.ctx.onCorrupt !== undefined,
       context: this.contextFor(indices),
     };
-    const batch = this.ctx.executor().run(req);
+    const stage = this.ctx.stage;
+    const batch = stage
+      ? stage(indices).then(async (done) => {
+          try {
+            return await this.ctx.executor().run(req);
+          } finally {
+            done();
+          }
+        })
+      : this.ctx.executor().run(req);
     batch.catch(() => {}); // surfaced when this batch is consumed; never an unhandled rejection if it is not
     this.queue.push({ batch, indices, keys: req.keys });
   }

@@ -4,9 +4,10 @@ import { RecordStore } from '../dataset/record-store.js';
 import { assembleBatch, type BatchRequest } from './assemble.js';
 import { BufferPool } from './buffer-pool.js';
 import type { ExecutorSpec } from './executor.js';
+import type { ReadySignal } from './worker-pool.js';
 import { serializeError } from './worker-errors.js';
 
-const spec = workerData as ExecutorSpec;
+const spec = workerData as ExecutorSpec & { readySignal?: ReadySignal };
 const store = new RecordStore(spec.store);
 
 const pool = new BufferPool();
@@ -28,4 +29,7 @@ parentPort!.on('message', (msg: Message) => {
   }
 });
 
+// The flag first: the main thread may be too busy to receive the message (see ReadySignal). The listener
+// above is attached, so a batch sent as soon as the flag is seen is handled.
+if (spec.readySignal) Atomics.store(spec.readySignal.flags, spec.readySignal.slot, 1);
 parentPort!.postMessage({ type: 'ready' });

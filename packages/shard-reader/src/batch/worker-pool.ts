@@ -5,6 +5,16 @@ import type { ExecutorSpec } from './executor.js';
 import type { SerializedError } from './worker-errors.js';
 import { startWorker, terminateWorkers, workerEntry } from '../worker-entry.js';
 
+/**
+ * Each worker stores 1 in its slot once it is up. Readiness is read from this memory, not only from the
+ * 'ready' message: a consumer loop that never yields to the event loop (a plain `for await` over batches
+ * assembled on this thread) never receives that message, and would keep every batch on the main thread.
+ */
+export interface ReadySignal {
+  flags: Int32Array;
+  slot: number;
+}
+
 interface Pending {
   resolve: (d: BatchData) => void;
   reject: (e: SerializedError) => void;
@@ -17,6 +27,8 @@ export class WorkerPool {
   private failure: SerializedError | undefined;
   /** Workers that have loaded their modules and opened the dataset (they say so in a first message). */
   private readonly ready: boolean[];
+  /** The workers' shared ready flags (see ReadySignal). */
+  private readonly readyFlags: Int32Array;
   private readonly allReady: Promise<void>;
   private markReady!: () => void;
   private failReady!: (err: Error) => void;
@@ -24,13 +36,15 @@ export class WorkerPool {
   constructor(spec: ExecutorSpec, count: number) {
     const { file, options } = workerEntry(import.meta.url, 'batch-worker');
     this.ready = new Array(count).fill(false);
+    this.readyFlags = new Int32Array(new SharedArrayBuffer(4 * Math.max(count, 1)));
     this.allReady = new Promise((resolve, reject) => {
       this.markReady = resolve;
       this.failReady = reject;
     });
     this.allReady.catch(() => {}); // nobody may be waiting: never an unhandled rejection
     this.workers = Array.from({ length: count }, (_, i) => {
-      const w = startWorker(file, { ...options, workerData: spec });
+      const readySignal: ReadySignal = { flags: this.readyFlags, slot: i };
+      const w = startWorker(file, { ...options, workerData: { ...spec, readySignal } });
       w.on('message', (msg: { type: 'ready' } | { type: 'result'; id: number; data?: BatchData; error?: SerializedError }) => {
         if (msg.type === 'ready') {
           this.ready[i] = true;
@@ -51,8 +65,9 @@ export class WorkerPool {
     return this.workers.length;
   }
 
+  /** True once the worker is up, even when its 'ready' message is still waiting in the event loop. */
   isReady(worker: number): boolean {
-    return this.ready[worker];
+    return this.ready[worker] || Atomics.load(this.readyFlags, worker) === 1;
   }
 
   /** Resolves once every worker has started; rejects if one fails first. */

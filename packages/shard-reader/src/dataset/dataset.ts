@@ -9,6 +9,9 @@ import { pixelView, type Pixels } from '../batch/pixels.js';
 import { InlineExecutor, WorkerExecutor, type BatchExecutor, type ExecutorSpec } from '../batch/executor.js';
 import { loadMmapAddon } from '../io/native.js';
 import type { Backend, BackendChoice } from '../io/types.js';
+import type { RemoteBacking, RemoteOpenOptions } from '../remote/open-remote.js';
+import type { OpenStoreOptions } from '../remote/open-store.js';
+import { isRemoteUrl } from '../remote/url.js';
 import { loadDataset } from './load-manifest.js';
 import { RecordStore } from './record-store.js';
 
@@ -26,7 +29,16 @@ export interface OpenDatasetOptions {
   onCorrupt?: 'error' | 'skip';
   /** Where 'skip' warnings go; default process.emitWarning. */
   onWarning?: (message: string) => void;
+  /** s3:// and http(s):// datasets: where whole shards are cached, and the bound on it. */
+  cacheDir?: RemoteOpenOptions['cacheDir'];
+  cacheBytes?: RemoteOpenOptions['cacheBytes'];
+  /** s3:// datasets: endpoint and addressing (default: the AWS SDK's environment and config). */
+  s3?: OpenStoreOptions['s3'];
+  /** Remote datasets: timeout and retry policy of every request. */
+  remote?: Omit<OpenStoreOptions, 's3'>;
 }
+
+type DatasetOptions = Required<Pick<OpenDatasetOptions, 'backend' | 'workers' | 'verify' | 'onCorrupt'>> & Pick<OpenDatasetOptions, 'onWarning'>;
 
 export class Dataset {
   readonly size: number;
@@ -50,12 +62,15 @@ export class Dataset {
     readonly keys: string[],
     /** size x labelNames.length, from the index (no image bytes read). */
     readonly labels: Float32Array,
-    private readonly options: Required<Omit<OpenDatasetOptions, 'onWarning'>> & Pick<OpenDatasetOptions, 'onWarning'>,
+    private readonly options: DatasetOptions,
     /**
      * Every shard's descriptor, opened and validated by openDataset; all reads (on every thread) go
-     * through them until close(), so the dataset keeps reading the build it was opened on.
+     * through them until close(), so the dataset keeps reading the build it was opened on. A remote
+     * dataset's are its cached shards', -1 while a shard is not in the cache.
      */
     private readonly fds: number[],
+    /** Set for an s3:// or http(s):// dataset. */
+    private readonly remote?: RemoteBacking,
   ) {
     this.size = manifest.samples;
     this.labelNames = manifest.schema.labelNames;
@@ -75,6 +90,7 @@ export class Dataset {
   /** Pixels of one sample (H x W x C, a copy, in the stored dtype's typed array), checked against its CRC. */
   image(index: number): Pixels {
     this.assertOpen();
+    this.assertLocal('image()');
     const layout = this.manifest.schema.record;
     const bytes = this.store.record(index, this.keys[index]).slice(0, layout.imageBytes);
     return pixelView(this.dtype, bytes.buffer);
@@ -87,6 +103,7 @@ export class Dataset {
    */
   meta(index: number): SampleMeta | undefined {
     this.assertOpen();
+    if (this.remote) throw new Error(`ds.meta() reads the shard index from local disk; ${this.dir} is remote (not supported yet)`);
     if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new RangeError(`sample ${index} is outside 0..${this.size - 1}`);
     const shard = this.manifest.shards.findLast((s) => s.firstSample <= index)!;
     if (this.metaCache?.file !== shard.file) {
@@ -101,19 +118,55 @@ export class Dataset {
 
   private metaCache: { file: string; meta: SampleMeta[] | undefined } | undefined;
 
+  /** Image bytes of several samples (copies in the stored dtype, each checked), for local and remote datasets alike. */
+  async images(indices: readonly number[]): Promise<Pixels[]> {
+    this.assertOpen();
+    if (!this.remote) return indices.map((i) => this.image(i));
+    const imageBytes = this.manifest.schema.record.imageBytes;
+    const records = await this.remote.readRecords(indices);
+    return records.map((r) => pixelView(this.dtype, r.slice(0, imageBytes).buffer));
+  }
+
   /** The label vector stored in the record itself (the index copy is `labels`). */
   recordLabels(index: number): Float32Array {
     this.assertOpen();
+    this.assertLocal('recordLabels()');
     return decodeLabels(this.store.record(index, this.keys[index]), this.manifest.schema.record);
   }
 
   /** Batches of one epoch on one rank; see BatchOptions for defaults. */
   batches(options: BatchOptions = {}): BatchStream {
     this.assertOpen();
+    const onCorrupt = this.options.onCorrupt === 'skip' ? (samples: CorruptSample[]) => this.noteCorrupt(samples) : undefined;
+    const remote = this.remote;
+    if (remote) {
+      // The stream's options (defaults applied) decide the plumbing; it is made right after, before any read.
+      let parts: ReturnType<RemoteBacking['streamParts']> | undefined;
+      const stream = new BatchStream({
+        shardSizes: this.shardSizes,
+        keys: this.keys,
+        labels: this.labels,
+        labelCount: this.labelNames.length,
+        executor: () => {
+          this.assertOpen();
+          return parts!.executor;
+        },
+        stage: (indices) => (parts!.stage ? parts!.stage(indices) : Promise.resolve(() => {})),
+        onEnd: () => parts?.onEnd?.(),
+        onCorrupt,
+      }, options);
+      parts = remote.streamParts(stream, this.store, this.executorSpec().image);
+      return stream;
+    }
     return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, labels: this.labels, labelCount: this.labelNames.length, executor: () => {
       this.assertOpen(); // a stream made before close() must not start a new worker pool after it
       return (this.executor ??= this.createExecutor());
-    }, onCorrupt: this.options.onCorrupt === 'skip' ? (samples) => this.noteCorrupt(samples) : undefined }, options);
+    }, onCorrupt }, options);
+  }
+
+  /** True for an s3:// or http(s):// dataset. */
+  get isRemote(): boolean {
+    return this.remote !== undefined;
   }
 
   private noteCorrupt(samples: CorruptSample[]): void {
@@ -144,7 +197,8 @@ export class Dataset {
       await this.executor?.close();
     } finally {
       this.store.close();
-      this.fds.splice(0).forEach((fd) => closeSync(fd));
+      await this.remote?.close(); // closes the descriptors of the shards it had fetched
+      this.fds.splice(0).forEach((fd) => fd >= 0 && closeSync(fd));
     }
   }
 
@@ -158,7 +212,8 @@ export class Dataset {
     return {
       store: {
         dir: this.dir,
-        shardFiles: m.shards.map((s) => s.file),
+        shardFiles: m.shards.map((s) => (this.remote ? this.remote.store.urlOf(s.file) : s.file)),
+        remote: this.remote !== undefined,
         fds: this.fds,
         shardBytes: m.shards.map((s) => s.bytes),
         perShard: m.recordsPerShard,
@@ -170,6 +225,10 @@ export class Dataset {
       },
       image: { dtype: m.schema.dtype, shape: m.schema.shape, labelCount: m.schema.labelNames.length },
     };
+  }
+
+  private assertLocal(what: string): void {
+    if (this.remote) throw new Error(`${what} reads one record synchronously, which a remote dataset (${this.dir}) cannot: read it through batches()`);
   }
 
   private assertOpen(): void {
@@ -187,6 +246,8 @@ export function defaultReaderWorkers(): number {
  * does not change what this dataset reads.
  */
 export async function openDataset(dir: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
+  // Loaded only for URLs: a local open never pays for the AWS SDK.
+  if (isRemoteUrl(dir)) return (await import('../remote/open-dataset.js')).openRemoteDataset(dir, options);
   const workers = options.workers ?? defaultReaderWorkers();
   if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
   const onCorrupt = options.onCorrupt ?? 'error';

@@ -1,0 +1,163 @@
+// The object-store abstraction remote datasets read through: whole objects, byte ranges, head, list.
+import { BodyError, RemoteError, TimeoutError } from './errors.js';
+import { checkRetryOptions, withRetry, type RetryOptions } from './retry.js';
+
+export interface ObjectInfo {
+  /** Key relative to the store's base URL. */
+  key: string;
+  size: number;
+}
+
+/** Bytes of one response. The body must be read to the end or cancelled (a socket is held until then). */
+export interface ObjectBody {
+  /** Bytes this body holds. */
+  length: number;
+  /** Size of the whole object. */
+  total: number;
+  chunks: AsyncIterable<Uint8Array>;
+  cancel(): void;
+}
+
+export interface StoreOptions {
+  /** No response headers, or no body bytes, for this long counts as a timeout and is retried (default 30 s). */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+}
+
+export interface ObjectStore {
+  /** Base URL of the dataset, ending in '/': s3://bucket/prefix/ or https://host/path/. */
+  readonly url: string;
+  /** How this store retries; callers that resume downloads themselves follow the same policy. */
+  readonly retryPolicy: Required<RetryOptions>;
+  /** Full URL of an object, as errors name it. */
+  urlOf(key: string): string;
+  /** One attempt (no retry): bytes from `offset`, `length` of them or to the end. Consume or cancel the body. */
+  open(key: string, offset?: number, length?: number): Promise<ObjectBody>;
+  /** The whole object, retried. */
+  get(key: string): Promise<Uint8Array>;
+  /** Exactly `length` bytes at `offset`, retried. */
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array>;
+  /** Size of an object; undefined when there is none. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Objects whose key starts with `prefix` (relative to the base URL), sorted by key. */
+  list(prefix?: string): Promise<ObjectInfo[]>;
+  close(): Promise<void>;
+}
+
+/** Retries, timeouts and body checks shared by every store; subclasses make single attempts. */
+export abstract class BaseStore implements ObjectStore {
+  protected readonly timeoutMs: number;
+  readonly retryPolicy: Required<RetryOptions>;
+
+  constructor(
+    readonly url: string,
+    options: StoreOptions,
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) throw new RangeError(`timeoutMs must be a number > 0 (got ${this.timeoutMs})`);
+    this.retryPolicy = checkRetryOptions(options.retry);
+  }
+
+  abstract urlOf(key: string): string;
+  protected abstract openOnce(key: string, offset: number, length: number | undefined): Promise<ObjectBody>;
+  protected abstract headOnce(key: string): Promise<ObjectInfo | undefined>;
+  protected abstract listOnce(prefix: string): Promise<ObjectInfo[]>;
+  abstract close(): Promise<void>;
+
+  async open(key: string, offset = 0, length?: number): Promise<ObjectBody> {
+    checkRange(offset, length);
+    const body = await withTimeout(this.openOnce(key, offset, length), this.timeoutMs, `no response in ${this.timeoutMs} ms`, (late) => late.cancel());
+    return { ...body, chunks: idleGuard(body, this.timeoutMs) };
+  }
+
+  get(key: string): Promise<Uint8Array> {
+    return withRetry(this.urlOf(key), this.retryPolicy, async () => collect(await this.open(key)));
+  }
+
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    checkRange(offset, length);
+    if (length === 0) return Promise.resolve(new Uint8Array(0));
+    return withRetry(this.urlOf(key), this.retryPolicy, async () => {
+      const body = await this.open(key, offset, length);
+      if (body.length !== length) {
+        body.cancel();
+        throw offset + length > body.total
+          ? new RemoteError(this.urlOf(key), `range ${offset}+${length} is past the end of the ${body.total}-byte object`)
+          : new BodyError(`asked for ${length} bytes at ${offset}, the response holds ${body.length}`);
+      }
+      return collect(body);
+    });
+  }
+
+  head(key: string): Promise<ObjectInfo | undefined> {
+    return withRetry(this.urlOf(key), this.retryPolicy, () => withTimeout(this.headOnce(key), this.timeoutMs, `no response in ${this.timeoutMs} ms`));
+  }
+
+  list(prefix = ''): Promise<ObjectInfo[]> {
+    return withRetry(this.urlOf(prefix), this.retryPolicy, async () => (await this.listOnce(prefix)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
+  }
+}
+
+function checkRange(offset: number, length: number | undefined): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be an integer >= 0 (got ${offset})`);
+  if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) throw new RangeError(`length must be an integer >= 0 (got ${length})`);
+}
+
+/** Reads a body to its end into one buffer, failing on a short or long body. */
+export async function collect(body: ObjectBody): Promise<Uint8Array> {
+  const out = new Uint8Array(body.length);
+  let at = 0;
+  try {
+    for await (const chunk of body.chunks) {
+      if (at + chunk.length > out.length) throw new BodyError(`response is longer than its ${body.length} announced bytes`);
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+  } catch (err) {
+    body.cancel();
+    throw err;
+  }
+  if (at !== out.length) throw new BodyError(`response ended after ${at} of ${body.length} bytes`);
+  return out;
+}
+
+/** Rejects with a TimeoutError when `promise` takes longer than `ms`; a late result is handed to `onLate`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string, onLate?: (value: T) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      reject(new TimeoutError(message));
+    }, ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        if (done) onLate?.(v);
+        else resolve(v);
+      },
+      (err) => {
+        clearTimeout(timer);
+        if (!done) reject(err);
+      },
+    );
+  });
+}
+
+/** The body's chunks, cancelling the body and throwing TimeoutError when no chunk arrives for `ms`. */
+async function* idleGuard(body: ObjectBody, ms: number): AsyncGenerator<Uint8Array> {
+  const it = body.chunks[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      const r = await withTimeout(it.next(), ms, `no data for ${ms} ms`);
+      if (r.done) {
+        finished = true;
+        return;
+      }
+      yield r.value;
+    }
+  } finally {
+    // Stopped early (error, timeout, or the consumer broke off): release the connection.
+    if (!finished) body.cancel();
+  }
+}

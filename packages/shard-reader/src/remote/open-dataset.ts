@@ -1,0 +1,24 @@
+// openDataset('s3://bucket/prefix' | 'https://host/path/'): the remote dataset, checked as a local one is.
+import os from 'node:os';
+import { Dataset, defaultReaderWorkers, type OpenDatasetOptions } from '../dataset/dataset.js';
+import { loadRemoteDataset } from './load-remote.js';
+import { RemoteBacking } from './open-remote.js';
+import { openObjectStore } from './open-store.js';
+
+export async function openRemoteDataset(url: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
+  // Validated as for a local dataset, though batches are assembled on this thread (see RemoteBacking).
+  const workers = options.workers ?? defaultReaderWorkers();
+  if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
+  const onCorrupt = options.onCorrupt ?? 'error';
+  if (onCorrupt !== 'error' && onCorrupt !== 'skip') throw new RangeError(`onCorrupt must be 'error' or 'skip' (got ${String(onCorrupt)})`);
+  const store = openObjectStore(url, { ...options.remote, s3: options.s3 });
+  try {
+    const loaded = await loadRemoteDataset(store);
+    const verify = options.verify ?? true;
+    const backing = new RemoteBacking(store, loaded, { cacheDir: options.cacheDir, cacheBytes: options.cacheBytes }, verify);
+    return new Dataset(store.url, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers: 0, verify, onCorrupt, onWarning: options.onWarning }, backing.fds, backing);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

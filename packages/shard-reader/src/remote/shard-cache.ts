@@ -1,0 +1,406 @@
+// Bounded on-disk cache of whole remote objects (shards, indexes), shared safely by processes on one host.
+//
+// Layout of cacheDir (nothing else in it is ever touched):
+//   .shard-cache                marker
+//   objects/<sha256>.obj        a verified download, named by the SHA-256 the manifest gives it
+//   objects/<sha256>.<pid>.<bytes>.<nonce>.part   a download in progress; its bytes are reserved up front
+//   pins/<sha256>.<pid>         process <pid> has the object in use: it is never evicted
+//   locks/                      proper-lockfile locks: 'space' (accounting, eviction) and one per object download
+// Content addressing makes a hit exact: an object from another build has another name, never stale bytes.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CacheFullError, DigestError, RemoteError, describeError } from './errors.js';
+
+export { CacheFullError };
+import { HELD, fileLock, type FileLock } from './file-lock.js';
+import type { ObjectStore } from './object-store.js';
+import { backoffDelay, isRetryable } from './retry.js';
+
+export interface CacheOptions {
+  cacheDir: string;
+  /** Upper bound on the bytes of objects (complete and in progress) in cacheDir, for every process sharing it. */
+  cacheBytes: number;
+  /** How long to wait for space held by other processes' shards in use before failing (default 120 s). */
+  spaceWaitMs?: number;
+  /** Whole downloads whose SHA-256 is wrong before the object is reported (default 3). */
+  digestAttempts?: number;
+  /** Where lock warnings go; default process.emitWarning. */
+  onWarning?: (message: string) => void;
+}
+
+/** An object to cache, as the manifest describes it. */
+export interface CacheEntry {
+  /** Key in the store. */
+  key: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface CacheUsage {
+  /** Bytes of complete objects plus bytes reserved by downloads in progress. */
+  bytes: number;
+  objects: number;
+  /** Objects some live process has pinned. */
+  pinned: number;
+}
+
+const MARKER = '.shard-cache';
+const OBJ = /^([0-9a-f]{64})\.obj$/;
+const PART = /^([0-9a-f]{64})\.(\d+)\.(\d+)\.[0-9a-f]+\.part$/;
+const PIN = /^([0-9a-f]{64})\.(\d+)$/;
+
+interface Scan {
+  objects: { sha: string; file: string; size: number; mtimeMs: number }[];
+  reserved: number;
+  /** Of which by downloads of this process. */
+  reservedOurs: number;
+  /** sha -> pids of live processes pinning it. */
+  pins: Map<string, Set<number>>;
+}
+
+export class ShardCache {
+  private readonly objects: string;
+  private readonly pinsDir: string;
+  private readonly locksDir: string;
+  private readonly space: FileLock;
+  private readonly pinCount = new Map<string, number>();
+  private readonly pending = new Map<string, Promise<void>>();
+  private readonly spaceWaitMs: number;
+  private readonly digestAttempts: number;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly cacheBytes: number,
+    options: CacheOptions,
+  ) {
+    this.objects = path.join(dir, 'objects');
+    this.pinsDir = path.join(dir, 'pins');
+    this.locksDir = path.join(dir, 'locks');
+    this.spaceWaitMs = options.spaceWaitMs ?? 120_000;
+    this.digestAttempts = options.digestAttempts ?? 3;
+    const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'ShardCacheWarning'));
+    this.onCompromised = (err) => warn(`shard-reader: cache lock in ${dir} was taken over (${err.message}); the event loop stalled longer than the lock's stale time`);
+    this.space = fileLock(path.join(this.locksDir, 'space'), this.onCompromised);
+  }
+
+  private readonly onCompromised: (err: Error) => void;
+
+  /** Opens (creating) a cache folder. Refuses a dataset folder: a cache never shares a folder with data. */
+  static open(options: CacheOptions): ShardCache {
+    const { cacheDir, cacheBytes } = options;
+    if (typeof cacheDir !== 'string' || cacheDir === '') throw new RangeError('cacheDir must be a folder path');
+    if (!Number.isSafeInteger(cacheBytes) || cacheBytes <= 0) throw new RangeError(`cacheBytes must be an integer > 0 (got ${cacheBytes})`);
+    if (options.digestAttempts !== undefined && (!Number.isInteger(options.digestAttempts) || options.digestAttempts < 1)) throw new RangeError(`digestAttempts must be an integer >= 1 (got ${options.digestAttempts})`);
+    const dir = path.resolve(cacheDir);
+    if (existsSync(path.join(dir, 'manifest.json'))) throw new RangeError(`cacheDir ${dir} holds a dataset (manifest.json): give the cache a folder of its own`);
+    for (const d of [dir, path.join(dir, 'objects'), path.join(dir, 'pins'), path.join(dir, 'locks')]) mkdirSync(d, { recursive: true });
+    const marker = path.join(dir, MARKER);
+    if (!existsSync(marker)) writeFileSync(marker, 'shard-reader cache: objects/ holds downloads named by SHA-256; safe to delete when no reader runs\n');
+    return new ShardCache(dir, cacheBytes, options);
+  }
+
+  /** Where a verified object lives once cached. */
+  pathOf(entry: Pick<CacheEntry, 'sha256'>): string {
+    return path.join(this.objects, `${entry.sha256}.obj`);
+  }
+
+  /**
+   * Makes `entry` present (downloading and verifying it if needed) and pins it for this process until as
+   * many release() calls as acquire() calls. Resolves to its path.
+   */
+  async acquire(store: ObjectStore, entry: CacheEntry): Promise<string> {
+    this.assertOpen();
+    if (!/^[0-9a-f]{64}$/.test(entry.sha256)) throw new RangeError(`${store.urlOf(entry.key)}: not a SHA-256: ${entry.sha256}`);
+    if (entry.bytes > this.cacheBytes) throw new CacheFullError(`${store.urlOf(entry.key)} is ${entry.bytes} bytes, more than cacheBytes ${this.cacheBytes}`);
+    const sha = entry.sha256;
+    const n = this.pinCount.get(sha) ?? 0;
+    if (n > 0) {
+      this.pinCount.set(sha, n + 1);
+      return this.pathOf(entry);
+    }
+    let p = this.pending.get(sha);
+    if (!p) {
+      p = this.load(store, entry).finally(() => this.pending.delete(sha));
+      this.pending.set(sha, p);
+    }
+    await p;
+    this.pinCount.set(sha, (this.pinCount.get(sha) ?? 0) + 1);
+    return this.pathOf(entry);
+  }
+
+  /** Drops one pin; the last one makes the object evictable again. */
+  release(entry: Pick<CacheEntry, 'sha256'>): void {
+    const n = this.pinCount.get(entry.sha256) ?? 0;
+    if (n <= 0) throw new Error(`release of ${entry.sha256} without a matching acquire`);
+    if (n > 1) {
+      this.pinCount.set(entry.sha256, n - 1);
+      return;
+    }
+    this.pinCount.delete(entry.sha256);
+    // Synchronous: a later acquire's pin (same file name) must never be removed by this one landing late.
+    rmSync(this.pinFile(entry.sha256));
+  }
+
+  /** True when this process has the object pinned. */
+  isPinned(entry: Pick<CacheEntry, 'sha256'>): boolean {
+    return (this.pinCount.get(entry.sha256) ?? 0) > 0;
+  }
+
+  usage(): CacheUsage {
+    const s = this.scan(false);
+    return { bytes: s.objects.reduce((a, o) => a + o.size, 0) + s.reserved, objects: s.objects.length, pinned: s.objects.filter((o) => s.pins.has(o.sha)).length };
+  }
+
+  /** Releases every pin of this process. Downloads still running finish or fail on their own. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const sha of this.pinCount.keys()) rmSync(this.pinFile(sha));
+    this.pinCount.clear();
+  }
+
+  private pinFile(sha: string): string {
+    return path.join(this.pinsDir, `${sha}.${process.pid}`);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`cache ${this.dir} is closed`);
+  }
+
+  /** Present and pinned on return: a hit, another process's download waited for, or a download of our own. */
+  private async load(store: ObjectStore, entry: CacheEntry): Promise<void> {
+    const file = this.pathOf(entry);
+    const objectLock = fileLock(path.join(this.locksDir, entry.sha256), this.onCompromised);
+    for (let wait = 10; ; wait = Math.min(200, wait * 2)) {
+      if (await this.pinIfPresent(entry, file)) return;
+      const unlock = await objectLock.tryAcquire();
+      if (unlock === HELD) {
+        // Another process is downloading it: wait for it to land, never fetch the same object twice at once.
+        await sleep(wait);
+        continue;
+      }
+      try {
+        if (existsSync(file)) continue; // landed between the check and the lock
+        const part = await this.reserve(store, entry);
+        try {
+          await this.download(store, entry, part);
+        } catch (err) {
+          await rm(part, { force: true });
+          throw err;
+        }
+        const release = await this.space.acquire();
+        try {
+          renameSync(part, file);
+          writeFileSync(this.pinFile(entry.sha256), '');
+        } finally {
+          await release();
+        }
+        return;
+      } finally {
+        await unlock();
+      }
+    }
+  }
+
+  /** Under the space lock (so no eviction runs between the check and the pin): pins a complete object. */
+  private async pinIfPresent(entry: CacheEntry, file: string): Promise<boolean> {
+    const release = await this.space.acquire();
+    try {
+      let size: number;
+      try {
+        size = statSync(file).size;
+      } catch {
+        return false;
+      }
+      if (size !== entry.bytes) {
+        rmSync(file); // not what its name promises (a damaged cache): ours to replace
+        return false;
+      }
+      writeFileSync(this.pinFile(entry.sha256), '');
+      const now = new Date();
+      utimesSync(file, now, now); // least recently used goes first
+      return true;
+    } finally {
+      await release();
+    }
+  }
+
+  /**
+   * Reserves the object's bytes before a byte is written, evicting least recently used unpinned objects,
+   * so neither this process nor any other sharing the folder ever takes it past cacheBytes.
+   */
+  private async reserve(store: ObjectStore, entry: CacheEntry): Promise<string> {
+    const deadline = Date.now() + this.spaceWaitMs;
+    for (let wait = 20; ; wait = Math.min(500, wait * 2)) {
+      const release = await this.space.acquire();
+      let blocked: { pinned: number; processes: number };
+      try {
+        const s = this.scan(true);
+        let used = s.objects.reduce((a, o) => a + o.size, 0) + s.reserved;
+        if (used + entry.bytes > this.cacheBytes) {
+          for (const o of s.objects.filter((o) => !s.pins.has(o.sha)).sort((a, b) => a.mtimeMs - b.mtimeMs)) {
+            rmSync(o.file);
+            used -= o.size;
+            if (used + entry.bytes <= this.cacheBytes) break;
+          }
+        }
+        if (used + entry.bytes <= this.cacheBytes) {
+          const part = path.join(this.objects, `${entry.sha256}.${process.pid}.${entry.bytes}.${randomBytes(4).toString('hex')}.part`);
+          writeFileSync(part, '', { flag: 'wx' });
+          return part;
+        }
+        const pids = new Set<number>();
+        let pinned = 0;
+        let ours = s.reservedOurs;
+        for (const o of s.objects) {
+          const by = s.pins.get(o.sha);
+          if (!by) continue;
+          pinned += o.size;
+          by.forEach((p) => pids.add(p));
+          if (by.has(process.pid)) ours += o.size;
+        }
+        // What this process pins or is downloading will not be released while it waits here: waiting cannot help.
+        if (ours + entry.bytes > this.cacheBytes) {
+          throw new CacheFullError(`cacheDir ${this.dir}: ${store.urlOf(entry.key)} (${entry.bytes} bytes) does not fit: this process has ${ours} of the ${this.cacheBytes} cacheBytes in use`);
+        }
+        blocked = { pinned, processes: pids.size };
+      } finally {
+        await release();
+      }
+      if (Date.now() > deadline) {
+        throw new CacheFullError(`cacheDir ${this.dir}: no room for ${store.urlOf(entry.key)} (${entry.bytes} bytes) after ${Math.round(this.spaceWaitMs / 1000)} s: ${blocked.pinned} of the ${this.cacheBytes} cacheBytes are in use by ${blocked.processes} process(es) sharing the folder (or downloading); raise cacheBytes`);
+      }
+      await sleep(wait);
+    }
+  }
+
+  /**
+   * Downloads into `part`, resuming after a dropped connection from the bytes already written (so a reset late
+   * in a large shard costs little), hashing as it writes. A wrong SHA-256 starts over; `digestAttempts` wrong
+   * downloads, or the store's retry limit of failed attempts in a row without progress, end in a RemoteError.
+   */
+  private async download(store: ObjectStore, entry: CacheEntry, part: string): Promise<void> {
+    const url = store.urlOf(entry.key);
+    const policy = store.retryPolicy;
+    const fh = await open(part, 'r+');
+    try {
+      let hash = createHash('sha256');
+      let written = 0;
+      let failures = 0;
+      let digestFailures = 0;
+      let lastError: unknown;
+      for (let attempt = 0; attempt < policy.attempts * 4; attempt++) {
+        const before = written;
+        try {
+          const body = await store.open(entry.key, written);
+          if (body.total !== entry.bytes) {
+            body.cancel();
+            throw new RemoteError(url, `is ${body.total} bytes, the manifest says ${entry.bytes} (object replaced or truncated in the store)`);
+          }
+          for await (const chunk of body.chunks) {
+            if (this.closed) {
+              body.cancel();
+              throw new RemoteError(url, 'download stopped: the cache was closed');
+            }
+            if (written + chunk.length > entry.bytes) throw new DigestError(`response runs past the ${entry.bytes} bytes the manifest gives`);
+            await fh.write(chunk, 0, chunk.length, written);
+            hash.update(chunk);
+            written += chunk.length;
+          }
+          if (written !== entry.bytes) throw new DigestError(`response ended after ${written} of ${entry.bytes} bytes`);
+          const digest = hash.digest('hex');
+          if (digest === entry.sha256) return;
+          digestFailures++;
+          if (digestFailures >= this.digestAttempts) {
+            throw new RemoteError(url, `SHA-256 of the download does not match the manifest (${digestFailures} downloads; the object is damaged or was replaced in the store)`);
+          }
+          hash = createHash('sha256');
+          written = 0;
+          await fh.truncate(0);
+          continue;
+        } catch (err) {
+          if (err instanceof RemoteError) throw err;
+          if (!isRetryable(err)) throw new RemoteError(url, describeError(err), { cause: err });
+          lastError = err;
+          failures = written > before ? 1 : failures + 1; // progress resets the count of failures in a row
+          if (failures >= policy.attempts) break;
+          await sleep(backoffDelay(failures, policy));
+        }
+      }
+      throw new RemoteError(url, `gave up after ${failures} failed attempts in a row, ${written} of ${entry.bytes} bytes received (last error: ${describeError(lastError)})`, { cause: lastError });
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The folder's objects, live reservations and live pins. With `clean`, drops what dead processes left. */
+  private scan(clean: boolean): Scan {
+    const objects: Scan['objects'] = [];
+    let reserved = 0;
+    let reservedOurs = 0;
+    for (const name of readdirSync(this.objects)) {
+      const file = path.join(this.objects, name);
+      let m = OBJ.exec(name);
+      if (m) {
+        try {
+          const st = statSync(file);
+          objects.push({ sha: m[1], file, size: st.size, mtimeMs: st.mtimeMs });
+        } catch {
+          // evicted by another process while listing
+        }
+        continue;
+      }
+      m = PART.exec(name);
+      if (m) {
+        if (alive(Number(m[2]))) {
+          let size = 0;
+          try {
+            size = statSync(file).size;
+          } catch {
+            continue;
+          }
+          const bytes = Math.max(Number(m[3]), size);
+          reserved += bytes;
+          if (Number(m[2]) === process.pid) reservedOurs += bytes;
+        } else if (clean) rmSync(file);
+      }
+      // Anything else is not ours: never counted, never deleted.
+    }
+    const pins = new Map<string, Set<number>>();
+    for (const name of readdirSync(this.pinsDir)) {
+      const m = PIN.exec(name);
+      if (!m) continue;
+      const pid = Number(m[2]);
+      if (!alive(pid)) {
+        if (clean) rmSync(path.join(this.pinsDir, name));
+        continue;
+      }
+      let set = pins.get(m[1]);
+      if (!set) pins.set(m[1], (set = new Set()));
+      set.add(pid);
+    }
+    return { objects, reserved, reservedOurs, pins };
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function rmSync(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}

@@ -1,0 +1,194 @@
+// Benchmark: our reader against what a user would pick instead (numpy memmap, lmdb-js, PyTorch DataLoader)
+// and against the native gather limit, on the same 256x256 uint8 images and shuffled order, in one run.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { open } from 'lmdb';
+import { defaultReaderWorkers, measureThroughput, openDataset, type Dataset } from 'shard-reader';
+import { ensureSource, readSetSpec } from './data.js';
+import { ensurePeerData, type PeerData } from './peers-data.js';
+import { readSet } from './read-warm.js';
+import { sequentialRead } from './page-cache.js';
+import { fmt, type Bench, type BenchContext } from './types.js';
+
+const run = promisify(execFile);
+const PYTHON = '/usr/bin/python3'; // Debian's, where apt installs python3-numpy and python3-torch
+const HERE = import.meta.dirname;
+const BATCH = 32;
+const ROUNDS = 3;
+
+type Measured = { rate: number } | { skip: string };
+
+async function python(ctx: BenchContext, args: string[]): Promise<Measured> {
+  if (!existsSync(PYTHON)) return { skip: `${PYTHON} not found` };
+  try {
+    const { stdout } = await run(PYTHON, [path.join(HERE, 'peers_numpy.py'), ...args], { maxBuffer: 1 << 20, timeout: (ctx.seconds * 4 + 120) * 1000 });
+    const out = JSON.parse(stdout.trim().split('\n').pop()!) as { samples_per_sec?: number; skip?: string };
+    return out.skip ? { skip: out.skip } : { rate: out.samples_per_sec! };
+  } catch (err) {
+    const msg = (err as { stderr?: string }).stderr?.trim().split('\n').pop() ?? String(err);
+    return { skip: msg.includes('numpy') ? `numpy not installed (apt-get install python3-numpy): ${msg}` : msg };
+  }
+}
+
+/** lmdb-js: getBinaryFast of each sample (a view of LMDB's mapping, valid until the next get) copied into one batch buffer. */
+function lmdbRate(data: PeerData, seconds: number): number {
+  const db = open({ path: data.lmdb, encoding: 'binary', keyEncoding: 'uint32', compression: false, readOnly: true });
+  const batch = Buffer.alloc(BATCH * data.imageBytes);
+  let n = 0;
+  const started = performance.now();
+  try {
+    while (performance.now() - started < seconds * 1000) {
+      for (let k = 0; k < BATCH; k++) {
+        const v = db.getBinaryFast(data.order[n % data.count]);
+        if (!v) throw new Error(`lmdb: sample ${data.order[n % data.count]} missing`);
+        // The returned Buffer is lmdb-js's whole 16 MiB shared buffer with an own `length` property set to
+        // the value's: set() and copy() see the real length, so the value needs a view of its own.
+        batch.set(new Uint8Array(v.buffer, v.byteOffset, v.length), k * data.imageBytes);
+        n++;
+      }
+    }
+  } finally {
+    db.close();
+  }
+  return n / ((performance.now() - started) / 1000);
+}
+
+/** The gather limit: C memcpy of the same records into one buffer per thread (gather_limit.c), built once. */
+async function gatherRate(ctx: BenchContext, data: PeerData, threads: number): Promise<Measured> {
+  const exe = path.join(ctx.dataDir, 'gather_limit');
+  const src = path.join(HERE, 'gather_limit.c');
+  try {
+    if (!existsSync(exe) || statSync(exe).mtimeMs < statSync(src).mtimeMs) await run('cc', ['-O2', '-pthread', '-o', exe, src]);
+    const { stdout } = await run(exe, [data.npy, String(data.npyDataOffset), String(data.imageBytes), data.orderFile, String(BATCH), String(threads), String(ctx.seconds)]);
+    return { rate: Number(stdout.trim()) };
+  } catch (err) {
+    return { skip: `cannot build or run the C gather (needs cc): ${(err as Error).message.split('\n')[0]}` };
+  }
+}
+
+/**
+ * The README's loop: no ready(), nothing that yields. Timed from the first batch a worker made (its buffers
+ * read as detached once released), as measureThroughput is timed from ready(): the steady state either way.
+ */
+async function plainLoopRate(dir: string, seconds: number): Promise<number> {
+  const ds = await openDataset(dir);
+  let samples = 0;
+  let started = -1;
+  const t0 = performance.now();
+  try {
+    for (let epoch = 0; ; epoch++) {
+      for await (const b of ds.batches({ batchSize: BATCH, seed: 1, shuffle: 'global', epoch })) {
+        b.release();
+        const now = performance.now();
+        if (started < 0 && (b.images.byteLength === 0 || now - t0 >= 20_000)) started = now;
+        else if (started >= 0) samples += b.keys.length;
+        if (started >= 0 && now - started >= seconds * 1000) return samples / ((now - started) / 1000);
+      }
+    }
+  } finally {
+    await ds.close();
+  }
+}
+
+async function ours(dir: string, verify: boolean, seconds: number): Promise<number> {
+  const ds: Dataset = await openDataset(dir, { verify });
+  try {
+    return (await measureThroughput(ds, { batchSize: BATCH, seed: 1, shuffle: 'global', seconds })).samplesPerSec;
+  } finally {
+    await ds.close();
+  }
+}
+
+/** The first `n` source PNGs in sample order would differ from ours; the list maps sample index -> file. */
+function pngList(ctx: BenchContext, source: string, ds: Dataset): string {
+  const byKey = new Map<string, string>();
+  const walk = (d: string) => readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith('.png') && byKey.set(path.relative(source, path.join(d, e.name)), path.join(d, e.name))));
+  walk(source);
+  const files = ds.keys.map((k) => byKey.get(k) ?? byKey.get(`${k}.png`) ?? [...byKey.values()][0]);
+  const list = path.join(ctx.dataDir, 'peers-pngs.txt');
+  writeFileSync(list, files.join('\n'));
+  return list;
+}
+
+export const peersBench: Bench = async (ctx) => {
+  const dir = await readSet(ctx);
+  const source = await ensureSource(ctx, readSetSpec(ctx));
+  const data = await ensurePeerData(ctx, dir, ctx.quick ? 'quick' : 'full');
+  const probe = await openDataset(dir, { workers: 0 });
+  const pngs = pngList(ctx, source, probe);
+  sequentialRead([...probe.manifest.shards.map((s) => path.join(dir, s.file)), data.npy]); // warm
+  await probe.close();
+  const s = String(ctx.seconds);
+  const cores = os.availableParallelism();
+  const m: Record<string, Measured> = {};
+  // The fast contenders run in interleaved rounds and each keeps its best round: on a shared machine a
+  // round can lose half its CPU to other jobs, and the best round is the one least disturbed.
+  const step = async (name: string, f: () => Promise<Measured>) => {
+    const r = await f();
+    const prev = m[name];
+    if (!prev || ('rate' in r && (!('rate' in prev) || r.rate > prev.rate))) m[name] = r;
+    ctx.log(`${name}: ${'rate' in r ? fmt.rate(r.rate) + ' samples/s' : 'skipped: ' + r.skip}`);
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    ctx.log(`round ${round + 1} of ${ROUNDS}`);
+    await step('ours CRC on', async () => ({ rate: await ours(dir, true, ctx.seconds) }));
+    await step('ours CRC off', async () => ({ rate: await ours(dir, false, ctx.seconds) }));
+    await step('ours README loop', async () => ({ rate: await plainLoopRate(dir, ctx.seconds) }));
+    await step('gather 1', () => gatherRate(ctx, data, 1));
+    await step(`gather ${cores}`, () => gatherRate(ctx, data, cores));
+    await step('numpy', () => python(ctx, ['numpy', data.npy, data.orderFile, String(BATCH), s]));
+    await step('lmdb', async () => ({ rate: lmdbRate(data, ctx.seconds) }));
+  }
+  await step('torch memmap 0', () => python(ctx, ['torch-memmap', data.npy, data.orderFile, String(BATCH), s, '0']));
+  await step('torch memmap 2', () => python(ctx, ['torch-memmap', data.npy, data.orderFile, String(BATCH), s, '2']));
+  await step('torch png 2', () => python(ctx, ['torch-png', pngs, data.orderFile, String(BATCH), s, '2']));
+
+  const base = (m['ours CRC on'] as { rate: number }).rate;
+  const rate = (k: string) => ('rate' in m[k] ? (m[k] as { rate: number }).rate : NaN);
+  const label: Record<string, string> = {
+    'ours CRC on': `shard-reader batches(), CRC on (the default), ${defaultReaderWorkers()} workers`,
+    'ours CRC off': 'shard-reader batches(), verify off',
+    'ours README loop': "shard-reader, the README's plain for-await loop (no ready()), CRC on",
+    'gather 1': 'native gather limit: C memcpy from the mapping, 1 thread',
+    [`gather ${cores}`]: `native gather limit: C memcpy from the mapping, ${cores} threads (all cores)`,
+    numpy: "numpy np.load(mmap_mode='r') + x[idx], one process",
+    lmdb: 'lmdb-js getBinaryFast + copy into one batch buffer',
+    'torch memmap 0': 'PyTorch DataLoader over the memmap, 0 workers',
+    'torch memmap 2': 'PyTorch DataLoader over the memmap, 2 workers',
+    'torch png 2': 'PyTorch DataLoader over the PNGs (PIL, 16-bit source), 2 workers',
+  };
+  const rows = Object.keys(m).map((k) => ['rate' in m[k] ? [label[k], fmt.rate(rate(k)), fmt.ratio(base / rate(k))] : [label[k], `skipped: ${(m[k] as { skip: string }).skip}`, '-']][0]);
+  const figures: Record<string, number | string> = {};
+  for (const k of Object.keys(m)) figures[k] = 'rate' in m[k] ? rate(k) : `skipped: ${(m[k] as { skip: string }).skip}`;
+  const numpy = rate('numpy');
+  const lmdb = rate('lmdb');
+  const off = rate('ours CRC off');
+  const all = rate(`gather ${cores}`);
+  const loop = rate('ours README loop');
+  return {
+    name: 'peers',
+    tables: [
+      {
+        title: `Peers, warm page cache: ${data.count} samples of 256x256 uint8, global shuffle, batch ${BATCH}, same order for all, one run, best of ${ROUNDS} interleaved rounds (PyTorch: one)`,
+        command: `pnpm bench --only peers${ctx.quick ? ' --quick' : ''}`,
+        columns: ['contender', 'samples/s', 'ours (CRC on) / it'],
+        rows,
+        notes: [
+          'Ours also delivers labels, keys and indices per batch and checks each record (CRC-32 + key CRC); the peers deliver images only.',
+          'The machine is shared by other jobs: read the ratios (measured minutes apart in one run), not the absolute rates.',
+        ],
+      },
+    ],
+    figures,
+    targets: [
+      { target: 'CRC on >= 1.0x numpy memmap fancy indexing', measured: fmt.ratio(base / numpy), met: base / numpy >= 1.0 },
+      { target: 'verify off >= 1.3x numpy memmap', measured: fmt.ratio(off / numpy), met: off / numpy >= 1.3 },
+      { target: 'CRC on and off >= lmdb-js getBinaryFast', measured: `${fmt.ratio(base / lmdb)} / ${fmt.ratio(off / lmdb)}`, met: base >= lmdb && off >= lmdb },
+      { target: `CRC on >= 0.8 of the native gather limit on all ${cores} cores`, measured: fmt.pct(base / all), met: base / all >= 0.8 },
+      { target: "README loop within 10% of shard bench's loop", measured: fmt.ratio(loop / base), met: Math.abs(loop / base - 1) <= 0.1 },
+    ],
+  };
+};

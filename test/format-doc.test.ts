@@ -1,9 +1,9 @@
 // docs/FORMAT.md is enough to write a reader: a Python reader written from it agrees with ours on every sample.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { buildShards } from 'shard-writer';
+import { buildShards, type BuildOptions } from 'shard-writer';
 import { openDataset } from 'shard-reader';
 import { tempDir } from './helpers/tree.js';
 import { writeTypedSet } from './helpers/typed-set.js';
@@ -59,4 +59,31 @@ it.skipIf(!hasPython)('the canonical-number recipe in FORMAT.md agrees with Java
   }
   const py = JSON.parse(execFileSync('python3', [path.join(import.meta.dirname, 'python/read_shards.py'), '--numbers'], { input: JSON.stringify(values), encoding: 'utf8' })) as string[];
   expect(py).toEqual(values.map((v) => JSON.stringify(v)));
+});
+
+it.skipIf(!hasPython)('the Python reader reads a DICOM + NIfTI build (float32 modality values; windows as 3 channels) as ours does', async () => {
+  const out = tempDir();
+  dirs.push(out);
+  const input = path.join(out, 'in');
+  mkdirSync(input);
+  for (const f of ['CT_small.dcm', 'MR_small_enhanced_3frame.dcm']) copyFileSync(path.join(import.meta.dirname, 'fixtures/dicom', f), path.join(input, f));
+  copyFileSync(path.join(import.meta.dirname, 'fixtures/nifti/anatomical.nii'), path.join(input, 'anat.nii'));
+  writeFileSync(path.join(input, 'labels.csv'), 'file,a\nCT_small.dcm,1\nMR_small_enhanced_3frame.dcm,0\nanat.nii,1\n');
+  const variants: [string, Partial<BuildOptions>][] = [
+    ['f32', { dtype: 'float32' }],
+    ['win3', { windows: [{ center: 40, width: 80 }, { center: 80, width: 200 }, { center: 600, width: 2800 }] }],
+  ];
+  for (const [name, opts] of variants) {
+    const dir = path.join(out, name);
+    await buildShards({ input, out: dir, size: 24, shardBytes: 40_000, ...opts });
+    const py = JSON.parse(execFileSync('python3', [path.join(import.meta.dirname, 'python/read_shards.py'), dir], { encoding: 'utf8' })) as Record<string, [number, number[]]>;
+    const ds = await openDataset(dir, { workers: 0 });
+    expect(ds.size).toBe(1 + 3 + 25);
+    expect(Object.keys(py).length).toBe(ds.size);
+    for (let i = 0; i < ds.size; i++) {
+      const sum = (ds.image(i) as unknown as ArrayLike<number> & { reduce: (f: (a: number, v: number) => number, s: number) => number }).reduce((a, v) => a + v, 0);
+      expect(py[ds.keys[i]][0], ds.keys[i]).toBeCloseTo(sum, name === 'f32' ? -1 : 10);
+    }
+    await ds.close();
+  }
 });

@@ -8,7 +8,7 @@ import { shardJson } from './cli.js';
 import { ensureSource } from './data.js';
 import { fmt, type Bench } from './types.js';
 
-const PRE = { size: 256, dtype: 'uint8', fit: 'contain', kernel: 'lanczos3', window: null } as const;
+const PRE = { size: 256, dtype: 'uint8', fit: 'contain', kernel: 'lanczos3', windows: null, rescale: null, intensity: { mode: 'auto' } } as const;
 
 export const buildBench: Bench = async (ctx) => {
   // 512x512 16-bit in, 256x256 uint8 out: decode + resize, the usual case.

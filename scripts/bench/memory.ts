@@ -104,7 +104,7 @@ async function ensure100k(ctx: BenchContext): Promise<string> {
     dtype: 'uint8',
     labelNames,
     record: recordLayout([64, 64, 1], 'uint8', 5),
-    preprocess: { size: 64, fit: 'contain', kernel: 'lanczos3', window: null },
+    preprocess: { size: 64, fit: 'contain', kernel: 'lanczos3', window: null, windows: null, rescale: null, intensity: 'auto' },
   };
   const shardBytes = 64 << 20;
   const perShard = recordsPerShard(shardBytes, DATA_OFFSET, schema.record.stride);

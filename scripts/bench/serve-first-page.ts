@@ -23,7 +23,7 @@ async function ensureDataset(): Promise<string> {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const labelNames = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural'];
-  const schema: Schema = { shape: [SIZE, SIZE, 1], dtype: 'uint8', labelNames, record: recordLayout([SIZE, SIZE, 1], 'uint8', 5), preprocess: { size: SIZE, fit: 'contain', kernel: 'lanczos3', window: null } };
+  const schema: Schema = { shape: [SIZE, SIZE, 1], dtype: 'uint8', labelNames, record: recordLayout([SIZE, SIZE, 1], 'uint8', 5), preprocess: { size: SIZE, fit: 'contain', kernel: 'lanczos3', window: null, windows: null, rescale: null, intensity: 'auto' } };
   const shardBytes = 256 << 20;
   const perShard = recordsPerShard(shardBytes, DATA_OFFSET, schema.record.stride);
   const buildId = 'c'.repeat(32);

@@ -41,7 +41,7 @@ export async function writeTypedSet(out: string, spec: TypedSetSpec): Promise<vo
     dtype: spec.dtype,
     labelNames,
     record: recordLayout(shape, spec.dtype, labelNames.length),
-    preprocess: { size: spec.h, fit: 'contain', kernel: 'lanczos3', window: null },
+    preprocess: { size: spec.h, fit: 'contain', kernel: 'lanczos3', window: null, windows: null, rescale: null, intensity: 'auto' },
   };
   const shardBytes = spec.shardBytes ?? DATA_OFFSET + 4 * schema.record.stride; // several shards
   const perShard = recordsPerShard(shardBytes, DATA_OFFSET, schema.record.stride);

@@ -12,7 +12,7 @@ export interface SyntheticSample {
 
 export async function writeSyntheticDataset(dir: string, shape: [number, number, number], dtype: Dtype, labelNames: string[], samples: SyntheticSample[]): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  const schema: Schema = { shape, dtype, labelNames, record: recordLayout(shape, dtype, labelNames.length), preprocess: { size: shape[0], fit: 'contain', kernel: 'lanczos3', window: null } };
+  const schema: Schema = { shape, dtype, labelNames, record: recordLayout(shape, dtype, labelNames.length), preprocess: { size: shape[0], fit: 'contain', kernel: 'lanczos3', window: null, windows: null, rescale: null, intensity: 'auto' } };
   const shardBytes = 1 << 20;
   const perShard = recordsPerShard(shardBytes, DATA_OFFSET, schema.record.stride);
   const buildId = 'd'.repeat(32);

@@ -56,6 +56,18 @@ def main(d):
     assert hashlib.sha256(canon(rest).encode("utf-8")).hexdigest() == m["checksum"], "manifest checksum"
     schema = m["schema"]
     assert hashlib.sha256(canon(schema).encode("utf-8")).hexdigest() == m["schemaHash"], "schema hash"
+    # FORMAT.md: unknown fields are refused; `values` is optional; inputs are files (a volume is one input).
+    assert set(m) <= {"build", "buildId", "checksum", "dataOffset", "format", "recordsPerShard", "samples", "schema", "schemaHash", "shards", "values", "version"}
+    p = schema["preprocess"]
+    assert set(p) == {"fit", "intensity", "kernel", "rescale", "size", "window", "windows"}, "preprocess fields"
+    assert p["windows"] is None or (len(p["windows"]) == schema["shape"][2] and schema["dtype"] == "uint8"), "one window per channel"
+    assert p["window"] in (None, "dicom") or set(p["window"]) == {"center", "width"}
+    assert p["rescale"] is None or set(p["rescale"]) == {"intercept", "slope"}
+    b = m["build"]
+    assert b["inputs"] == b["written"] + len(b["skipped"]) and b["written"] <= m["samples"] and (b["written"] == 0) == (m["samples"] == 0)
+    if "values" in m:
+        v = m["values"]
+        assert set(v) == {"clipped", "fewLevels", "histogram", "max", "min"} and v["min"] <= v["max"] and len(v["histogram"]) == 64
     build_id = bytes.fromhex(m["buildId"])
     seed = zlib.crc32(build_id)
     rec = schema["record"]

@@ -18,6 +18,46 @@ export function keyProblem(key: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Per-sample metadata (optional `meta` in an index: one object per record), readable without image
+ * bytes. `source` is the input file relative to the input root; the rest is DICOM (or NIfTI `k`, `t`).
+ */
+export interface SampleMeta {
+  source: string;
+  patientId?: string;
+  studyInstanceUid?: string;
+  seriesInstanceUid?: string;
+  sopInstanceUid?: string;
+  instanceNumber?: number;
+  imagePositionPatient?: number[];
+  imageOrientationPatient?: number[];
+  pixelSpacing?: number[];
+  sliceThickness?: number;
+  frame?: number;
+  k?: number;
+  t?: number;
+}
+
+const META_STRINGS = ['patientId', 'studyInstanceUid', 'seriesInstanceUid', 'sopInstanceUid'] as const;
+const META_VECTORS = { imagePositionPatient: 3, imageOrientationPatient: 6, pixelSpacing: 2 } as const;
+const META_INTS = ['frame', 'k', 't'] as const;
+
+function decodeMeta(c: JsonChecker, value: unknown, at: string): SampleMeta {
+  const o = c.object(value, at);
+  c.only(o, at, ['source', 'instanceNumber', 'sliceThickness', ...META_STRINGS, ...Object.keys(META_VECTORS), ...META_INTS]);
+  const m: SampleMeta = { source: c.string(o.source, `${at}.source`, LIMITS.maxKeyBytes) };
+  for (const k of META_STRINGS) if (o[k] !== undefined) m[k] = c.string(o[k], `${at}.${k}`, 256);
+  for (const k of ['instanceNumber', 'sliceThickness'] as const) if (o[k] !== undefined) m[k] = c.number(o[k], `${at}.${k}`);
+  for (const [k, n] of Object.entries(META_VECTORS) as [keyof typeof META_VECTORS, number][]) {
+    if (o[k] === undefined) continue;
+    const v = c.array(o[k], `${at}.${k}`, n).map((x, i) => c.number(x, `${at}.${k}[${i}]`));
+    if (v.length !== n) c.fail(`${at}.${k}`, `must hold ${n} numbers`);
+    m[k] = v;
+  }
+  for (const k of META_INTS) if (o[k] !== undefined) m[k] = c.int(o[k], `${at}.${k}`, 0, 2 ** 31);
+  return m;
+}
+
 export interface ShardIndex {
   format: typeof INDEX_FORMAT;
   version: number;
@@ -26,6 +66,8 @@ export interface ShardIndex {
   keys: string[];
   /** One row per record, float32 values (as stored in the record). */
   labels: number[][];
+  /** Optional: one object per record (DICOM/NIfTI builds). */
+  meta?: SampleMeta[];
 }
 
 export function encodeShardIndex(index: Omit<ShardIndex, 'format' | 'version'>): string {
@@ -36,7 +78,7 @@ export function encodeShardIndex(index: Omit<ShardIndex, 'format' | 'version'>):
 export function decodeShardIndex(text: string, file: string, expect: { shard: string; firstSample: number; samples: number; labelCount: number }): ShardIndex {
   const c = new JsonChecker(file);
   const root = c.object(parseJson(text, file), 'index');
-  c.only(root, 'index', ['firstSample', 'format', 'keys', 'labels', 'shard', 'version']);
+  c.only(root, 'index', ['firstSample', 'format', 'keys', 'labels', 'meta', 'shard', 'version']);
   if (root.format !== INDEX_FORMAT) c.fail('format', `must be "${INDEX_FORMAT}"`);
   const version = c.int(root.version, 'version', 0, 2 ** 31);
   if (version !== FORMAT_VERSION) throw new FormatError(`unsupported index version ${version}`, { file });
@@ -58,5 +100,11 @@ export function decodeShardIndex(text: string, file: string, expect: { shard: st
     if (!Array.isArray(row) || row.length !== expect.labelCount) c.fail(`labels[${i}]`, `must be an array of ${expect.labelCount} numbers`);
     for (const x of row as unknown[]) if (typeof x !== 'number' || !Number.isFinite(x)) c.fail(`labels[${i}]`, 'must hold only finite numbers');
   }
-  return { format: INDEX_FORMAT, version, shard, firstSample, keys: keys as string[], labels: labels as number[][] };
+  let meta: SampleMeta[] | undefined;
+  if (root.meta !== undefined) {
+    const rows = c.array(root.meta, 'meta', LIMITS.maxRecordsPerShard);
+    if (rows.length !== expect.samples) c.fail('meta', `has ${rows.length} entries, the manifest says ${expect.samples}`);
+    meta = rows.map((r, i) => decodeMeta(c, r, `meta[${i}]`));
+  }
+  return { format: INDEX_FORMAT, version, shard, firstSample, keys: keys as string[], labels: labels as number[][], ...(meta ? { meta } : {}) };
 }

@@ -27,6 +27,6 @@ export { alignUp, recordLayout, recordsPerShard, type RecordLayout, type Shape }
 export { schemaHash, type Fit, type Preprocess, type Schema } from './schema.js';
 export { buildIdBytes, encodeHeader, decodeHeader, type ShardHeader } from './header.js';
 export { buildSeed, encodeRecord, decodeLabels, imageBytes, keyCrc, paddingIsZero, recordCrcOk, storedCrc, storedKeyCrc, type Crc32Fn } from './record.js';
-export { encodeManifest, decodeManifest, manifestChecksum, type FileEntry, type Manifest, type ShardEntry, type SkippedInput } from './manifest.js';
-export { encodeShardIndex, decodeShardIndex, keyProblem, type ShardIndex } from './index-file.js';
+export { encodeManifest, decodeManifest, manifestChecksum, type FileEntry, type Manifest, type ShardEntry, type SkippedInput, type ValueStats, HISTOGRAM_BINS } from './manifest.js';
+export { encodeShardIndex, decodeShardIndex, keyProblem, type SampleMeta, type ShardIndex } from './index-file.js';
 export { checkHeaderAgainstManifest } from './consistency.js';

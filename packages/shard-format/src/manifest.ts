@@ -41,10 +41,25 @@ export interface Manifest {
     written: number;
     skipped: SkippedInput[];
   };
+  /** Modality values the build saw; absent when no sample was written. */
+  values?: ValueStats;
   shards: ShardEntry[];
   /** SHA-256 (hex) of the canonical compact JSON of every other field: no edit goes unnoticed. */
   checksum: string;
 }
+
+export interface ValueStats {
+  min: number;
+  max: number;
+  /** Pixel counts in 64 equal bins over [min, max]. */
+  histogram: number[];
+  /** Pixels clipped to the dtype's range (int16/uint16). */
+  clipped: number;
+  /** Images whose uint8 output (intensity mode, no window) has fewer than 32 grey levels. */
+  fewLevels: number;
+}
+
+export const HISTOGRAM_BINS = 64;
 
 export function manifestChecksum(m: Omit<Manifest, 'checksum'> & { checksum?: unknown }): string {
   const { checksum: _ignored, ...rest } = m;
@@ -62,7 +77,7 @@ const FITS: readonly Fit[] = ['contain', 'cover', 'fill'];
 export function decodeManifest(text: string, file: string): Manifest {
   const c = new JsonChecker(file);
   const root = c.object(parseJson(text, file), 'manifest');
-  c.only(root, 'manifest', ['build', 'buildId', 'checksum', 'dataOffset', 'format', 'recordsPerShard', 'samples', 'schema', 'schemaHash', 'shards', 'version']);
+  c.only(root, 'manifest', ['build', 'buildId', 'checksum', 'dataOffset', 'format', 'recordsPerShard', 'samples', 'schema', 'schemaHash', 'shards', 'values', 'version']);
   if (root.format !== MANIFEST_FORMAT) c.fail('format', `must be "${MANIFEST_FORMAT}"`);
   const version = c.int(root.version, 'version', 0, 2 ** 31);
   if (version !== FORMAT_VERSION) throw new FormatError(`unsupported manifest version ${version} (this reader knows ${FORMAT_VERSION})`, { file });
@@ -91,12 +106,27 @@ export function decodeManifest(text: string, file: string): Manifest {
     }),
   };
   if (build.inputs !== build.written + build.skipped.length) c.fail('build', `counts do not add up: inputs ${build.inputs} != written ${build.written} + skipped ${build.skipped.length}`);
-  if (build.written !== samples) c.fail('build.written', `is ${build.written} but samples is ${samples}`);
+  // Each written input gives one sample, or one per frame/slice (DICOM multi-frame, NIfTI).
+  if (build.written > samples || (build.written === 0) !== (samples === 0)) c.fail('build.written', `is ${build.written} input(s) but samples is ${samples}`);
+  const values = root.values === undefined ? undefined : decodeValues(c, root.values);
+  // Optional (a writer may not gather them); when present, only with samples to describe.
+  if (values && samples === 0) c.fail('values', 'must be absent when no sample was written');
   if (perShard !== recordsPerShard(build.shardBytes, DATA_OFFSET, schema.record.stride)) c.fail('recordsPerShard', 'does not follow from build.shardBytes and the record stride');
 
   const shards = c.array(root.shards, 'shards', LIMITS.maxShards).map((s, i) => decodeShardEntry(c, s, i));
   checkShardTable(c, shards, samples, perShard, schema.record.stride);
-  return { format: MANIFEST_FORMAT, version, schema, schemaHash: hash, buildId, samples, recordsPerShard: perShard, dataOffset, build, shards, checksum };
+  return { format: MANIFEST_FORMAT, version, schema, schemaHash: hash, buildId, samples, recordsPerShard: perShard, dataOffset, build, ...(values ? { values } : {}), shards, checksum };
+}
+
+function decodeValues(c: JsonChecker, value: unknown): ValueStats {
+  const v = c.object(value, 'values');
+  c.only(v, 'values', ['clipped', 'fewLevels', 'histogram', 'max', 'min']);
+  const min = c.number(v.min, 'values.min');
+  const max = c.number(v.max, 'values.max');
+  if (!(min <= max)) c.fail('values', `min ${min} is above max ${max}`);
+  const histogram = c.array(v.histogram, 'values.histogram', HISTOGRAM_BINS).map((n, i) => c.int(n, `values.histogram[${i}]`, 0, Number.MAX_SAFE_INTEGER));
+  if (histogram.length !== HISTOGRAM_BINS) c.fail('values.histogram', `must have ${HISTOGRAM_BINS} bins`);
+  return { min, max, histogram, clipped: c.int(v.clipped, 'values.clipped', 0, Number.MAX_SAFE_INTEGER), fewLevels: c.int(v.fewLevels, 'values.fewLevels', 0, LIMITS.maxSamples) };
 }
 
 function decodeSchema(c: JsonChecker, value: unknown): Schema {
@@ -124,14 +154,27 @@ function decodeSchema(c: JsonChecker, value: unknown): Schema {
     if (r[k] !== record[k]) c.fail(`schema.record.${k}`, `must be ${record[k]} for this shape, dtype and label count`);
   }
   const p = c.object(s.preprocess, 'schema.preprocess');
-  c.only(p, 'schema.preprocess', ['fit', 'kernel', 'size', 'window']);
-  const w = p.window === null ? null : c.object(p.window, 'schema.preprocess.window');
-  if (w) c.only(w, 'schema.preprocess.window', ['center', 'width']);
+  c.only(p, 'schema.preprocess', ['fit', 'intensity', 'kernel', 'rescale', 'size', 'window', 'windows']);
+  const win = (value: unknown, at: string) => {
+    const w = c.object(value, at);
+    c.only(w, at, ['center', 'width']);
+    return { center: c.number(w.center, `${at}.center`), width: c.number(w.width, `${at}.width`) };
+  };
+  const windows = p.windows === null ? null : c.array(p.windows, 'schema.preprocess.windows', LIMITS.maxChannels).map((w, i) => win(w, `schema.preprocess.windows[${i}]`));
+  if (windows && windows.length !== shape[2]) c.fail('schema.preprocess.windows', `has ${windows.length} windows; it must give one per channel (${shape[2]})`);
+  if (windows && dtype !== 'uint8') c.fail('schema.preprocess.windows', 'needs dtype uint8');
+  const rs = p.rescale === null ? null : c.object(p.rescale, 'schema.preprocess.rescale');
+  if (rs) c.only(rs, 'schema.preprocess.rescale', ['intercept', 'slope']);
+  const intensity = c.string(p.intensity, 'schema.preprocess.intensity', 64);
+  if (!/^(auto|stored|minmax|percentile:\d+(\.\d+)?,\d+(\.\d+)?)$/.test(intensity)) c.fail('schema.preprocess.intensity', `is ${JSON.stringify(intensity)}: auto, stored, minmax or percentile:<lo>,<hi>`);
   const preprocess: Preprocess = {
     size: c.int(p.size, 'schema.preprocess.size', 1, LIMITS.maxSide),
     fit: c.oneOf(p.fit, 'schema.preprocess.fit', FITS),
     kernel: c.string(p.kernel, 'schema.preprocess.kernel', 64),
-    window: w && { center: c.number(w.center, 'schema.preprocess.window.center'), width: c.number(w.width, 'schema.preprocess.window.width') },
+    window: p.window === null ? null : p.window === 'dicom' ? 'dicom' : win(p.window, 'schema.preprocess.window'),
+    windows,
+    rescale: rs && { slope: c.number(rs.slope, 'schema.preprocess.rescale.slope'), intercept: c.number(rs.intercept, 'schema.preprocess.rescale.intercept') },
+    intensity,
   };
   return { shape, dtype, labelNames, record, preprocess };
 }

@@ -13,8 +13,14 @@ export interface Preprocess {
   fit: Fit;
   /** libvips resampling kernel used when a slice is resized. */
   kernel: string;
-  /** CT window applied to stored values before mapping to uint8; null when not windowed. */
-  window: { center: number; width: number } | null;
+  /** DICOM linear VOI window on modality values, to uint8; `dicom`: each file's own; null when not windowed. */
+  window: { center: number; width: number } | 'dicom' | null;
+  /** One uint8 channel per window (shape[2] of them); null for one channel. */
+  windows: { center: number; width: number }[] | null;
+  /** PNG/TIFF stored -> modality values (DICOM/NIfTI use their own); null for identity. */
+  rescale: { slope: number; intercept: number } | null;
+  /** uint8 without a window: `auto`, `stored`, `minmax` or `percentile:<lo>,<hi>`. */
+  intensity: string;
 }
 
 export interface Schema {

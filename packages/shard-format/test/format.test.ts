@@ -33,7 +33,7 @@ const schema: Schema = {
   dtype: 'uint16',
   labelNames: ['a', 'b', 'c'],
   record: recordLayout([17, 21, 1], 'uint16', 3),
-  preprocess: { size: 17, fit: 'contain', kernel: 'lanczos3', window: null },
+  preprocess: { size: 17, fit: 'contain', kernel: 'lanczos3', window: null, windows: null, rescale: null, intensity: 'auto' },
 };
 
 describe('record layout', () => {

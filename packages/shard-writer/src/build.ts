@@ -2,6 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import {
   DATA_OFFSET,
@@ -17,7 +18,14 @@ import {
   type Manifest,
   type Schema,
   type SkippedInput,
+  type ValueStats,
+  type SampleMeta,
+  keyProblem,
 } from 'shard-format';
+import { DecodePool } from './decode-pool.js';
+import type { MappedSample, MedicalJob } from './medical-slices.js';
+import type { MedicalMeta } from './decode/types.js';
+import { FEW_LEVELS, intensityText, ValueTotals } from './values.js';
 import { discoverSlices, type Exclusion } from './discover.js';
 import { InputError } from './errors.js';
 import type { PlannedSlice } from './join-labels.js';
@@ -34,8 +42,13 @@ import { completeSwap } from './swap.js';
 export interface BuildSummary {
   out: string;
   inputs: number;
+  /** Input files all of whose samples were written (inputs = written + skipped.length). */
   written: number;
   skipped: SkippedInput[];
+  /** Samples written: one per PNG/JPEG/TIFF, one per DICOM frame or NIfTI slice. */
+  samples: number;
+  /** Modality values seen (min, max, 64-bin histogram), pixels clipped to the dtype, images with few grey levels. */
+  values?: ValueStats;
   /** Label rows that name no image: reported, never silently dropped. */
   warnings: string[];
   shards: number;
@@ -56,7 +69,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   });
   if (found.length === 0) {
     const also = allExcluded.length ? `; ${allExcluded.length} image file(s) left out, e.g. ${path.join(o.input, allExcluded[0].rel)}: ${allExcluded[0].reason}` : '';
-    throw new InputError(o.input, `no images found (looked for .png, .jpg, .jpeg, .tif, .tiff)${also}`);
+    throw new InputError(o.input, `no images found (looked for .png, .jpg, .jpeg, .tif, .tiff, .dcm, .nii, .nii.gz and DICOM files with DICM at byte 128)${also}`);
   }
   const fatal = allExcluded.find((e) => e.fatal);
   if (fatal && o.onError === 'fail') throw new InputError(path.join(o.input, fatal.rel), fatal.reason);
@@ -85,16 +98,19 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
     const { ours } = await checkOutFolder(o.out);
     const plan = await buildPlan(o, join.slices, excluded, schema);
     const shards = await writeShards(o, join.slices, excluded, schema, layout, plan);
+    const inputs = slices.length + excluded.length;
+    const values = shards.totals.stats();
     const manifest: Omit<Manifest, 'checksum'> = {
       format: MANIFEST_FORMAT,
       version: FORMAT_VERSION,
       schema,
       schemaHash: layout.hash,
       buildId: plan.buildId,
-      samples: shards.written,
+      samples: shards.samples,
       recordsPerShard: layout.perShard,
       dataOffset: DATA_OFFSET,
-      build: { tool: TOOL, shardBytes: o.shardBytes, inputs: slices.length + excluded.length, written: shards.written, skipped: shards.skipped },
+      build: { tool: TOOL, shardBytes: o.shardBytes, inputs, written: inputs - shards.skipped.length, skipped: shards.skipped },
+      ...(values ? { values } : {}),
       shards: shards.entries,
     };
     // Staged beside the old dataset until now; the swap replaces it and deletes only files its manifest named.
@@ -103,10 +119,12 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
     await completeSwap(o.out);
     return {
       out: o.out,
-      inputs: slices.length + excluded.length,
-      written: shards.written,
+      inputs,
+      written: inputs - shards.skipped.length,
       skipped: shards.skipped.map((k) => ({ file: path.join(o.input, k.file), reason: k.reason })),
-      warnings: [...[...problems, ...join.orphanRows].map((e) => e.message), ...join.notes],
+      samples: shards.samples,
+      ...(values ? { values } : {}),
+      warnings: [...[...problems, ...join.orphanRows].map((e) => e.message), ...join.notes, ...collapseWarning(o, values, shards.samples)],
       shards: shards.entries.length,
       bytes: shards.entries.reduce((n, s) => n + s.bytes + s.index.bytes, 0),
       seconds: (performance.now() - started) / 1000,
@@ -131,23 +149,44 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded:
   let sinceLastShard: SkippedInput[] = [];
   // Inputs handled once the shard being closed is complete: the current input while writing, all at the end.
   let consumedAtClose = resume.inputsConsumed;
+  let samplesIntoAtClose = resume.samplesInto;
+  // Value statistics go into the journal per shard, so a resumed build's manifest sees every sample.
+  const totals = resume.values;
+  let shardTotals = new ValueTotals();
   const writer = new ShardSetWriter(journal.dir, schema, layout.hash, plan.buildId, layout.perShard, resume.shards, async (entry) => {
-    await journal.record(writer.shards.length - 1, { entry, inputsConsumed: consumedAtClose, skipped: sinceLastShard });
+    await journal.record(writer.shards.length - 1, { entry, inputsConsumed: consumedAtClose, samplesInto: samplesIntoAtClose, skipped: sinceLastShard, values: shardTotals.toJSON() });
+    totals.merge(shardTotals);
+    shardTotals = new ValueTotals();
     sinceLastShard = [];
   });
 
   configureDecoder();
   const todo = slices.slice(resume.inputsConsumed);
-  const decoded = mapOrdered(todo, o.workers, (s) => (s.error ? Promise.reject(s.error) : preprocessSlice(s.file, o)));
+  const job: MedicalJob = { size: o.size, fit: o.fit, kernel: o.kernel, values: valueOptions(o), dicomWindow: o.window === 'dicom' };
+  // Medical files decode in worker threads (synchronous JS/WASM); PNG/JPEG/TIFF in sharp's own threads.
+  const pool = new DecodePool(Math.min(o.workers, os.availableParallelism()));
+  const decoded = mapOrdered(todo, o.workers, (s): Promise<MappedSample[] | { bytes: Uint8Array; stats: MappedSample['stats'] }[]> =>
+    s.error ? Promise.reject(s.error) : s.format ? pool.run(s.file, job) : preprocessSlice(s.file, { ...o, windows: fixedWindows(o) }).then((p) => [p]),
+  );
   try {
     for (const [i, slice] of todo.entries()) {
       const done = resume.inputsConsumed + i + 1;
       const result = (await decoded.next()).value!;
-      if (result.ok) {
-        consumedAtClose = done;
-        await writer.add(result.value, slice.labels!, slice.key);
+      const samples = result.ok ? result.value : [];
+      const problem = result.ok ? samplesProblem(slice, samples as MappedSample[]) : result.error;
+      if (!problem) {
+        const first = i === 0 ? resume.samplesInto : 0;
+        for (let j = first; j < samples.length; j++) {
+          const sample = samples[j];
+          // A shard that closes inside a volume records how far into it the build got, so a resume continues there.
+          const last = j === samples.length - 1;
+          consumedAtClose = last ? done : done - 1;
+          samplesIntoAtClose = last ? 0 : j + 1;
+          shardTotals.add(sample.stats);
+          await writer.add(sample.bytes, slice.labels!, slice.key + ('suffix' in sample ? sample.suffix : ''), 'meta' in sample ? sampleMeta(slice.rel, sample.meta) : { source: slice.rel });
+        }
       } else {
-        const error = asInputError(result.error, slice);
+        const error = asInputError(problem, slice);
         if (o.onError === 'fail') throw error;
         const skip = { file: slice.rel, reason: error.file === slice.file ? error.reason : error.message };
         skipped.push(skip);
@@ -156,13 +195,59 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded:
       o.onProgress?.({ phase: 'write', total: slices.length, done, written: writer.written, skipped: skipped.length });
     }
     consumedAtClose = slices.length;
+    samplesIntoAtClose = 0;
     const entries = await writer.finish();
-    return { entries, written: writer.written, skipped, journal };
+    return { entries, samples: writer.written, skipped, journal, totals };
   } catch (err) {
     await decoded.return(undefined);
     await writer.abort();
     throw err;
+  } finally {
+    await pool.close();
   }
+}
+
+/** What the index keeps of a decoded image's metadata: the source relative to the input root (the same on every machine) and the DICOM/NIfTI attributes that place it. */
+function sampleMeta(rel: string, m: MedicalMeta): SampleMeta {
+  const out: SampleMeta = { source: rel };
+  const copy = <K extends keyof SampleMeta & keyof MedicalMeta>(k: K) => {
+    if (m[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = m[k];
+  };
+  for (const k of ['patientId', 'studyInstanceUid', 'seriesInstanceUid', 'sopInstanceUid', 'instanceNumber', 'imagePositionPatient', 'imageOrientationPatient', 'pixelSpacing', 'sliceThickness', 'frame', 'k', 't'] as const) copy(k);
+  // Vectors of the wrong length (a malformed attribute) are left out rather than refused by the index check.
+  for (const [k, n] of [['imagePositionPatient', 3], ['imageOrientationPatient', 6], ['pixelSpacing', 2]] as const) if (out[k] && out[k]!.length !== n) delete out[k];
+  if (out.instanceNumber !== undefined && !Number.isFinite(out.instanceNumber)) delete out.instanceNumber;
+  return out;
+}
+
+/** Why a medical file's decoded samples cannot be written as they are, or undefined. */
+function samplesProblem(slice: PlannedSlice, samples: MappedSample[]): InputError | undefined {
+  if (samples.length === 0) return new InputError(slice.file, 'holds no image');
+  // The key order was planned from the file's header: a file that decodes to other keys is not written.
+  if (!slice.format) return undefined;
+  if (samples.length > 1 !== Boolean(slice.many)) return new InputError(slice.file, `decodes to ${samples.length} images, but its header said ${slice.many ? 'several' : 'one'}`);
+  for (const s of samples) {
+    const why = keyProblem(slice.key + s.suffix);
+    if (why) return new InputError(slice.file, `cannot be a sample key: ${slice.key + s.suffix} ${why}`);
+  }
+  return undefined;
+}
+
+function fixedWindows(o: ResolvedOptions) {
+  return o.windows ?? (o.window && o.window !== 'dicom' ? [o.window] : null);
+}
+
+function valueOptions(o: ResolvedOptions) {
+  return { dtype: o.dtype, windows: fixedWindows(o), intensity: o.intensity };
+}
+
+/** One line when most images came out with few grey levels: the range seen and the option to use. */
+function collapseWarning(o: ResolvedOptions, values: ValueStats | undefined, samples: number): string[] {
+  if (!values || samples === 0 || values.fewLevels * 2 <= samples) return [];
+  return [
+    `${values.fewLevels} of ${samples} images have fewer than ${FEW_LEVELS} grey levels after --intensity ${intensityText(o.intensity)} (values seen ${values.min}..${values.max}); ` +
+      `use --intensity minmax or percentile, or --window <center>,<width> for CT`,
+  ];
 }
 
 interface BuildPlan {
@@ -224,12 +309,13 @@ async function assertFolder(dir: string): Promise<void> {
 }
 
 function makeSchema(o: ResolvedOptions, labelNames: string[]): Schema {
+  const shape: [number, number, number] = [o.size, o.size, o.windows ? o.windows.length : 1];
   return {
-    shape: [o.size, o.size, 1],
+    shape,
     dtype: o.dtype,
     labelNames,
-    record: recordLayout([o.size, o.size, 1], o.dtype, labelNames.length),
-    preprocess: { size: o.size, fit: o.fit, kernel: o.kernel, window: o.window },
+    record: recordLayout(shape, o.dtype, labelNames.length),
+    preprocess: { size: o.size, fit: o.fit, kernel: o.kernel, window: o.window, windows: o.windows, rescale: o.rescale, intensity: intensityText(o.intensity) },
   };
 }
 

@@ -1,15 +1,20 @@
 // Finds every slice image below the input root, in a deterministic order, with its sample key.
 // Symlinks are followed (to files and folders) but never into a loop: a loop is reported, not walked.
 // Every file with an image extension is either a slice or an exclusion with its reason: none is silently left out.
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { InputError } from './errors.js';
 import { LABELS_FILE } from './labels.js';
+import { parseDicomBytes } from './decode/dicom-header.js';
+import { detectMedical, medicalExtension, type MedicalFormat } from './decode/detect.js';
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'tif', 'tiff'] as const;
 const IMAGE_RE = new RegExp(`\\.(${IMAGE_EXTENSIONS.join('|')})$`, 'i');
+/** Medical files known by name; DICOM without an extension (or an all-digit one) is known by DICM at byte 128. */
+const MEDICAL_RE = /\.(dcm|nii|nii\.gz)$/i;
+const MAYBE_DICOM_RE = /^[^.]+$|\.\d+$/;
 
 export interface SliceFile {
   /** Path relative to the input root, `/`-separated, with extension. */
@@ -20,6 +25,10 @@ export interface SliceFile {
   dir: string;
   /** File name with extension. */
   name: string;
+  /** DICOM or NIfTI: one input, one or more samples (keys `key` + frame/slice suffix). */
+  format?: MedicalFormat;
+  /** True when the file yields several samples (NIfTI, multi-frame DICOM): its keys are `key/...`. */
+  many?: boolean;
 }
 
 /** An image file that is counted as an input but never written, and why. */
@@ -49,7 +58,9 @@ export interface Discovery {
 export async function discoverSlices(root: string): Promise<Discovery> {
   const found: Discovery = { slices: [], excluded: [], labelFiles: [], problems: [] };
   await walk(root, '', [await realpath(root)], found);
-  found.slices.sort((a, b) => compare(a.key, b.key) || compare(a.rel, b.rel));
+  for (const s of found.slices) if (s.format) s.many = await yieldsMany(path.join(root, s.rel), s.format);
+  // A file of several samples sorts as `key/`: its keys `key/f000`.. then fall where sorted keys put them.
+  found.slices.sort((a, b) => compare(sortKey(a), sortKey(b)) || compare(a.rel, b.rel));
   found.excluded.sort((a, b) => compare(a.rel, b.rel));
   found.labelFiles.sort(compare);
   found.problems.sort((a, b) => compare(a.file, b.file));
@@ -76,7 +87,7 @@ async function walk(dirAbs: string, prefix: string, ancestors: string[], found: 
     if (!valid.has(e.path)) continue;
     const rel = prefix + e.path;
     if (e.dirent.isFile()) {
-      addFile(rel, e.name, found);
+      await addFile(rel, e.name, path.join(dirAbs, e.path), found);
       continue;
     }
     if (!e.dirent.isSymbolicLink()) continue;
@@ -91,7 +102,7 @@ async function walk(dirAbs: string, prefix: string, ancestors: string[], found: 
     }
     const st = await stat(real);
     if (st.isFile()) {
-      addFile(rel, e.name, found);
+      await addFile(rel, e.name, abs, found);
     } else if (st.isDirectory()) {
       const inside = [...ancestors, ...ancestorsOf(e.path, ancestors[ancestors.length - 1])];
       if (inside.some((a) => real === a || a.startsWith(real + path.sep))) problems.push(new InputError(abs, `symlink loop: points back to ${real} (not followed)`));
@@ -100,12 +111,17 @@ async function walk(dirAbs: string, prefix: string, ancestors: string[], found: 
   }
 }
 
-function addFile(rel: string, name: string, found: Discovery): void {
+async function addFile(rel: string, name: string, abs: string, found: Discovery): Promise<void> {
   const hidden = rel.split('/').some((seg) => seg.startsWith('.'));
-  if (IMAGE_RE.test(name)) {
+  if (IMAGE_RE.test(name) || MEDICAL_RE.test(name)) {
     if (hidden) found.excluded.push({ rel, reason: HIDDEN_REASON, fatal: false });
-    else found.slices.push(toSlice(rel));
+    else found.slices.push(toSlice(rel, MEDICAL_RE.test(name) ? await detectMedical(abs) : undefined));
   } else if (name === LABELS_FILE && !hidden) found.labelFiles.push(rel);
+  else if (!hidden && MAYBE_DICOM_RE.test(name)) {
+    // Only extensionless (or UID-named) files are opened: a PNG tree costs no extra reads.
+    const format = await detectMedical(abs).catch(() => undefined);
+    if (format) found.slices.push(toSlice(rel, format));
+  }
 }
 
 /** An entry whose name no key can hold: an image is excluded; a folder's images are all excluded (read as raw bytes). */
@@ -113,7 +129,7 @@ async function exclude(abs: Buffer, rel: string, reason: string, found: Discover
   const link = (await lstat(abs)).isSymbolicLink();
   const st = await stat(abs).catch(() => undefined);
   if (st?.isFile()) {
-    if (IMAGE_RE.test(rel)) found.excluded.push({ rel, reason, fatal: true });
+    if (IMAGE_RE.test(rel) || MEDICAL_RE.test(rel)) found.excluded.push({ rel, reason, fatal: true });
     return;
   }
   if (!st?.isDirectory() || link) return; // a linked folder under such a name is not walked: no loop check can name it
@@ -158,11 +174,30 @@ function ancestorsOf(relPath: string, base: string): string[] {
   return parts.map((_, i) => path.join(base, ...parts.slice(0, i + 1)));
 }
 
-function toSlice(rel: string): SliceFile {
+function toSlice(rel: string, format?: MedicalFormat): SliceFile {
   const posix = rel.split(path.sep).join('/');
   const slash = posix.lastIndexOf('/');
   const name = posix.slice(slash + 1);
-  return { rel: posix, key: posix.slice(0, posix.length - path.extname(name).length), dir: slash < 0 ? '' : posix.slice(0, slash), name };
+  // `.nii.gz` is one extension; a bare DICOM keeps its whole name (a UID's dots are not an extension).
+  const ext = format ? medicalExtension(name) : path.extname(name);
+  const slice: SliceFile = { rel: posix, key: posix.slice(0, posix.length - ext.length), dir: slash < 0 ? '' : posix.slice(0, slash), name };
+  if (format) slice.format = format;
+  return slice;
+}
+
+export function sortKey(s: SliceFile): string {
+  return s.many ? `${s.key}/` : s.key;
+}
+
+/** NIfTI always (one sample per slice); DICOM when NumberOfFrames > 1. Unreadable files decide nothing: decoding reports them. */
+async function yieldsMany(file: string, format: MedicalFormat): Promise<boolean> {
+  if (format === 'nifti') return true;
+  try {
+    const bytes = await readFile(file);
+    return (parseDicomBytes(file, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).intString('x00280008') ?? 1) > 1;
+  } catch {
+    return false;
+  }
 }
 
 function compare(a: string, b: string): number {

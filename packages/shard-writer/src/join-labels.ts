@@ -95,11 +95,22 @@ export function checkKeys(planned: PlannedSlice[]): void {
   }
 }
 
-/** Two images with the same key (slice.png and slice.jpg) cannot both be written. */
+/**
+ * Two images with the same key (slice.png and slice.jpg) cannot both be written; nor a volume or
+ * multi-frame file whose sample keys `key/...` would mix with another file's keys below `key/`.
+ */
 function flagKeyCollisions(slices: PlannedSlice[]): void {
   for (let i = 1; i < slices.length; i++) {
-    if (slices[i].key === slices[i - 1].key && !slices[i].error) {
-      slices[i].error = new InputError(slices[i].file, `has the same key ${slices[i].key} as ${slices[i - 1].file}`);
+    const [prev, s] = [slices[i - 1], slices[i]];
+    if (s.key === prev.key && !s.error && !s.many && !prev.many) {
+      s.error = new InputError(s.file, `has the same key ${s.key} as ${prev.file}`);
+    }
+  }
+  for (let i = 0; i < slices.length; i++) {
+    const s = slices[i];
+    const next = slices[i + 1];
+    if (s.many && !s.error && next && (next.key === s.key || next.key.startsWith(`${s.key}/`))) {
+      s.error = new InputError(s.file, `its frames/slices take the keys ${s.key}/..., which ${next.file} (key ${next.key}) also uses; rename one of them`);
     }
   }
 }

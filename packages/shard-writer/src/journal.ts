@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } fr
 import path from 'node:path';
 import { JOURNAL_DIR, type ShardEntry, type SkippedInput } from 'shard-format';
 import { writeAtomic } from './shard-set-writer.js';
+import { ValueTotals, type TotalsJson } from './values.js';
 
 export { JOURNAL_DIR };
 export const PLAN_FILE = 'plan.json';
@@ -15,14 +16,20 @@ export interface ShardJournal {
   entry: ShardEntry;
   /** Inputs (in plan order) consumed once this shard closed. */
   inputsConsumed: number;
+  /** Samples of the next input (a volume or multi-frame file) already in this or earlier shards. */
+  samplesInto: number;
   /** Inputs skipped since the previous shard closed. */
   skipped: SkippedInput[];
+  /** Value statistics of this shard's samples (ValueTotals JSON). */
+  values: TotalsJson;
 }
 
 export interface ResumePoint {
   shards: ShardEntry[];
   inputsConsumed: number;
+  samplesInto: number;
   skipped: SkippedInput[];
+  values: ValueTotals;
 }
 
 export interface SwapPlan {
@@ -46,14 +53,16 @@ export class Journal {
 
   /** Complete shards of an earlier run of the same plan, in order; every other file in the journal is cleared. */
   async resume(): Promise<ResumePoint> {
-    const point: ResumePoint = { shards: [], inputsConsumed: 0, skipped: [] };
+    const point: ResumePoint = { shards: [], inputsConsumed: 0, samplesInto: 0, skipped: [], values: new ValueTotals() };
     const samePlan = readJson(path.join(this.dir, PLAN_FILE))?.plan === this.plan;
     if (samePlan) {
       for (let i = 0; ; i++) {
         const j = readJson(path.join(this.dir, `shard-${i}.json`)) as ShardJournal | undefined;
-        if (!j || j.plan !== this.plan || !this.intact(j.entry)) break;
+        if (!j || j.plan !== this.plan || !this.intact(j.entry) || !j.values) break;
         point.shards.push(j.entry);
         point.inputsConsumed = j.inputsConsumed;
+        point.samplesInto = j.samplesInto ?? 0;
+        point.values.merge(ValueTotals.fromJSON(j.values));
         point.skipped.push(...j.skipped);
       }
       const keep = new Set([PLAN_FILE, ...point.shards.flatMap((s, i) => [s.file, s.index.file, `shard-${i}.json`])]);

@@ -1,14 +1,16 @@
 // Build options: defaults, validation, and the `256MiB`-style size parser.
 import os from 'node:os';
-import { LIMITS, PAGE_SIZE, type Dtype, type Fit } from 'shard-format';
+import { DTYPES, LIMITS, PAGE_SIZE, type Dtype, type Fit } from 'shard-format';
 import type { TreeLabelSource } from './label-source.js';
-import type { CtWindow } from './window.js';
+import type { IntensityMode } from './values.js';
+import type { CtWindow, WindowChoice } from './window.js';
 
 /** What a bad input does to a build: stop it, or skip the input and report it. */
 export const ON_ERROR = ['fail', 'skip'] as const;
 export type OnError = (typeof ON_ERROR)[number];
 /** The dtypes a build writes from images (int16/float32 hold modality values and are not built from this path). */
-export const BUILD_DTYPES = ['uint8', 'uint16'] as const satisfies readonly Dtype[];
+/** Every stored dtype can be built: uint8/uint16 display values, int16/float32 modality values. */
+export const BUILD_DTYPES = DTYPES;
 export const FITS = ['contain', 'cover', 'fill'] as const satisfies readonly Fit[];
 
 export interface BuildOptions {
@@ -18,7 +20,14 @@ export interface BuildOptions {
   dtype?: Dtype;
   fit?: Fit;
   kernel?: Kernel;
-  window?: CtWindow | null;
+  /** DICOM linear VOI on modality values, to uint8; `dicom`: each file's own first WindowCenter/Width. */
+  window?: WindowChoice | null;
+  /** One uint8 channel per window (C = windows.length); excludes `window`. */
+  windows?: CtWindow[] | null;
+  /** PNG/TIFF: modality = stored x slope + intercept (DICOM/NIfTI carry their own). Default identity. */
+  rescale?: { slope: number; intercept: number } | null;
+  /** uint8 output without a window: how values reach 0..255 (default auto). */
+  intensity?: IntensityMode;
   /** Target shard file size in bytes. */
   shardBytes?: number;
   /** Images decoded at once; default: two per core, so every core stays busy while the main thread writes. */
@@ -66,6 +75,9 @@ export function resolveOptions(o: BuildOptions): ResolvedOptions {
     fit: o.fit ?? BUILD_DEFAULTS.fit,
     kernel: o.kernel ?? BUILD_DEFAULTS.kernel,
     window: o.window ?? null,
+    windows: o.windows ?? null,
+    rescale: o.rescale ?? null,
+    intensity: o.intensity ?? { mode: 'auto' },
     shardBytes: o.shardBytes ?? BUILD_DEFAULTS.shardBytes,
     workers: o.workers ?? defaultWorkers(),
     onError: o.onError ?? BUILD_DEFAULTS.onError,
@@ -75,10 +87,16 @@ export function resolveOptions(o: BuildOptions): ResolvedOptions {
     countExcluded: o.countExcluded,
   };
   if (!Number.isInteger(r.size) || r.size < 1 || r.size > LIMITS.maxSide) throw new RangeError(`size must be an integer from 1 to ${LIMITS.maxSide} (got ${r.size})`);
-  if (!(BUILD_DTYPES as readonly string[]).includes(r.dtype)) throw new RangeError(`dtype must be uint8 or uint16 (got ${r.dtype})`);
+  if (!(BUILD_DTYPES as readonly string[]).includes(r.dtype)) throw new RangeError(`dtype must be one of ${BUILD_DTYPES.join(', ')} (got ${r.dtype})`);
   if (!(FITS as readonly string[]).includes(r.fit)) throw new RangeError(`fit must be contain, cover or fill (got ${r.fit})`);
   if (!(KERNELS as readonly string[]).includes(r.kernel)) throw new RangeError(`kernel must be one of ${KERNELS.join(', ')} (got ${r.kernel})`);
-  if (r.window && r.dtype !== 'uint8') throw new RangeError('--window maps to uint8; it cannot be combined with --dtype uint16');
+  if (r.window && r.dtype !== 'uint8') throw new RangeError(`--window maps to uint8; it cannot be combined with --dtype ${r.dtype}`);
+  if (r.windows && r.dtype !== 'uint8') throw new RangeError(`--windows maps to uint8 channels; it cannot be combined with --dtype ${r.dtype}`);
+  if (r.windows && r.window) throw new RangeError('give either --window or --windows, not both');
+  if (r.windows && (r.windows.length < 2 || r.windows.length > LIMITS.maxChannels)) throw new RangeError(`--windows needs 2 to ${LIMITS.maxChannels} windows (got ${r.windows.length})`);
+  if (r.rescale && !(Number.isFinite(r.rescale.slope) && r.rescale.slope !== 0 && Number.isFinite(r.rescale.intercept))) {
+    throw new RangeError(`--rescale must be <slope>,<intercept> with a finite, non-zero slope (got ${r.rescale.slope},${r.rescale.intercept})`);
+  }
   if (!Number.isInteger(r.workers) || r.workers < 1) throw new RangeError(`workers must be a positive integer (got ${r.workers})`);
   // A shard is a header page plus at least one page of records; the manifest stores the size as an integer up to maxShardBytes.
   if (!Number.isSafeInteger(r.shardBytes) || r.shardBytes < 2 * PAGE_SIZE || r.shardBytes > LIMITS.maxShardBytes) {
@@ -96,4 +114,11 @@ export function parseBytes(text: string): number {
   const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new RangeError(`not a byte size: ${JSON.stringify(text)} (use e.g. 256MiB, 64MB or 1048576)`);
   return Math.round(Number(m[1]) * unit);
+}
+
+/** Parses `--rescale <slope>,<intercept>`. */
+export function parseRescale(text: string): { slope: number; intercept: number } {
+  const parts = text.split(',').map((t) => Number(t.trim()));
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || parts[0] === 0) throw new RangeError(`--rescale must be <slope>,<intercept> with a non-zero slope, e.g. 1,-1024 (got ${JSON.stringify(text)})`);
+  return { slope: parts[0], intercept: parts[1] };
 }

@@ -1,11 +1,12 @@
-// Decodes one slice with sharp and turns it into the schema's pixels: one channel, size x size, uint8/uint16.
+// Decodes one PNG/JPEG/TIFF slice with sharp and maps it through the value pipeline: one channel, size x size.
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Dtype, Fit } from 'shard-format';
 import { InputError } from './errors.js';
 import type { Kernel } from './options.js';
-import { applyWindow, type CtWindow } from './window.js';
+import { mapValues, type IntensityMode, type SampleValues } from './values.js';
+import type { CtWindow } from './window.js';
 
 /**
  * How the builder runs sharp: one libvips thread per image (parallelism comes from decoding several
@@ -21,14 +22,22 @@ export interface PreprocessOptions {
   dtype: Dtype;
   fit: Fit;
   kernel: Kernel;
-  window: CtWindow | null;
+  /** One window (C = 1) or several (`--windows`, C = n); null for none. */
+  windows: CtWindow[] | null;
+  rescale: { slope: number; intercept: number } | null;
+  intensity: IntensityMode;
+}
+
+export interface Preprocessed {
+  bytes: Uint8Array;
+  stats: SampleValues;
 }
 
 /**
- * Returns the slice's raw little-endian pixel bytes (size*size*bytesPerPixel).
+ * Returns the slice's raw little-endian pixel bytes (size*size*C*bytesPerValue) and what its values were.
  * 16-bit greyscale input is decoded without any 8-bit/sRGB step, so it stays bit-exact when no resize is needed.
  */
-export async function preprocessSlice(file: string, opts: PreprocessOptions): Promise<Uint8Array> {
+export async function preprocessSlice(file: string, opts: PreprocessOptions): Promise<Preprocessed> {
   try {
     return await decode(file, opts);
   } catch (err) {
@@ -58,11 +67,13 @@ async function explain(err: unknown, file: string): Promise<unknown> {
   return err;
 }
 
-async function decode(file: string, opts: PreprocessOptions): Promise<Uint8Array> {
+async function decode(file: string, opts: PreprocessOptions): Promise<Preprocessed> {
   let img = sharp(file, { sequentialRead: true });
   const meta = await img.metadata();
-  // 16-bit work happens whenever the input or output is 16-bit, so no step narrows through 8-bit sRGB.
-  const wide = opts.dtype === 'uint16' || opts.window !== null || meta.depth === 'ushort';
+  // 16-bit input is read as 16-bit, so no step narrows it through 8-bit sRGB. 8-bit input stays 8-bit
+  // (windows and modality values see the stored values, not v*257), except for --dtype uint16, which
+  // keeps today's 8-to-16 bit scale.
+  const wide = meta.depth === 'ushort' || (opts.dtype === 'uint16' && !opts.rescale);
   // Colour and alpha become one grey channel; transparent pixels count as black.
   if (meta.hasAlpha) img = img.flatten({ background: '#000000' });
   if (meta.width !== opts.size || meta.height !== opts.size) {
@@ -74,14 +85,11 @@ async function decode(file: string, opts: PreprocessOptions): Promise<Uint8Array
   if (info.width !== opts.size || info.height !== opts.size || info.channels !== 1 || data.length !== bytes) {
     throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${opts.size}x${opts.size}x1`);
   }
-  if (wide && opts.dtype === 'uint8') {
-    const wideValues = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
-    const out = new Uint8Array(opts.size * opts.size);
-    if (opts.window) applyWindow(wideValues, out, opts.window);
-    else narrowTo8Bit(wideValues, out);
-    return out;
-  }
-  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+  const stored = wide ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : new Uint8Array(data.buffer, data.byteOffset, data.length);
+  const { slope, intercept } = opts.rescale ?? { slope: 1, intercept: 0 };
+  const values = new Float32Array(stored.length);
+  for (let i = 0; i < stored.length; i++) values[i] = stored[i] * slope + intercept;
+  return mapValues(values, !wide && !opts.rescale, { dtype: opts.dtype, windows: opts.windows, intensity: opts.intensity });
 }
 
 /** 16-bit to 8-bit by round(v / 257): 0 -> 0, 65535 -> 255, exact inverse of the 8-to-16 bit scale (v * 257). */

@@ -10,6 +10,7 @@ import {
   encodeHeader,
   encodeRecord,
   encodeShardIndex,
+  type SampleMeta,
   indexFileName,
   shardFileName,
   type FileEntry,
@@ -26,6 +27,7 @@ interface OpenShard {
   tempPath: string;
   keys: string[];
   labels: number[][];
+  meta: (SampleMeta | undefined)[];
   /** Records waiting to be written, flushed in ~4 MiB writes. */
   pending: Uint8Array;
   pendingCount: number;
@@ -62,7 +64,8 @@ export class ShardSetWriter {
     return this.samples;
   }
 
-  async add(image: Uint8Array, labels: number[], key: string): Promise<void> {
+  /** `meta`: the sample's source and DICOM/NIfTI attributes; a shard holding any has a `meta` list in its index. */
+  async add(image: Uint8Array, labels: number[], key: string, meta?: SampleMeta): Promise<void> {
     const shard = this.current ?? (this.current = await this.openShard());
     const stride = this.schema.record.stride;
     const slot = shard.pending.subarray(shard.pendingCount * stride, (shard.pendingCount + 1) * stride);
@@ -70,6 +73,7 @@ export class ShardSetWriter {
     encodeRecord(slot, this.schema.record, image, labels, key, this.seed);
     shard.keys.push(key);
     shard.labels.push(labels.map(Math.fround));
+    shard.meta.push(meta);
     shard.pendingCount++;
     this.samples++;
     if (shard.pendingCount === this.recordsPerFlush) await this.flush(shard);
@@ -95,7 +99,7 @@ export class ShardSetWriter {
     const index = this.shards.length;
     const tempPath = path.join(this.outDir, `${shardFileName(index)}.partial`);
     const handle = await withPath(tempPath, () => open(tempPath, 'w'));
-    return { index, firstSample: this.samples, handle, tempPath, keys: [], labels: [], pending: new Uint8Array(this.recordsPerFlush * this.schema.record.stride), pendingCount: 0 };
+    return { index, firstSample: this.samples, handle, tempPath, keys: [], labels: [], meta: [], pending: new Uint8Array(this.recordsPerFlush * this.schema.record.stride), pendingCount: 0 };
   }
 
   private async flush(shard: OpenShard): Promise<void> {
@@ -149,7 +153,7 @@ export class ShardSetWriter {
     const index = await writeAtomic(
       this.outDir,
       indexFileName(shard.index),
-      encodeShardIndex({ shard: file, firstSample: shard.firstSample, keys: shard.keys, labels: shard.labels }),
+      encodeShardIndex({ shard: file, firstSample: shard.firstSample, keys: shard.keys, labels: shard.labels, ...metaList(shard) }),
     );
     const bytes = DATA_OFFSET + shard.keys.length * this.schema.record.stride;
     const sha256 = await hashFile(shard.tempPath);
@@ -210,3 +214,9 @@ export async function hashFile(file: string): Promise<string> {
   return h.hex();
 }
 
+
+/** Only shards with DICOM/NIfTI samples list meta (PNG-only builds keep their bytes); a PNG record among them names its source. */
+function metaList(shard: { keys: string[]; meta: (SampleMeta | undefined)[] }): { meta?: SampleMeta[] } {
+  if (!shard.meta.some((m) => m && Object.keys(m).length > 1)) return {};
+  return { meta: shard.meta.map((m, i) => m ?? { source: shard.keys[i] }) };
+}

@@ -15,18 +15,23 @@ import {
   parseGroupBy,
   parseLabelColumns,
   parseSplitSpec,
-  parseWindow,
+  parseIntensity,
+  parseRescale,
+  parseWindowChoice,
+  parseWindows,
   resolveOptions,
   type BuildOptions,
   type CtWindow,
   type GroupBy,
+  type IntensityMode,
   type Kernel,
   type LabelsFormat,
   type OnError,
   type SplitBuildSummary,
   type SplitRatio,
+  type WindowChoice,
 } from 'shard-writer';
-import { decodeManifest, MANIFEST_FILE, type Dtype, type Fit } from 'shard-format';
+import { decodeManifest, DTYPES, MANIFEST_FILE, type Dtype, type Fit } from 'shard-format';
 import { asUsage, UsageError } from '../cli-error.js';
 import { count, formatBytes, parseByteSize, parseNonNegativeInt, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
@@ -36,7 +41,10 @@ interface BuildFlags {
   out: string;
   size: number;
   dtype: Dtype;
-  window?: CtWindow;
+  window?: WindowChoice;
+  windows?: CtWindow[];
+  rescale?: { slope: number; intercept: number };
+  intensity?: IntensityMode;
   fit: Fit;
   kernel: Kernel;
   shardBytes: number;
@@ -60,8 +68,11 @@ export function buildCommand(): Command {
     .argument('<input>', 'root folder of the slice tree')
     .requiredOption('-o, --out <dir>', 'output folder for shards and manifest.json')
     .option('--size <px>', 'output side in pixels (square)', parsePositiveInt, BUILD_DEFAULTS.size)
-    .addOption(new Option('--dtype <type>', 'pixel type stored').choices([...BUILD_DTYPES]).default(BUILD_DEFAULTS.dtype))
-    .option('--window <center,width>', 'CT window applied to stored 16-bit values, output uint8', windowArg)
+    .addOption(new Option('--dtype <type>', 'pixel type stored: uint8/uint16 display values, int16 (rounded) or float32 (exact) modality values').choices([...BUILD_DTYPES]).default(BUILD_DEFAULTS.dtype))
+    .option('--window <c,w|preset|dicom>', 'DICOM linear VOI window on modality values (HU for CT), output uint8; presets brain, subdural, bone, soft-tissue, lung; dicom = each file\'s own', userArg(parseWindowChoice))
+    .option('--windows <list>', 'one uint8 channel per window, e.g. brain,subdural,bone (presets or c:w)', userArg(parseWindows))
+    .option('--rescale <slope,intercept>', 'PNG/TIFF: modality = stored x slope + intercept (e.g. 1,-1024 for HU+1024); DICOM/NIfTI use their own', userArg(parseRescale))
+    .option('--intensity <mode>', 'uint8 without a window: auto (8-bit as is, wider input per-image min-max), stored (v/257), minmax, percentile[:lo,hi]', userArg(parseIntensity))
     .addOption(new Option('--fit <mode>', 'how other sizes/aspects reach size x size').choices([...FITS]).default(BUILD_DEFAULTS.fit))
     .addOption(new Option('--kernel <name>', 'resampling kernel when resizing').choices([...KERNELS]).default(BUILD_DEFAULTS.kernel))
     .addOption(new Option('--shard-bytes <size>', 'target shard file size (e.g. 256MiB, 64MB, bytes)').argParser(parseByteSize).default(BUILD_DEFAULTS.shardBytes, '256MiB'))
@@ -89,6 +100,9 @@ export function buildCommand(): Command {
         fit: flags.fit,
         kernel: flags.kernel,
         window: flags.window ?? null,
+        windows: flags.windows ?? null,
+        rescale: flags.rescale ?? null,
+        ...(flags.intensity ? { intensity: flags.intensity } : {}),
         shardBytes: flags.shardBytes,
         workers: flags.workers,
         onError: flags.onError,
@@ -124,9 +138,10 @@ export function buildCommand(): Command {
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         return;
       }
-      const rate = summary.inputs / Math.max(summary.seconds, 1e-3);
+      const rate = summary.samples / Math.max(summary.seconds, 1e-3);
       process.stdout.write(
-        `built ${summary.out}: ${count(summary.inputs, 'input')} = ${summary.written} written + ${summary.skipped.length} skipped; ` +
+        `built ${summary.out}: ${count(summary.inputs, 'input')} = ${summary.written} written + ${summary.skipped.length} skipped` +
+          `${summary.samples !== summary.written ? ` (${count(summary.samples, 'sample')}: DICOM frames and NIfTI slices)` : ''}; ` +
           `${count(summary.shards, 'shard')}, ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)}s (${rate.toFixed(0)} slices/s)\n`,
       );
     });
@@ -175,14 +190,6 @@ function reportSplit(s: SplitBuildSummary, json: boolean): void {
   const d = s.split.largestDeviation;
   if (d) lines.push(`  largest prevalence deviation: ${d.label} in ${d.split}, ${(100 * d.deviation).toFixed(2)} points`);
   process.stdout.write(lines.join('\n') + '\n');
-}
-
-function windowArg(text: string): CtWindow {
-  try {
-    return parseWindow(text);
-  } catch (err) {
-    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
-  }
 }
 
 /**

@@ -49,7 +49,7 @@ export function inspectCommand(): Command {
           `samples   ${s.samples} in ${count(s.shards.length, 'shard')}, ${formatBytes(s.bytes)}`,
           ...shardLines(s.shards).map((l, i) => `${i === 0 ? 'shards' : ''}`.padEnd(10) + l),
           `sample    ${s.shape.join(' x ')} ${s.dtype} (${describeValues(s.dtype, s.channels)}), record ${s.recordBytes} bytes (a shard holds at most ${count(s.recordsPerShard, 'record')})`,
-          `preproc   size ${p.size}, fit ${p.fit}, kernel ${p.kernel}${p.window ? `, window ${p.window.center},${p.window.width}` : ''}`,
+          `preproc   size ${p.size}, fit ${p.fit}, kernel ${p.kernel}${p.window ? `, window ${p.window === 'dicom' ? 'dicom' : `${p.window.center},${p.window.width}`}` : ''}${p.windows ? `, windows ${p.windows.map((w) => `${w.center}:${w.width}`).join(',')}` : ''}${p.rescale ? `, rescale ${p.rescale.slope},${p.rescale.intercept}` : ''}, intensity ${p.intensity}`,
           `build     ${count(s.build.inputs, 'input')} = ${s.build.written} written + ${s.build.skipped} skipped (${s.build.tool}), build id ${s.buildId}`,
           'labels    ' + s.labelNames.map((n) => `${n} ${s.positives[n]}/${s.samples}`).join(', '),
         ];

@@ -1,7 +1,8 @@
 // A dataset opened for training: metadata from the manifest and index, records through a RecordStore, batches.
-import { closeSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import os from 'node:os';
-import { decodeLabels, type Dtype, type Manifest, type Shape } from 'shard-format';
+import { decodeLabels, decodeShardIndex, FormatError, sha256Hex, type Dtype, type Manifest, type SampleMeta, type Shape } from 'shard-format';
 import type { CorruptSample } from '../batch/assemble.js';
 import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
 import { pixelView, type Pixels } from '../store/pixels.js';
@@ -94,6 +95,28 @@ export class Dataset {
     const bytes = this.store.record(index, this.keys[index]).slice(0, layout.imageBytes);
     return pixelView(this.dtype, bytes.buffer);
   }
+
+  /**
+   * Sample `index`'s metadata from its shard's index (source file; DICOM UIDs, InstanceNumber, position,
+   * orientation, spacing, thickness, frame; NIfTI k), or undefined when the shard lists none (PNG input).
+   * Read on demand, one shard's index cached, so memory does not grow with the dataset.
+   */
+  meta(index: number): SampleMeta | undefined {
+    this.assertOpen();
+    if (this.remote) throw new Error(`ds.meta() reads the shard index from local disk; ${this.dir} is remote (not supported yet)`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new RangeError(`sample ${index} is outside 0..${this.size - 1}`);
+    const shard = this.manifest.shards.findLast((s) => s.firstSample <= index)!;
+    if (this.metaCache?.file !== shard.file) {
+      const file = path.join(this.dir, shard.index.file);
+      const bytes = readFileSync(file);
+      if (sha256Hex(bytes) !== shard.index.sha256) throw new FormatError('SHA-256 does not match the manifest (index damaged or replaced)', { file });
+      const decoded = decodeShardIndex(bytes.toString('utf8'), file, { shard: shard.file, firstSample: shard.firstSample, samples: shard.samples, labelCount: this.labelNames.length });
+      this.metaCache = { file: shard.file, meta: decoded.meta };
+    }
+    return this.metaCache.meta?.[index - shard.firstSample];
+  }
+
+  private metaCache: { file: string; meta: SampleMeta[] | undefined } | undefined;
 
   /** Image bytes of several samples (copies in the stored dtype, each checked), for local and remote datasets alike. */
   async images(indices: readonly number[]): Promise<Pixels[]> {

@@ -1,0 +1,47 @@
+// Turns every 2-D image of one DICOM/NIfTI file into record pixels (resample, window or intensity, dtype).
+import type { Fit } from 'shard-format';
+import { decodeMedical } from './decode/medical.js';
+import type { MedicalMeta } from './decode/types.js';
+import { InputError } from './errors.js';
+import type { Kernel } from './options.js';
+import { resampleTo, toGrey } from './resample.js';
+import { mapValues, type SampleValues, type ValueOptions } from './values.js';
+
+export interface MedicalJob {
+  size: number;
+  fit: Fit;
+  kernel: Kernel;
+  values: ValueOptions;
+  /** `--window dicom`: each image's own first WindowCenter/Width. */
+  dicomWindow: boolean;
+}
+
+export interface MappedSample {
+  /** Appended to the file's key: '' (single-frame DICOM), '/f000', '/z000', '/z000/t000'. */
+  suffix: string;
+  bytes: Uint8Array;
+  meta: MedicalMeta;
+  stats: SampleValues;
+}
+
+/** All samples of one file, in suffix order; throws an InputError naming the file. */
+export async function mapMedicalFile(file: string, job: MedicalJob): Promise<MappedSample[]> {
+  const out: MappedSample[] = [];
+  for await (const slice of decodeMedical(file)) {
+    const grey = toGrey(slice.modality, slice.channels);
+    const values = resampleTo(grey, slice.width, slice.height, job.size, job.fit, job.kernel);
+    let options = job.values;
+    if (job.dicomWindow) {
+      const { windowCenter: center, windowWidth: width } = slice.meta;
+      if (center === undefined || width === undefined || !(width >= 1)) {
+        throw new InputError(file, `has no usable WindowCenter/WindowWidth${slice.suffix ? ` (image ${slice.suffix.slice(1)})` : ''}, which --window dicom needs; give --window <center>,<width> or a preset`);
+      }
+      options = { ...options, windows: [{ center, width }] };
+    }
+    // 8-bit stored values are display values already: auto/stored keep them as they are.
+    const narrow = (slice.meta.bitsStored ?? 16) <= 8 && slice.meta.rescaleSlope === 1 && slice.meta.rescaleIntercept === 0;
+    const { bytes, stats } = mapValues(values, narrow, options);
+    out.push({ suffix: slice.suffix, bytes, meta: slice.meta, stats });
+  }
+  return out;
+}

@@ -1,0 +1,29 @@
+// Worker thread: decodes DICOM/NIfTI files (synchronous JS/WASM) off the main thread, one job at a time.
+import { parentPort } from 'node:worker_threads';
+import { InputError } from './errors.js';
+import { mapMedicalFile, type MedicalJob } from './medical-slices.js';
+
+export interface WorkerRequest {
+  id: number;
+  file: string;
+  job: MedicalJob;
+}
+
+export type WorkerReply =
+  | { id: number; ok: true; samples: Awaited<ReturnType<typeof mapMedicalFile>> }
+  | { id: number; ok: false; file?: string; reason?: string; message: string };
+
+parentPort!.on('message', (req: WorkerRequest) => {
+  mapMedicalFile(req.file, req.job).then(
+    (samples) => {
+      const reply: WorkerReply = { id: req.id, ok: true, samples };
+      // The pixel buffers move to the main thread instead of being copied.
+      parentPort!.postMessage(reply, samples.map((s) => s.bytes.buffer as ArrayBuffer));
+    },
+    (err: unknown) => {
+      const reply: WorkerReply =
+        err instanceof InputError ? { id: req.id, ok: false, file: err.file, reason: err.reason, message: err.message } : { id: req.id, ok: false, message: err instanceof Error ? err.message : String(err) };
+      parentPort!.postMessage(reply);
+    },
+  );
+});

@@ -1,0 +1,212 @@
+// The value pipeline after decoding: modality values -> window or intensity mode -> the stored dtype.
+import type { Dtype } from 'shard-format';
+import { applyWindow, type CtWindow } from './window.js';
+
+/** How uint8 output is reached when no window is given. */
+export type IntensityMode = { mode: 'auto' } | { mode: 'stored' } | { mode: 'minmax' } | { mode: 'percentile'; lo: number; hi: number };
+
+export const DEFAULT_PERCENTILES = { lo: 0.5, hi: 99.5 } as const;
+
+/** Parses `--intensity auto|stored|minmax|percentile[:lo,hi]`. */
+export function parseIntensity(text: string): IntensityMode {
+  const t = text.trim().toLowerCase();
+  if (t === 'auto' || t === 'stored' || t === 'minmax') return { mode: t };
+  const m = /^percentile(?::(\d+(?:\.\d+)?),(\d+(?:\.\d+)?))?$/.exec(t);
+  if (m) {
+    const lo = m[1] === undefined ? DEFAULT_PERCENTILES.lo : Number(m[1]);
+    const hi = m[2] === undefined ? DEFAULT_PERCENTILES.hi : Number(m[2]);
+    if (lo < hi && hi <= 100) return { mode: 'percentile', lo, hi };
+  }
+  throw new RangeError(`--intensity must be auto, stored, minmax or percentile[:lo,hi] with 0 <= lo < hi <= 100 (got ${JSON.stringify(text)})`);
+}
+
+/** The canonical text of a mode, as the schema records it. */
+export function intensityText(m: IntensityMode): string {
+  return m.mode === 'percentile' ? `percentile:${m.lo},${m.hi}` : m.mode;
+}
+
+export interface ValueOptions {
+  dtype: Dtype;
+  /** One window (uint8, C = 1), several (`--windows`, one uint8 channel each), or none. */
+  windows: CtWindow[] | null;
+  intensity: IntensityMode;
+}
+
+/** What one mapped sample tells the build about its values (for the manifest and the warnings). */
+export interface SampleValues {
+  min: number;
+  max: number;
+  /** Pixels outside the dtype's range (int16/uint16), clipped. */
+  clipped: number;
+  /** Distinct uint8 output levels when an intensity mode (not a window) made them; -1 otherwise. */
+  levels: number;
+  /** Sparse fine histogram of the values: bin -> count (see fineBin). */
+  bins: Map<number, number>;
+}
+
+/** Fewer distinct grey levels than this in an image counts as a collapse worth a warning. */
+export const FEW_LEVELS = 32;
+
+/**
+ * Maps one image's modality values (`size*size`, one channel) to the record's pixel bytes.
+ * `narrow` is true when the input's stored values were 8-bit (so `auto`/`stored` keep them as they are).
+ */
+export function mapValues(values: Float32Array, narrow: boolean, o: ValueOptions): { bytes: Uint8Array; stats: SampleValues } {
+  const stats = scan(values);
+  const n = values.length;
+  if (o.windows) {
+    const c = o.windows.length;
+    const out = new Uint8Array(n * c);
+    o.windows.forEach((w, i) => applyWindow(values, out, w, i, c));
+    return { bytes: out, stats };
+  }
+  if (o.dtype === 'float32') return { bytes: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)), stats };
+  if (o.dtype === 'int16' || o.dtype === 'uint16') {
+    const out = o.dtype === 'int16' ? new Int16Array(n) : new Uint16Array(n);
+    const [lo, hi] = o.dtype === 'int16' ? [-32768, 32767] : [0, 65535];
+    for (let i = 0; i < n; i++) {
+      const v = Math.round(values[i]);
+      if (v < lo) {
+        out[i] = lo;
+        stats.clipped++;
+      } else if (v > hi) {
+        out[i] = hi;
+        stats.clipped++;
+      } else out[i] = v;
+    }
+    return { bytes: new Uint8Array(out.buffer), stats };
+  }
+  const out = new Uint8Array(n);
+  const mode = o.intensity.mode === 'auto' ? (narrow ? 'stored' : 'minmax') : o.intensity.mode;
+  if (mode === 'stored') {
+    // 8-bit input as it is; wider input by round(v / 257), the exact inverse of the 8-to-16 bit scale.
+    const div = narrow ? 1 : 257;
+    for (let i = 0; i < n; i++) out[i] = clamp255(Math.round(values[i] / div));
+  } else {
+    const [lo, hi] = mode === 'minmax' ? [stats.min, stats.max] : percentiles(values, (o.intensity as { lo: number }).lo, (o.intensity as { hi: number }).hi);
+    const scale = hi > lo ? 255 / (hi - lo) : 0;
+    for (let i = 0; i < n; i++) out[i] = clamp255(Math.round((values[i] - lo) * scale));
+  }
+  stats.levels = distinct(out);
+  return { bytes: out, stats };
+}
+
+function clamp255(v: number): number {
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+function distinct(bytes: Uint8Array): number {
+  const seen = new Uint8Array(256);
+  let count = 0;
+  for (let i = 0; i < bytes.length; i++) if (!seen[bytes[i]]++) count++;
+  return count;
+}
+
+/** The lo-th and hi-th percentiles (nearest rank) of the values. */
+export function percentiles(values: Float32Array, lo: number, hi: number): [number, number] {
+  const sorted = Float32Array.from(values).sort();
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  return [at(lo), at(hi)];
+}
+
+/**
+ * A fixed, data-independent bin for a value: 64 bins per doubling of 1 + |v|, signed. Histograms of
+ * images (and of shards, in the resume journal) add up exactly; the manifest's coarse histogram is
+ * drawn from them once the whole range is known.
+ */
+export function fineBin(v: number): number {
+  const b = Math.floor(Math.log2(1 + Math.abs(v)) * 64);
+  return v < 0 ? -b - 1 : b;
+}
+
+/** A value inside fine bin `b` (its middle), the inverse of fineBin up to the bin's width. */
+function binValue(b: number): number {
+  const neg = b < 0;
+  const k = neg ? -b - 1 : b;
+  const v = 2 ** ((k + 0.5) / 64) - 1;
+  return neg ? -v : v;
+}
+
+function scan(values: Float32Array): SampleValues {
+  let min = Infinity;
+  let max = -Infinity;
+  const bins = new Map<number, number>();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue; // NaN/Inf voxels of a float NIfTI: no range, no bin
+    if (v < min) min = v;
+    if (v > max) max = v;
+    const b = fineBin(v);
+    bins.set(b, (bins.get(b) ?? 0) + 1);
+  }
+  return { min, max, clipped: 0, levels: -1, bins };
+}
+
+/** The dataset's value statistics as the manifest records them. */
+export interface ValueStats {
+  min: number;
+  max: number;
+  /** Pixel counts in 64 equal bins over [min, max] of the modality values. */
+  histogram: number[];
+  /** Pixels clipped to the dtype's range. */
+  clipped: number;
+  /** Images whose uint8 output has fewer than FEW_LEVELS grey levels (intensity modes only). */
+  fewLevels: number;
+}
+
+export interface TotalsJson {
+  min: number | null;
+  max: number | null;
+  clipped: number;
+  fewLevels: number;
+  bins: [number, number][];
+}
+
+/** Running totals over samples; serialisable so a resumed build continues them. */
+export class ValueTotals {
+  min = Infinity;
+  max = -Infinity;
+  clipped = 0;
+  fewLevels = 0;
+  bins = new Map<number, number>();
+
+  add(s: SampleValues): void {
+    if (s.min < this.min) this.min = s.min;
+    if (s.max > this.max) this.max = s.max;
+    this.clipped += s.clipped;
+    if (s.levels >= 0 && s.levels < FEW_LEVELS) this.fewLevels++;
+    for (const [b, c] of s.bins) this.bins.set(b, (this.bins.get(b) ?? 0) + c);
+  }
+
+  merge(o: ValueTotals): void {
+    this.add({ min: o.min, max: o.max, clipped: o.clipped, levels: -1, bins: o.bins });
+    this.fewLevels += o.fewLevels;
+  }
+
+  toJSON(): TotalsJson {
+    return { min: Number.isFinite(this.min) ? this.min : null, max: Number.isFinite(this.max) ? this.max : null, clipped: this.clipped, fewLevels: this.fewLevels, bins: [...this.bins].sort((a, b) => a[0] - b[0]) };
+  }
+
+  static fromJSON(j: TotalsJson): ValueTotals {
+    const t = new ValueTotals();
+    // JSON has no Infinity: an empty total is written with null bounds.
+    t.min = j.min ?? Infinity;
+    t.max = j.max ?? -Infinity;
+    t.clipped = j.clipped;
+    t.fewLevels = j.fewLevels;
+    t.bins = new Map(j.bins);
+    return t;
+  }
+
+  /** Undefined when no sample was written. */
+  stats(): ValueStats | undefined {
+    if (!(this.min <= this.max)) return undefined;
+    const histogram = new Array<number>(64).fill(0);
+    const span = this.max - this.min;
+    for (const [b, c] of [...this.bins].sort((x, y) => x[0] - y[0])) {
+      const v = Math.min(this.max, Math.max(this.min, binValue(b)));
+      histogram[span > 0 ? Math.min(63, Math.floor(((v - this.min) / span) * 64)) : 0] += c;
+    }
+    return { min: this.min, max: this.max, histogram, clipped: this.clipped, fewLevels: this.fewLevels };
+  }
+}

@@ -9,6 +9,7 @@ import { InputError } from './errors.js';
 import { joinInputs } from './label-source.js';
 import { resolveOptions, type BuildOptions } from './options.js';
 import { writeAtomic } from './shard-set-writer.js';
+import { dicomMetaLookup } from './dicom-slice-meta.js';
 import { NO_META, type SliceMetaLookup } from './slice-meta.js';
 import { documentRatios, fixedAssignment, groupOf, parseSplitDocument, planSplit, SPLIT_FILE, type GroupBy, type SplitDocument, type SplitRatio } from './split/index.js';
 
@@ -40,7 +41,6 @@ export interface SplitBuildSummary {
 export async function buildSplit(options: BuildOptions, s: SplitOptions): Promise<SplitBuildSummary> {
   const started = performance.now();
   const o = resolveOptions(options);
-  const meta = s.meta ?? NO_META;
   const previous = s.from ? await readSplitFile(s.from) : undefined;
   const splits = s.splits ?? (previous ? documentRatios(previous) : undefined);
   if (!splits) throw new RangeError('--split needs ratios (e.g. train=0.8,val=0.1,test=0.1) or --split-from');
@@ -52,6 +52,8 @@ export async function buildSplit(options: BuildOptions, s: SplitOptions): Promis
   if (slices.length === 0) throw new InputError(o.input, 'no images found (looked for .png, .jpg, .jpeg, .tif, .tiff)');
   const fatal = excluded.find((e) => e.fatal);
   if (fatal && o.onError === 'fail') throw new InputError(path.join(o.input, fatal.rel), fatal.reason);
+  // DICOM PatientID and UIDs, where the inputs carry them: `--group-by patient` groups by PatientID.
+  const meta = s.meta ?? (slices.some((x) => x.format === 'dicom') ? await dicomMetaLookup(o.input, slices) : NO_META);
   const join = await joinInputs(o.input, slices, labelFiles, o.labels, meta);
   if (o.onError === 'fail') {
     const first = problems[0] ?? join.slices.find((x) => x.error)?.error ?? join.orphanRows[0];

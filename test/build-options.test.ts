@@ -11,7 +11,7 @@ describe('build options', () => {
 
   it('refuses values outside the exported lists', () => {
     expect(() => resolveOptions({ input: 'in', out: 'out', fit: 'stretch' as never })).toThrow(/fit must be contain, cover or fill/);
-    expect(() => resolveOptions({ input: 'in', out: 'out', dtype: 'int16' })).toThrow(/dtype must be uint8 or uint16/);
+    expect(() => resolveOptions({ input: 'in', out: 'out', dtype: 'int8' as never })).toThrow(/dtype must be one of uint8, uint16, int16, float32 \(got int8\)/);
     expect(() => resolveOptions({ input: 'in', out: 'out', onError: 'ignore' as never })).toThrow(/on-error must be fail or skip/);
   });
 

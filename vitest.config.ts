@@ -13,5 +13,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One test file per core at once: the slow files (install, kill/resume) are mostly waiting on child processes.
+    maxWorkers: 2,
   },
 });

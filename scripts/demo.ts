@@ -1,5 +1,5 @@
 // The Quick start demo: synthetic CT set -> shard build -> inspect -> verify -> export -> a short training run.
-import { rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { main as shard, userCwd } from 'shard-cli';
 import { makeSyntheticSet } from './make-synthetic.js';
@@ -31,6 +31,19 @@ await step(['inspect', rel(path.join(shards, 'train'))]);
 await step(['verify', rel(path.join(shards, 'train'))]);
 await step(['export', rel(path.join(shards, 'train')), '--out', rel(path.join(root, 'export')), '--format', 'png', '--limit', '3']);
 await step(['order', rel(path.join(shards, 'train')), '--seed', '7', '--batch-size', '8', '--batches', '--world-size', '2', '--rank', '0', '--shuffle', 'block', '--block-shards', '2']);
+
+// A small DICOM set from the test fixtures (pydicom's CT and MR samples in several transfer syntaxes):
+// modality values (HU for the CT) kept as float32, then the three-window uint8 stack the RSNA winners used.
+const dicom = path.join(root, 'dicom');
+const fixtures = path.resolve(import.meta.dirname, '..', 'test', 'fixtures', 'dicom');
+for (const [dir, files] of [['ct', ['CT_small.dcm', 'CT_small_jpeg_lossless.dcm', 'CT_small_jpeg_ls_near2.dcm']], ['mr', ['MR_small.dcm', 'MR_small_RLE.dcm', 'MR_small_jp2klossless.dcm']]] as const) {
+  mkdirSync(path.join(dicom, dir), { recursive: true });
+  for (const f of files) copyFileSync(path.join(fixtures, f), path.join(dicom, dir, f));
+  writeFileSync(path.join(dicom, dir, 'labels.csv'), ['file,haemorrhage', ...files.map((f, i) => `${f},${i % 2}`)].join('\n') + '\n');
+}
+await step(['build', rel(dicom), '--out', rel(path.join(shards, 'dicom-hu')), '--size', '64', '--dtype', 'float32']);
+await step(['build', rel(path.join(dicom, 'ct')), '--out', rel(path.join(shards, 'dicom-windows')), '--size', '64', '--windows', 'brain,subdural,bone']);
+await step(['inspect', rel(path.join(shards, 'dicom-windows'))]);
 
 process.stdout.write('\n$ train --data demo-data/shards/train --val demo-data/shards/val --epochs 2\n');
 await train({ data: path.join(shards, 'train'), val: path.join(shards, 'val'), epochs: 2, batchSize: 16, seed: 1, log: (line) => process.stdout.write(line + '\n') });

@@ -2,28 +2,16 @@
 // and stratified, split.json reports prevalence per split, verify proves no leakage and names leaks.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from 'shard-cli';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from 'shard-reader';
 import { tempDir, writePng } from './helpers/tree.js';
+import { shard } from './helpers/run-cli.js';
 
 let root = '';
 let input = '';
 let csv = '';
 const LABELS = ['epidural', 'subdural', 'any'];
 
-async function shard(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 /** 12 patients, 3..6 slices each named ID_<hex>.png (as RSNA), labels in one long CSV. */
 function rsnaTree(dir: string): { input: string; csv: string; patientOf: Map<string, string> } {

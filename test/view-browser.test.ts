@@ -6,11 +6,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { decode } from 'fast-png';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from 'shard-cli';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderTile } from '../packages/shard-cli/src/view/tile.js';
 import { centerWidthWindow, defaultWindow, type DisplayWindow } from '../packages/shard-cli/src/view/window.js';
 import { tempDir } from './helpers/tree.js';
+import { shard } from './helpers/run-cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const FIXTURE = path.join(import.meta.dirname, 'fixtures/real-mr');
@@ -19,18 +19,6 @@ const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.log(`view-browser.test.ts skipped: ${CHROMIUM} is absent (Debian: apt-get install -y chromium)`);
 
-async function shard(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 /** Starts `shard serve` as users do and resolves with the URL it prints on stdout. */
 function startServe(dir: string): Promise<{ child: ChildProcess; url: string }> {

@@ -2,8 +2,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decode } from 'fast-png';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from 'shard-cli';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from 'shard-reader';
 import { applyWindow } from '../packages/shard-writer/src/window.js';
 import { Catalog } from '../packages/shard-cli/src/view/catalog.js';
@@ -13,23 +12,12 @@ import { CHANNEL_GAP, GAP_LEVEL, renderTile, shrinkValues } from '../packages/sh
 import { centerWidthWindow, defaultWindow, displayLevel, parseWindowSpec, rangeWindow } from '../packages/shard-cli/src/view/window.js';
 import { tempDir } from './helpers/tree.js';
 import { writeSyntheticDataset } from './helpers/view-dataset.js';
+import { shard } from './helpers/run-cli.js';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures/real-mr');
 let root = '';
 let mr = '';
 
-async function shard(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 beforeAll(async () => {
   root = tempDir('view-grid-');

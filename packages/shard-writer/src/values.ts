@@ -1,5 +1,5 @@
 // The value pipeline after decoding: modality values -> window or intensity mode -> the stored dtype.
-import type { Dtype } from 'shard-format';
+import type { Dtype, ValueStats } from 'shard-format';
 import { applyWindow, type CtWindow } from './window.js';
 
 /** How uint8 output is reached when no window is given. */
@@ -142,17 +142,6 @@ function scan(values: Float32Array): SampleValues {
   return { min, max, clipped: 0, levels: -1, bins };
 }
 
-/** The dataset's value statistics as the manifest records them. */
-export interface ValueStats {
-  min: number;
-  max: number;
-  /** Pixel counts in 64 equal bins over [min, max] of the modality values. */
-  histogram: number[];
-  /** Pixels clipped to the dtype's range. */
-  clipped: number;
-  /** Images whose uint8 output has fewer than FEW_LEVELS grey levels (intensity modes only). */
-  fewLevels: number;
-}
 
 export interface TotalsJson {
   min: number | null;

@@ -1,15 +1,8 @@
-// Per-slice metadata some inputs carry (DICOM tags); PNG trees have none, so every field is optional.
+// Per-slice identity tags some inputs carry (DICOM); PNG trees have none, so every field is optional.
+import type { SampleMeta } from 'shard-format';
 
-export interface SliceMeta {
-  /** DICOM (0010,0020). */
-  patientId?: string;
-  /** DICOM (0020,000D). */
-  studyInstanceUid?: string;
-  /** DICOM (0020,000E). */
-  seriesInstanceUid?: string;
-  /** DICOM (0008,0018). */
-  sopInstanceUid?: string;
-}
+/** The DICOM identity fields of the index's per-sample metadata: PatientID and the Study, Series and SOP Instance UIDs. */
+export type SliceMeta = Pick<SampleMeta, 'patientId' | 'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid'>;
 
 /** Metadata by sample key; a key without an entry has none. */
 export type SliceMetaLookup = (key: string) => SliceMeta | undefined;

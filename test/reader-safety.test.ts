@@ -115,9 +115,15 @@ function runReader(workers: number, backend: 'mmap' | 'pread'): Promise<Run> {
       latest[i] = Number(b);
       if (latest[i] === 1) {
         const mid = CASES[i].midRead;
-        if (mid) void Promise.resolve(mid(dirs[i])).then(() => (stopAfter[i] = latest[i] + 2), fail);
+        // Two more epochs that the reader begins after the change is complete (asked of the reader itself:
+        // the epoch lines read here may lag behind it), so it must meet the changed bytes.
+        if (mid) void Promise.resolve(mid(dirs[i])).then(() => send(`mark ${i}`), fail);
         else stopAfter[i] = 3;
       }
+      if (latest[i] >= stopAfter[i]) send(`stop ${i}`);
+    } else if (word === 'marked') {
+      const i = Number(a);
+      stopAfter[i] = Number(b) + 2;
       if (latest[i] >= stopAfter[i]) send(`stop ${i}`);
     } else if (line.startsWith('{')) {
       const r = JSON.parse(line) as Report;

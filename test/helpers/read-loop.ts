@@ -1,6 +1,8 @@
 // Child process for test/reader-safety.test.ts: a training-like reader that must survive files changing under it.
 // argv: <workers> <backend> <dir>... Opens every dataset (printing "opened i"), and for each, once told
-// "go i", reads whole epochs (printing "epoch i n") until "stop i" (or 1000 epochs) or an error; then
+// "go i", reads whole epochs (printing "epoch i n") until "stop i" (or 1000 epochs) or an error; "mark i" is
+// answered with "marked i n", n the epochs finished when it was read, so the test knows which epochs began
+// after a change it made (printed epoch lines may lag far behind the reader); then
 // prints one JSON line per dataset: every distinct (key, image CRC, labels) it yielded, and the error.
 import { createInterface } from 'node:readline';
 import { crc32 } from 'shard-format';
@@ -13,11 +15,13 @@ const go = dirs.map(() => {
   return { promise, resolve };
 });
 const stop = dirs.map(() => false);
+const finished = dirs.map(() => 0);
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   const [word, i] = line.split(' ');
   if (word === 'go') go[Number(i)].resolve();
   if (word === 'stop') stop[Number(i)] = true;
+  if (word === 'mark') process.stdout.write(`marked ${i} ${finished[Number(i)]}\n`);
 });
 lines.on('close', () => dirs.forEach((_, i) => ((stop[i] = true), go[i].resolve())));
 
@@ -40,6 +44,7 @@ async function readUntilStopped(ds: Dataset, i: number): Promise<void> {
         b.release();
       }
       process.stdout.write(`epoch ${i} ${++epochs}\n`);
+      finished[i] = epochs;
       // With inline assembly an epoch is all microtasks: let "stop" on stdin be read. Never read for ever.
       await new Promise((resolve) => setImmediate(resolve));
       if (epochs >= 1000) throw new Error('read-loop: no "stop" after 1000 epochs');

@@ -280,7 +280,7 @@ describe('damaged datasets', () => {
   it('refuses at open a shard shorter than the manifest says, naming it', async () => {
     const d = copy();
     truncateSync(path.join(d, 'shard-00002.bin'), 5000);
-    await expect(openDataset(d)).rejects.toThrow(`${path.join(d, 'shard-00002.bin')}: is 5000 bytes, the manifest says 9856 (truncated)`);
+    await expect(openDataset(d)).rejects.toThrow(`${path.join(d, 'shard-00002.bin')}: is 5000 bytes, the manifest says 9856 (truncated: records 1..8 of 9 missing or incomplete)`);
   });
 
   it('refuses a shard whose header disagrees with the manifest', async () => {
@@ -298,7 +298,7 @@ describe('damaged datasets', () => {
     closeSync(fd);
     const ds = await openDataset(d, { workers: 1 });
     const key = ds.keys[3 * 9 + 4];
-    await expect(collect(ds, { batchSize: 8, shuffle: 'none' })).rejects.toThrow(`shard-00003.bin, record 4, key ${key}: record checksum mismatch`);
+    await expect(collect(ds, { batchSize: 8, shuffle: 'none' })).rejects.toThrow(`shard-00003.bin, record 4, key ${key}: checksum mismatch (damaged bytes)`);
     await expect(collect(ds, { batchSize: 8, shuffle: 'none' })).rejects.toBeInstanceOf(CorruptRecordError);
     await ds.close();
     const unchecked = await openDataset(d, { workers: 0, verify: false });

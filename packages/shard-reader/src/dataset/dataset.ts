@@ -2,7 +2,8 @@
 import { closeSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { decodeLabels, decodeShardIndex, FormatError, sha256Hex, type Dtype, type Manifest, type SampleMeta, type Shape } from 'shard-format';
+import { decodeLabels, FormatError, type Dtype, type Manifest, type SampleMeta, type Shape } from 'shard-format';
+import { checkIndexBytes } from '../integrity/index.js';
 import type { CorruptSample } from '../batch/assemble.js';
 import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
 import { pixelView, type Pixels } from '../store/pixels.js';
@@ -108,10 +109,9 @@ export class Dataset {
     const shard = this.manifest.shards.findLast((s) => s.firstSample <= index)!;
     if (this.metaCache?.file !== shard.file) {
       const file = path.join(this.dir, shard.index.file);
-      const bytes = readFileSync(file);
-      if (sha256Hex(bytes) !== shard.index.sha256) throw new FormatError('SHA-256 does not match the manifest (index damaged or replaced)', { file });
-      const decoded = decodeShardIndex(bytes.toString('utf8'), file, { shard: shard.file, firstSample: shard.firstSample, samples: shard.samples, labelCount: this.labelNames.length });
-      this.metaCache = { file: shard.file, meta: decoded.meta };
+      const { index, problems } = checkIndexBytes(readFileSync(file), this.manifest, this.manifest.shards.indexOf(shard));
+      if (problems.length || !index) throw new FormatError(problems[0], { file });
+      this.metaCache = { file: shard.file, meta: index.meta };
     }
     return this.metaCache.meta?.[index - shard.firstSample];
   }

@@ -1,11 +1,11 @@
 // A dataset opened for training: metadata from the manifest and index, records through a RecordStore, batches.
 import { closeSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import os from 'node:os';
 import { decodeLabels, FormatError, type Dtype, type Manifest, type SampleMeta, type Shape } from 'shard-format';
 import { checkIndexBytes } from '../integrity/index.js';
 import type { CorruptSample } from '../batch/assemble.js';
 import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
+import { resolveReaderWorkers } from '../batch/options.js';
 import { pixelView, type Pixels } from '../store/pixels.js';
 import { InlineExecutor, WorkerExecutor, type BatchExecutor } from '../batch/executor.js';
 import type { ExecutorSpec } from '../batch/types.js';
@@ -20,8 +20,9 @@ export interface OpenDatasetOptions {
   /** Record I/O: 'auto' (mmap when the addon is built, else pread), 'mmap' or 'pread'. */
   backend?: BackendChoice;
   /**
-   * Threads assembling batches off the main thread; 0 assembles inline. Default: one per core, up to 4
-   * (they only work while the prefetch queue has room, so they do not starve a slower training loop).
+   * Reader batch workers: threads assembling batches off the main thread; 0 assembles inline. Default:
+   * one per core, up to 4 (they only work while the prefetch queue has room, so they do not starve a
+   * slower training loop). Not the build's `workers` (images decoded at once). See resolveReaderWorkers.
    */
   workers?: number;
   /** Check every record's CRC-32 and key as it is read. Default true. */
@@ -236,18 +237,13 @@ export class Dataset {
   }
 }
 
-export function defaultReaderWorkers(): number {
-  return Math.min(4, os.availableParallelism());
-}
-
 /**
  * Opens a dataset folder, validating manifest, shard sizes and headers, and index sidecars first. Each
  * shard is opened once, here, and stays open until close(): a later rename over its name (a rebuild)
  * does not change what this dataset reads.
  */
 export async function openLocalDataset(dir: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
-  const workers = options.workers ?? defaultReaderWorkers();
-  if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
+  const workers = resolveReaderWorkers(options.workers);
   const onCorrupt = options.onCorrupt ?? 'error';
   if (onCorrupt !== 'error' && onCorrupt !== 'skip') throw new RangeError(`onCorrupt must be 'error' or 'skip' (got ${String(onCorrupt)})`);
   const loaded = loadDataset(dir); // from here the shards are open: the dataset owns them

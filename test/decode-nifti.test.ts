@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError, medicalExtension } from 'shard-writer';
+import { InputError } from 'shard-writer';
+import { medicalExtension } from '../packages/shard-writer/src/decode/index.js';
 import { decodeAll, maxAbsDiff, pythonMissing, pythonTruth, readGolden, summarise, type TruthFrame } from './helpers/medical-truth.js';
 import { tempDir } from './helpers/tree.js';
 

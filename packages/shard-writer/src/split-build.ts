@@ -52,8 +52,8 @@ export async function buildSplit(options: BuildOptions, s: SplitOptions): Promis
   if (slices.length === 0) throw new InputError(o.input, 'no images found (looked for .png, .jpg, .jpeg, .tif, .tiff)');
   const fatal = excluded.find((e) => e.fatal);
   if (fatal && o.onError === 'fail') throw new InputError(path.join(o.input, fatal.rel), fatal.reason);
-  // DICOM PatientID and UIDs, where the inputs carry them: `--group-by patient` groups by PatientID.
-  const meta = s.meta ?? (slices.some((x) => x.format === 'dicom') ? await dicomMetaLookup(o.input, slices) : NO_META);
+  // DICOM PatientID and UIDs, where the inputs carry them (read at discovery): `--group-by patient` groups by PatientID.
+  const meta = s.meta ?? (slices.some((x) => x.dicom) ? dicomMetaLookup(slices) : NO_META);
   const join = await joinInputs(o.input, slices, labelFiles, o.labels, meta);
   if (o.onError === 'fail') {
     const first = problems[0] ?? join.slices.find((x) => x.error)?.error ?? join.orphanRows[0];

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { encode } from 'fast-png';
-import { contextTable, pixelView, stackSlices, type Dataset, type Pixels } from 'shard-reader';
+import { pixelView, stackSlices, type Dataset, type Pixels } from 'shard-reader';
 import { parseWindow, type CtWindow } from 'shard-writer';
 import { ExitError, UsageError } from '../cli-error.js';
 import { windowToUint8 } from '../display-window.js';
@@ -53,7 +53,7 @@ export function exportCommand(): Command {
         const width = 2 * flags.context + 1;
         const c = stored * width;
         if (flags.format === 'png' && c > 4) throw new UsageError(`--format png holds at most 4 channels; --context ${flags.context} makes ${c} (use --format npy)`);
-        const table = flags.context > 0 ? contextTable(ds.keys, flags.context) : undefined;
+        const table = flags.context > 0 ? ds.contextTable(flags.context) : undefined;
         const sampleImage = (i: number, read: Map<number, Pixels>) => {
           if (!table) return read.get(i)!;
           const slices = [...table.of(i)].map((j) => read.get(j)!);

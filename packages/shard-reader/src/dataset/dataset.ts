@@ -108,7 +108,7 @@ export class Dataset {
     this.assertOpen();
     if (this.remote) throw new Error(`ds.meta() reads the shard index from local disk; ${this.dir} is remote (not supported yet)`);
     if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new RangeError(`sample ${index} is outside 0..${this.size - 1}`);
-    const shard = this.manifest.shards.findLast((s) => s.firstSample <= index)!;
+    const shard = this.manifest.shards[shardOf(this.manifest.shards, index)];
     if (this.metaCache?.file !== shard.file) {
       const file = path.join(this.dir, shard.index.file);
       const bytes = readFileSync(file);
@@ -264,6 +264,18 @@ export class Dataset {
   private assertOpen(): void {
     if (this.closed) throw new Error(`dataset ${this.dir} is closed`);
   }
+}
+
+/** The shard holding sample `index` (binary search: reading every sample's meta stays O(n log shards)). */
+function shardOf(shards: Manifest['shards'], index: number): number {
+  let lo = 0;
+  let hi = shards.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (shards[mid].firstSample <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 export function defaultReaderWorkers(): number {

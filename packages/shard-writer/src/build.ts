@@ -32,6 +32,7 @@ import type { PlannedSlice } from './join-labels.js';
 import { joinInputs } from './label-source.js';
 import { dicomMetaLookup } from './dicom-slice-meta.js';
 import { seriesPlaces } from './series-order.js';
+import { findDatasetRange, needsDatasetRange } from './dataset-range.js';
 import { Journal } from './journal.js';
 import { acquireLock } from './lock.js';
 import { mapOrdered } from './map-ordered.js';
@@ -89,6 +90,8 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
     if (first) throw first;
   }
   if (join.labelNames.length === 0) throw new InputError(o.labels?.file ?? o.input, o.labels ? 'has no labels' : 'no usable labels.csv found');
+  // Before the schema, which records the range (so a rerun of the same data resumes: it finds the same one).
+  if (needsDatasetRange(o)) o.intensity = await findDatasetRange(o, slices);
 
   const schema = makeSchema(o, join.labelNames);
   const layout = { hash: schemaHash(schema), perShard: recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride) };

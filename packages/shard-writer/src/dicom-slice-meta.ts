@@ -5,7 +5,6 @@ import { open } from 'node:fs/promises';
 import dicomParser, { type DataSet } from 'dicom-parser';
 import { parseDicomBytes } from './decode/dicom-header.js';
 import { frameAttributes, text } from './decode/dicom-meta.js';
-import type { SliceFile } from './discover.js';
 import type { SliceMeta, SliceMetaLookup } from './slice-meta.js';
 
 /** Where one frame lies in its series. */
@@ -99,7 +98,7 @@ function intern(s: string): string {
 }
 
 /** Identity tags by slice key, from what discovery read (no file is opened again). */
-export function dicomMetaLookup(slices: readonly SliceFile[]): SliceMetaLookup {
+export function dicomMetaLookup(slices: readonly { key: string; dicom?: DicomHead }[]): SliceMetaLookup {
   const byKey = new Map<string, SliceMeta>();
   for (const s of slices) if (s.dicom) byKey.set(s.key, s.dicom.ids);
   return (key) => byKey.get(key);

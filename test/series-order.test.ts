@@ -1,6 +1,6 @@
 // DICOM series order: recorded at build from ImagePositionPatient along the slice normal (InstanceNumber
 // when positions are missing), so context neighbours follow anatomy, not file names or InstanceNumbers.
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeShardIndex } from 'shard-format';
@@ -8,6 +8,7 @@ import { openDataset, type Dataset } from 'shard-reader';
 import { buildShards } from 'shard-writer';
 import { seriesPlaces } from '../packages/shard-writer/src/series-order.js';
 import { along } from '../packages/shard-writer/src/dicom-slice-meta.js';
+import { shard } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tree.js';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures', 'dicom-series');
@@ -68,6 +69,16 @@ describe('DICOM series order', () => {
       expect(seen).toBe(10);
     }
     expect([...ds.neighbours(ds.keys.indexOf('p1/e7'), 1)].map((i) => name(ds.keys[i]))).toEqual(['e7', 'e7', 'a2']);
+  });
+
+  it('shard export --context 1 stacks the same anatomical neighbours', async () => {
+    const dir = path.join(root, 'export');
+    const r = await shard('export', ds.dir, '--out', dir, '--context', '1', '--keys', 'p1/a2,p1/j2');
+    expect(r.code, r.stderr).toBe(0);
+    // npy v1: a 128-byte header here, then int16 values, 3 per pixel.
+    const pixel0 = (key: string) => [...new Int16Array(readFileSync(path.join(dir, `${key}.npy`)).buffer.slice(128, 134))];
+    expect(pixel0('p1/a2')).toEqual([10, 20, 30]); // e7, a2, c9
+    expect(pixel0('p1/j2')).toEqual([130, 140, 140]); // m1, j2, j2 (edge repeated)
   });
 
   it('orders by InstanceNumber when a member has no position, and by key when neither is known', () => {

@@ -58,6 +58,8 @@ export interface StreamContext {
   onEnd?: () => void;
   /** Index labels (size x labelCount), for `balance`. */
   labels?: Float32Array;
+  /** The dataset's neighbour table for `context: k` (its recorded series order); default: by folder. */
+  contextTable?: (k: number) => ContextTable;
   labelCount?: number;
 }
 
@@ -109,7 +111,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
     const weights = weightsOf(ctx, this.options);
     const p: PlanOptions = { ...this.options, weights };
     const k = this.options.context;
-    this.context = k > 0 ? contextOf(ctx.keys, k) : undefined;
+    this.context = k > 0 ? (ctx.contextTable?.(k) ?? contextOf(ctx.keys, k)) : undefined;
     this.plan = planEpoch(ctx.shardSizes, p);
     const { startBatch } = this.options;
     if (startBatch > this.plan.batches) throw new RangeError(`startBatch ${startBatch} is outside 0..${this.plan.batches}`);

@@ -18,6 +18,7 @@ import {
   type FileRole,
   type KeyBounds,
 } from '../integrity/index.js';
+import { SeriesOrderCollector, type SeriesOrder } from '../context/index.js';
 
 export interface LoadedDataset {
   dir: string;
@@ -28,6 +29,8 @@ export interface LoadedDataset {
   labels: Float32Array;
   /** One open descriptor per shard, in manifest order, already checked: the caller closes them. */
   fds: number[];
+  /** DICOM series order from the index metadata, when the build recorded one. */
+  order?: SeriesOrder;
 }
 
 /**
@@ -49,6 +52,7 @@ export function loadDataset(dir: string): LoadedDataset {
   const labels = new Float32Array(manifest.samples * L);
   const fds: number[] = [];
   const bounds: KeyBounds[] = [];
+  const order = new SeriesOrderCollector(manifest.samples);
   // The first problem found, thrown as the error verify would list it with.
   const fail = (s: number, role: Exclude<FileRole, 'manifest'>, message: string): never => {
     throw problemError(dir, { ...fileOf(manifest, s, role), message });
@@ -63,6 +67,7 @@ export function loadDataset(dir: string): LoadedDataset {
         keys[entry.firstSample + r] = index.keys[r];
         labels.set(index.labels[r], (entry.firstSample + r) * L);
       }
+      order.note(entry.firstSample, index.meta);
       bounds.push({ first: index.keys[0], last: index.keys[entry.samples - 1] });
     });
     const boundary = keyBoundaryProblems(manifest, bounds);
@@ -71,7 +76,8 @@ export function loadDataset(dir: string): LoadedDataset {
     fds.forEach((fd) => closeSync(fd));
     throw err;
   }
-  return { dir, manifest, keys, labels, fds };
+  const series = order.result();
+  return { dir, manifest, keys, labels, fds, ...(series ? { order: series } : {}) };
 }
 
 type Fail = (s: number, role: Exclude<FileRole, 'manifest'>, message: string) => never;

@@ -1,6 +1,7 @@
 // Opens a dataset in an object store: manifest and index sidecars fetched and checked as a local open checks them.
 import { MANIFEST_FILE, FormatError, decodeManifest, type Manifest } from 'shard-format';
 import { checkIndexBytes, indexSizeProblem, keyBoundaryProblems, openFailure, type KeyBounds } from '../integrity/index.js';
+import { SeriesOrderCollector, type SeriesOrder } from '../context/index.js';
 import { RemoteError } from './errors.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -12,6 +13,8 @@ export interface LoadedRemoteDataset {
   keys: string[];
   /** size x labelCount, from the index sidecars. */
   labels: Float32Array;
+  /** DICOM series order from the index metadata, when the build recorded one. */
+  order?: SeriesOrder;
 }
 
 /**
@@ -33,6 +36,7 @@ export async function loadRemoteDataset(store: ObjectStore, concurrency = 16): P
   const keys: string[] = new Array(manifest.samples);
   const labels = new Float32Array(manifest.samples * L);
   const bounds: KeyBounds[] = new Array(manifest.shards.length);
+  const order = new SeriesOrderCollector(manifest.samples);
   let next = 0;
   const worker = async () => {
     for (let s = next++; s < manifest.shards.length; s = next++) {
@@ -54,10 +58,12 @@ export async function loadRemoteDataset(store: ObjectStore, concurrency = 16): P
         keys[entry.firstSample + r] = index.keys[r];
         labels.set(index.labels[r], (entry.firstSample + r) * L);
       }
+      order.note(entry.firstSample, index.meta);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, manifest.shards.length) }, worker));
   const boundary = keyBoundaryProblems(manifest, bounds);
   if (boundary.length) throw new FormatError(boundary[0].message, { file: store.urlOf(boundary[0].file!), record: boundary[0].record, key: boundary[0].key });
-  return { url: store.url, manifest, keys, labels };
+  const series = order.result();
+  return { url: store.url, manifest, keys, labels, ...(series ? { order: series } : {}) };
 }

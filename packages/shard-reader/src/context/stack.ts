@@ -27,6 +27,13 @@ export function stackSlices(slices: readonly Pixels[], out: Pixels, channels: nu
   }
 }
 
+/** stackSlices over `width` slices stored back to back in `row` (as a batch gather leaves them). */
+export function stackRow(row: Pixels, width: number, out: Pixels, channels: number): void {
+  const per = row.length / width;
+  if (!Number.isInteger(per)) throw new RangeError(`a row of ${row.length} values does not split into ${width} slices`);
+  stackSlices(Array.from({ length: width }, (_, j) => row.subarray(j * per, (j + 1) * per)), out, channels);
+}
+
 /** Three byte planes a, b, c -> a0 b0 c0 a1 b1 c1 ...: 4 pixels (12 bytes) per step as three little-endian words. */
 function stack3Bytes([s0, s1, s2]: Uint8Array[], out: Uint8Array): void {
   const n = s0.length;

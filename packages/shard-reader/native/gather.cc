@@ -17,6 +17,10 @@
 //     labels    Float32Array: record i's labels go to [i * labelCount, (i + 1) * labelCount)
 //     keyCrcs   Uint32Array of each record's expected key CRC, or null to skip both checks
 //     layout    Uint32Array [imageBytes, stride, labelsOffset, labelCount, keyCrcOffset, crcOffset]
+//   gather(..., layout, stackWidth, pixelBytes): context batches. Every run of stackWidth records is one
+//     sample's slices: they are gathered into a row buffer that stays in cache and interleaved from there
+//     into images as channels (sample s at s * stackWidth * imageBytes), so the slices never make a round
+//     trip through memory between the copy and the stacking.
 //   Returns -1 when every record was copied (and passed), else 4 * i + reason for the first record i that
 //   failed (1: CRC mismatch, 2: key CRC mismatch); records before i are complete. A SIGBUS throws the
 //   mapping fault error of copy() with `record` = i.
@@ -31,6 +35,7 @@
 
 #include "crc32.h"
 #include "fault-guard.h"
+#include "interleave.h"
 #include "mapping.h"
 
 namespace {
@@ -49,6 +54,9 @@ struct Job {
   const uint32_t* key_crcs;  // null: no checks
   Layout layout;
   uint8_t* tail;  // scratch for one record's bytes after the image
+  size_t stack_width;  // 1: records straight into images; else slices per sample, stacked from `row`
+  size_t pixel_bytes;
+  uint8_t* row;  // stack_width images
   // Out:
   size_t at;  // the record being read (the one that faulted, after a SIGBUS)
   int reason;
@@ -68,7 +76,8 @@ void Body(void* ctx, shard_guard::Window* window) {
   for (size_t i = 0; i < job.n; i++) {
     job.at = i;
     const uint8_t* src = job.sources[i];
-    uint8_t* image = job.images + i * l.image_bytes;
+    const size_t slot = i % job.stack_width;
+    uint8_t* image = job.stack_width == 1 ? job.images + i * l.image_bytes : job.row + slot * l.image_bytes;
     window->lo = reinterpret_cast<uintptr_t>(src);
     window->hi = reinterpret_cast<uintptr_t>(src) + l.stride;
     std::atomic_signal_fence(std::memory_order_seq_cst);
@@ -90,6 +99,9 @@ void Body(void* ctx, shard_guard::Window* window) {
     }
     // Labels are little-endian float32 in the record, as in a Float32Array on every platform we build for.
     std::memcpy(job.labels + i * label_bytes, job.tail + (l.labels_offset - l.image_bytes), label_bytes);
+    if (job.stack_width > 1 && slot == job.stack_width - 1) {
+      shard_interleave::Sample(job.row, job.images + (i - slot) * l.image_bytes, job.stack_width, l.image_bytes / job.pixel_bytes, job.pixel_bytes);
+    }
   }
   job.at = job.n;
 }
@@ -125,7 +137,16 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
         l.key_crc_offset + 4 <= l.crc_offset && l.crc_offset + 4 <= l.stride)) {
     throw Napi::RangeError::New(env, "shard_mmap: gather: layout is not a record layout");
   }
+  size_t stack_width = 1;
+  size_t pixel_bytes = 1;
+  if (info.Length() > 7 && !info[7].IsUndefined()) {
+    if (!info[7].IsNumber() || info.Length() < 9 || !info[8].IsNumber()) Fail(env, "stackWidth and pixelBytes must be numbers");
+    stack_width = info[7].As<Napi::Number>().Uint32Value();
+    pixel_bytes = info[8].As<Napi::Number>().Uint32Value();
+    if (stack_width < 1 || pixel_bytes < 1 || l.image_bytes % pixel_bytes != 0) throw Napi::RangeError::New(env, "shard_mmap: gather: stackWidth and pixelBytes must be >= 1, pixelBytes dividing imageBytes");
+  }
   size_t n = shards.ElementLength();
+  if (n % stack_width != 0) throw Napi::RangeError::New(env, "shard_mmap: gather: the batch is not whole rows of stackWidth records");
   if (offsets.ElementLength() != n) throw Napi::RangeError::New(env, "shard_mmap: gather: shards and offsets differ in length");
   if (verify && key_crcs.ElementLength() < n) throw Napi::RangeError::New(env, "shard_mmap: gather: keyCrcs is shorter than the batch");
   if (images.ByteLength() < n * l.image_bytes) {
@@ -156,7 +177,8 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
     of[i] = mapping;
   }
   std::vector<uint8_t> tail(l.crc_offset + 4 - l.image_bytes);
-  Job job{n, sources.data(), images.Data(), reinterpret_cast<uint8_t*>(labels.Data()), verify ? key_crcs.Data() : nullptr, l, tail.data(), 0, 0};
+  std::vector<uint8_t> row(stack_width > 1 ? stack_width * l.image_bytes : 0);
+  Job job{n, sources.data(), images.Data(), reinterpret_cast<uint8_t*>(labels.Data()), verify ? key_crcs.Data() : nullptr, l, tail.data(), stack_width, pixel_bytes, row.data(), 0, 0};
   uintptr_t fault = 0;
   if (!shard_guard::Run(Body, &job, &fault)) {
     shard_mmap::Mapping* m = of[job.at];

@@ -19,6 +19,7 @@
 //                                             copies mapping bytes [offset, offset + length) into target,
 //                                             then the next length2 bytes into target2, under the guard
 //   gather(...)                               a whole batch of records, CRCs checked (native/gather.cc)
+//   interleave(...)                           context slices stacked as channels (native/interleave.cc)
 //   unmap(mapping) -> boolean                 munmap now; false if it was already unmapped
 //   advise(mapping, offset, length, hint)     madvise on part of a mapping (offset rounded down to a page)
 //   fadvise(fd, offset, length, hint)         posix_fadvise on a file (length 0 = to the end of the file)
@@ -50,6 +51,7 @@
 void InitCrc32(Napi::Env env, Napi::Object exports);  // native/crc32.cc
 void InitConvert(Napi::Env env, Napi::Object exports);  // native/convert.cc
 void InitGather(Napi::Env env, Napi::Object exports);  // native/gather.cc
+void InitInterleave(Napi::Env env, Napi::Object exports);  // native/interleave.cc
 
 using shard_mmap::Mapping;
 
@@ -341,6 +343,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitCrc32(env, exports);
   InitConvert(env, exports);
   InitGather(env, exports);
+  InitInterleave(env, exports);
   exports.Set("map", Napi::Function::New(env, Map, "map"));
   exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
   exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));

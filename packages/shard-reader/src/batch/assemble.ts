@@ -3,7 +3,7 @@
 // Output buffers are fresh unless the consumer released an earlier batch's: a tensor may alias them.
 import { DTYPE_BYTES, type Dtype, type RecordLayout } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
-import { stackRow } from '../context/stack.js';
+import { stackRows } from '../context/stack.js';
 import { CorruptRecordError, type RecordStore } from '../store/record-store.js';
 import type { AccessHint } from '../io/types.js';
 import { floatConverter } from '../io/convert.js';
@@ -60,7 +60,7 @@ export interface CorruptSample {
  * What assembly reads records through: a dataset's RecordStore (whose gather reads a whole batch in one
  * native call), or a remote batch's fetched records (record by record).
  */
-export type RecordReader = Pick<RecordStore, 'copyRecord' | 'advise'> & Partial<Pick<RecordStore, 'gather'>> & { readonly spec: { readonly layout: RecordLayout } };
+export type RecordReader = Pick<RecordStore, 'copyRecord' | 'advise'> & Partial<Pick<RecordStore, 'gather' | 'gatherStacked'>> & { readonly spec: { readonly layout: RecordLayout } };
 
 type Skip = (position: number, err: CorruptRecordError) => void;
 
@@ -139,9 +139,9 @@ export const SCRATCH_BUFFERS = 3;
 
 /**
  * Context: every slice of the batch (n x width records, the sample itself in the middle of its row) in one
- * gather into scratch, then each row interleaved into its output sample as channels. A sample with a
- * corrupt slice is left out whole under skipCorrupt: the batch is then read again sample by sample, which
- * only ever happens on damaged data.
+ * call that stacks each row into its output sample as channels (mmap), or gathered into scratch and then
+ * stacked (pread). A sample with a corrupt slice is left out whole under skipCorrupt: the batch is then
+ * read again sample by sample, which only ever happens on damaged data.
  */
 function readContext(store: RecordReader, req: BatchRequest, ctx: ContextRequest, spec: ImageSpec, raw: Pixels, labels: Float32Array, scratch: BufferPool, skip?: Skip): number {
   const { imageBytes } = store.spec.layout;
@@ -149,30 +149,28 @@ function readContext(store: RecordReader, req: BatchRequest, ctx: ContextRequest
   const n = req.indices.length;
   const width = ctx.width;
   const middle = (width - 1) / 2;
-  const perSample = raw.length / Math.max(n, 1);
-  const slicesBuffer = scratch.take(n * width * imageBytes);
   const labelsBuffer = scratch.take(n * width * L * 4);
-  const slices = new Uint8Array(slicesBuffer, 0, n * width * imageBytes);
   const sliceLabels = new Float32Array(labelsBuffer, 0, n * width * L);
+  let slicesBuffer: ArrayBuffer | undefined;
+  const slices = () => new Uint8Array((slicesBuffer ??= scratch.take(n * width * imageBytes)), 0, n * width * imageBytes);
   try {
     let whole = true;
+    const out = new Uint8Array(raw.buffer, raw.byteOffset, n * width * imageBytes);
     try {
-      gather(store, ctx.neighbours, ctx.keys, slices, sliceLabels);
+      // mmap: gathered and stacked in one native call, each sample's slices stacked while still in cache.
+      if (!store.gatherStacked?.(ctx.neighbours, ctx.keys, width, spec.shape[2] * DTYPE_BYTES[spec.dtype], out, sliceLabels)) {
+        gather(store, ctx.neighbours, ctx.keys, slices(), sliceLabels);
+        stackRows(pixelView(spec.dtype, slicesBuffer!), n, width, raw.subarray(0, n * width * (imageBytes / DTYPE_BYTES[spec.dtype])), spec.shape[2]);
+      }
     } catch (err) {
       if (!(skip && err instanceof CorruptRecordError)) throw err;
       whole = false;
     }
-    if (!whole) return readContextEach(store, req, ctx, spec, raw, labels, slices, sliceLabels, skip!);
-    const view = pixelView(spec.dtype, slicesBuffer);
-    const valuesPerSlice = imageBytes / DTYPE_BYTES[spec.dtype];
-    for (let i = 0; i < n; i++) {
-      const row = view.subarray(i * width * valuesPerSlice, (i + 1) * width * valuesPerSlice);
-      stackRow(row, width, raw.subarray(i * perSample, (i + 1) * perSample), spec.shape[2]);
-      labels.set(sliceLabels.subarray((i * width + middle) * L, (i * width + middle + 1) * L), i * L);
-    }
+    if (!whole) return readContextEach(store, req, ctx, spec, raw, labels, slices(), sliceLabels, skip!);
+    for (let i = 0; i < n; i++) labels.set(sliceLabels.subarray((i * width + middle) * L, (i * width + middle + 1) * L), i * L);
     return n;
   } finally {
-    scratch.give(slicesBuffer);
+    if (slicesBuffer) scratch.give(slicesBuffer);
     scratch.give(labelsBuffer);
   }
 }
@@ -195,7 +193,7 @@ function readContextEach(store: RecordReader, req: BatchRequest, ctx: ContextReq
       skip(i, bad);
       continue;
     }
-    stackRow(view, width, raw.subarray(k * perSample, (k + 1) * perSample), spec.shape[2]);
+    stackRows(view, 1, width, raw.subarray(k * perSample, (k + 1) * perSample), spec.shape[2]);
     labels.set(rowLabels.subarray(middle * L, (middle + 1) * L), k * L);
     k++;
   }

@@ -21,9 +21,15 @@ export interface MmapAddon {
    * in the same pass and checked, and its key CRC compared with keyCrcs[i] (keyCrcs null: no checks).
    * layout is [imageBytes, stride, labelsOffset, labelCount, keyCrcOffset, crcOffset]. Returns -1 when all
    * passed, else 4 * i + reason for the first failing record i (1: CRC, 2: key CRC); a SIGBUS throws
-   * ERR_SHARD_MAPPING_FAULT with `record` = i.
+   * ERR_SHARD_MAPPING_FAULT with `record` = i. With stackWidth > 1 every run of stackWidth records is one
+   * sample's context slices, stacked as channels (pixelBytes per pixel) into images as they are gathered.
    */
-  gather(mappings: readonly (MappingHandle | undefined)[], shards: Uint32Array, offsets: Float64Array, images: Uint8Array, labels: Float32Array, keyCrcs: Uint32Array | null, layout: Uint32Array): number;
+  gather(mappings: readonly (MappingHandle | undefined)[], shards: Uint32Array, offsets: Float64Array, images: Uint8Array, labels: Float32Array, keyCrcs: Uint32Array | null, layout: Uint32Array, stackWidth?: number, pixelBytes?: number): number;
+  /**
+   * Context stacking for a batch (native/interleave.cc): src holds samples x width slices back to back,
+   * each `pixels` pixels of pixelBytes bytes; out gets, per sample, every pixel's width slices side by side.
+   */
+  interleave(src: ArrayBufferView, out: ArrayBufferView, samples: number, width: number, pixels: number, pixelBytes: number): void;
   /** Unmaps now; false (a no-op) when it is already unmapped. */
   unmap(mapping: MappingHandle): boolean;
   /** madvise on [offset, offset + length) of a mapping; offset is rounded down to a page. */

@@ -107,13 +107,34 @@ export class RecordStore {
     if (labels.length < n * labelCount) throw new RangeError(`labels holds ${labels.length} values, ${n} records need ${n * labelCount}`);
     const args = this.gatherArgsFor(indices, keys);
     if (!args) return this.gatherEach(indices, keys, images, labels, skip);
+    return this.gatherNative(args, keys, images, labels, skip);
+  }
+
+  /**
+   * Context batches with mmap: indices hold `width` slices per sample; each sample's slices are gathered and
+   * stacked as channels (pixelBytes per pixel) into `images` in the same native call, the slices' labels
+   * into `labels` (width x labelCount per sample). False, with nothing read, when the records are not all
+   * memory-mapped: the caller then gathers and stacks in two steps. A record failing its check throws.
+   */
+  gatherStacked(indices: Uint32Array, keys: readonly string[], width: number, pixelBytes: number, images: Uint8Array, labels: Float32Array): boolean {
+    const { imageBytes, labelCount } = this.spec.layout;
+    if (images.length < indices.length * imageBytes || labels.length < indices.length * labelCount) throw new RangeError(`outputs cannot hold ${indices.length} records`);
+    const args = this.gatherArgsFor(indices, keys);
+    if (!args) return false;
+    this.gatherNative(args, keys, images, labels, undefined, width, pixelBytes);
+    return true;
+  }
+
+  private gatherNative(args: { shards: Uint32Array; offsets: Float64Array; keyCrcs: Uint32Array }, keys: readonly string[], images: Uint8Array, labels: Float32Array, skip?: (position: number, err: CorruptRecordError) => void, width?: number, pixelBytes?: number): number {
+    const { imageBytes, labelCount, stride } = this.spec.layout;
     const { shards, offsets, keyCrcs } = args;
+    const n = shards.length;
     let start = 0;
     let out = 0; // records written: behind start once corrupt ones are left out
     while (start < n) {
       let r: number;
       try {
-        r = this.addon!.gather(this.handles, shards.subarray(start, n), offsets.subarray(start, n), images.subarray(out * imageBytes), labels.subarray(out * labelCount), this.spec.verify ? keyCrcs.subarray(start, n) : null, this.layoutArg);
+        r = this.addon!.gather(this.handles, shards.subarray(start, n), offsets.subarray(start, n), images.subarray(out * imageBytes), labels.subarray(out * labelCount), this.spec.verify ? keyCrcs.subarray(start, n) : null, this.layoutArg, width, pixelBytes);
       } catch (err) {
         const e = err as { code?: string; record?: number; faultOffset?: number };
         if (e.code !== 'ERR_SHARD_MAPPING_FAULT') throw err;

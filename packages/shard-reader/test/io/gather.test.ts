@@ -60,6 +60,25 @@ describe.skipIf(!addon)('addon.gather', () => {
     expect(again).toEqual(images);
   });
 
+  it('stacks every run of stackWidth records as one sample\'s channels while gathering (context batches)', () => {
+    // Two samples of three slices each: 6 records.
+    const rowsOf: [number, number][] = [[0, 0], [0, 1], [0, 2], [1, 3], [1, 4], [1, 4]];
+    const images = new Uint8Array(6 * layout.imageBytes);
+    const labels = new Float32Array(6 * layout.labelCount);
+    const kc = Uint32Array.from(rowsOf, ([s, r]) => keyCrc(keyOf(s, r), SEED));
+    // Pixels of 3 bytes (10 x 10 x 3 images): each slice's pixel p is 3 bytes, stacked as 9 channels.
+    expect(addon!.gather(handles, Uint32Array.from(rowsOf, ([s]) => s), Float64Array.from(rowsOf, ([, r]) => at(r)), images, labels, kc, layoutArg, 3, 3)).toBe(-1);
+    for (let sample = 0; sample < 2; sample++)
+      for (let p = 0; p < 100; p++)
+        for (let j = 0; j < 3; j++) {
+          const [s, r] = rowsOf[sample * 3 + j];
+          const got = images.subarray(sample * 3 * layout.imageBytes + (p * 3 + j) * 3, sample * 3 * layout.imageBytes + (p * 3 + j) * 3 + 3);
+          expect(got).toEqual(imageOf(s, r).subarray(p * 3, p * 3 + 3));
+        }
+    expect([...labels.subarray(9, 12)]).toEqual([...Float32Array.from(labelsOf(1, 3))]);
+    expect(() => addon!.gather(handles, shards, offsets, new Uint8Array(5 * layout.imageBytes), new Float32Array(15), keyCrcs, layoutArg, 3, 3)).toThrow(/whole rows/);
+  });
+
   it('names the first record whose key CRC differs (4 i + 2), records before it complete', () => {
     const wrong = keyCrcs.slice();
     wrong[3] ^= 1;

@@ -7,7 +7,7 @@ import type { Pixels } from '../../src/store/pixels.js';
 const addon = loadMmapAddon();
 
 /** samples x width slices of `pixels` x channels values, each value distinct enough to catch any misplacement. */
-function rows<T extends Pixels>(make: (n: number) => T, samples: number, width: number, pixels: number, channels: number): T {
+function rows(make: (n: number) => Pixels, samples: number, width: number, pixels: number, channels: number): Pixels {
   const a = make(samples * width * pixels * channels);
   for (let i = 0; i < a.length; i++) a[i] = (i * 37 + (i >> 8)) % 251;
   return a;
@@ -23,7 +23,7 @@ function reference(src: Pixels, samples: number, width: number, channels: number
 
 describe.skipIf(!addon)('interleave', () => {
   it('stacks every width, channel count and element size like stackSlices, SIMD paths and their tails included', () => {
-    const types = [(n: number) => new Uint8Array(n), (n: number) => new Uint16Array(n), (n: number) => new Float32Array(n)];
+    const types: ((n: number) => Pixels)[] = [(n) => new Uint8Array(n), (n) => new Uint16Array(n), (n) => new Float32Array(n)];
     // 37 pixels: two 16-pixel SIMD steps and a 5-pixel tail.
     for (const make of types)
       for (const width of [1, 2, 3, 5, 7, 9, 11])

@@ -40,6 +40,8 @@ export interface BuildOptions {
   only?: ReadonlySet<string>;
   /** With `only`: also count (as skipped) the image files discovery left out by name. One split does. */
   countExcluded?: boolean;
+  /** Build part k (0-based) of n of the whole plan: its shards and a part.json, merged later by `shard merge`. */
+  part?: { k: number; n: number };
 }
 
 export interface BuildProgress {
@@ -52,7 +54,7 @@ export interface BuildProgress {
   skipped: number;
 }
 
-export type ResolvedOptions = Required<Omit<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded'>> & Pick<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded'>;
+export type ResolvedOptions = Required<Omit<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded' | 'part'>> & Pick<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded' | 'part'>;
 
 /** Build decode concurrency (images decoded at once): two per core. Not the reader's batch threads. */
 export function defaultWorkers(): number {
@@ -85,7 +87,12 @@ export function resolveOptions(o: BuildOptions): ResolvedOptions {
     labels: o.labels,
     only: o.only,
     countExcluded: o.countExcluded,
+    part: o.part,
   };
+  if (r.part && !(Number.isSafeInteger(r.part.n) && r.part.n >= 1 && Number.isSafeInteger(r.part.k) && r.part.k >= 0 && r.part.k < r.part.n)) {
+    throw new RangeError(`part must be k/n with k from 0 to n-1 (got ${r.part.k}/${r.part.n})`);
+  }
+  if (r.part && r.only) throw new RangeError('--part cannot be combined with --split (build each split with its own --part runs instead)');
   if (!Number.isInteger(r.size) || r.size < 1 || r.size > LIMITS.maxSide) throw new RangeError(`size must be an integer from 1 to ${LIMITS.maxSide} (got ${r.size})`);
   if (!(BUILD_DTYPES as readonly string[]).includes(r.dtype)) throw new RangeError(`dtype must be one of ${BUILD_DTYPES.join(', ')} (got ${r.dtype})`);
   if (!(FITS as readonly string[]).includes(r.fit)) throw new RangeError(`fit must be contain, cover or fill (got ${r.fit})`);

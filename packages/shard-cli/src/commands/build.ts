@@ -60,6 +60,8 @@ interface BuildFlags {
   groupBy?: GroupBy;
   stratify?: boolean;
   seed?: number;
+  part?: string;
+  partBase: number;
 }
 
 export function buildCommand(): Command {
@@ -86,12 +88,16 @@ export function buildCommand(): Command {
     .option('--group-by <unit>', 'what never crosses splits: patient, study, series, folder or folder:<depth> (default patient)', userArg(parseGroupBy))
     .option('--stratify', "iterative multi-label stratification: every split close to the whole set's label prevalence")
     .option('--seed <n>', 'split seed (default 0, or the seed of --split-from)', parseNonNegativeInt)
+    .option('--part <k/n>', 'build part k of n of the whole plan (its shards + part.json, no manifest); join the parts with shard merge. k is 0-based unless --part-base 1, so $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID can be passed as they are')
+    .addOption(new Option('--part-base <0|1>', 'what the first k of --part is: 0 (Kubernetes JOB_COMPLETION_INDEX, Slurm --array=0-..) or 1 (Slurm --array=1-..)').choices(['0', '1']).default('0').argParser(Number))
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'no progress output')
     .action(async (inputArg: string, flags: BuildFlags) => {
       const splitting = flags.split !== undefined || flags.splitFrom !== undefined;
       if (!splitting && (flags.groupBy !== undefined || flags.stratify || flags.seed !== undefined)) throw new UsageError('--group-by, --stratify and --seed need --split or --split-from', { helpFor: 'shard build' });
       if (!flags.labels && (flags.labelsFormat || flags.labelColumns)) throw new UsageError('--labels-format and --label-columns need --labels', { helpFor: 'shard build' });
+      const part = flags.part === undefined ? undefined : asUsage('shard build', () => parsePartFlag(flags.part!, flags.partBase));
+      if (part && splitting) throw new UsageError('--part cannot be combined with --split or --split-from', { helpFor: 'shard build' });
       const options: BuildOptions = {
         input: resolveUserPath(inputArg),
         out: resolveUserPath(flags.out),
@@ -107,6 +113,7 @@ export function buildCommand(): Command {
         workers: flags.workers,
         onError: flags.onError,
         labels: flags.labels === undefined ? undefined : { file: resolveUserPath(flags.labels), format: flags.labelsFormat, labelColumns: flags.labelColumns },
+        ...(part ? { part } : {}),
       };
       // Options that only clash with each other (--window with --dtype uint16, a too small --shard-bytes) are usage errors too.
       asUsage('shard build', () => resolveOptions(options));
@@ -139,12 +146,31 @@ export function buildCommand(): Command {
         return;
       }
       const rate = summary.samples / Math.max(summary.seconds, 1e-3);
+      if (summary.part) {
+        const p = summary.part;
+        const shards = p.endShard > p.firstShard ? `shards ${p.firstShard}..${p.endShard - 1} of ${p.totalShards}` : `no shards (the plan has ${count(p.totalShards, 'shard')})`;
+        process.stdout.write(
+          `built part ${p.k}/${p.n} of plan ${p.plan.slice(0, 12)} in ${summary.out}: ${shards}; ${count(summary.inputs, 'input')} = ${summary.written} written + ${summary.skipped.length} skipped; ` +
+            `${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)}s (${rate.toFixed(0)} slices/s); join the parts with shard merge\n`,
+        );
+        return;
+      }
       process.stdout.write(
         `built ${summary.out}: ${count(summary.inputs, 'input')} = ${summary.written} written + ${summary.skipped.length} skipped` +
           `${summary.samples !== summary.written ? ` (${count(summary.samples, 'sample')}: DICOM frames and NIfTI slices)` : ''}; ` +
           `${count(summary.shards, 'shard')}, ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)}s (${rate.toFixed(0)} slices/s)\n`,
       );
     });
+}
+
+/** `--part k/n` with k counted from `base` (0 or 1), as the 0-based part the writer takes. */
+function parsePartFlag(text: string, base: number): { k: number; n: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (!m) throw new RangeError(`--part must be k/n, e.g. 0/4 or $JOB_COMPLETION_INDEX/4 (got ${JSON.stringify(text)})`);
+  const [k, n] = [Number(m[1]), Number(m[2])];
+  if (!Number.isSafeInteger(n) || n < 1 || n > 100_000) throw new RangeError(`--part ${text}: n must be from 1 to 100000`);
+  if (k < base || k - base >= n) throw new RangeError(`--part ${text}: k must be from ${base} to ${n - 1 + base}${base === 0 ? ' (0-based; add --part-base 1 for a 1-based index)' : ''}`);
+  return { k: k - base, n };
 }
 
 /** A parser that reports a bad value as commander's invalid-argument error (a usage error, exit 2). */

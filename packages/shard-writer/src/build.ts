@@ -102,7 +102,8 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
     const { ours } = await checkOutFolder(o.out);
     const plan = await buildPlan(o, join.slices, excluded, schema);
     if (o.part) {
-      const done = await writePart(o, { slices: join.slices, excluded, schema, layout, plan, ours, tool: TOOL });
+      const write = (range: PartRange, journal: string) => writeShards(o, join.slices, [], schema, layout, { ...plan, journal }, range);
+      const done = await writePart(o, { slices: join.slices, excluded, schema, layout, plan, ours, tool: TOOL, write });
       return { ...done, warnings: [...[...problems, ...join.orphanRows].map((e) => e.message), ...join.notes], seconds: (performance.now() - started) / 1000, labelNames: join.labelNames };
     }
     const shards = await writeShards(o, join.slices, excluded, schema, layout, plan);
@@ -149,7 +150,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
  * Decodes and writes every slice, resuming after the shards an interrupted run of the same plan
  * completed. Skipped inputs are returned with paths relative to the input root.
  */
-export async function writeShards(o: ResolvedOptions, allSlices: PlannedSlice[], excluded: Exclusion[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan, range?: PartRange) {
+async function writeShards(o: ResolvedOptions, allSlices: PlannedSlice[], excluded: Exclusion[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan, range?: PartRange) {
   // A part writes only its inputs (and of a volume cut by a part boundary, only its samples), numbered as in the whole plan.
   const slices = range ? allSlices.slice(range.firstInput, range.endInput) : allSlices;
   const journal = new Journal(o.out, plan.journal ?? plan.hash);
@@ -270,7 +271,7 @@ function collapseWarning(o: ResolvedOptions, values: ValueStats | undefined, sam
   ];
 }
 
-export interface BuildPlan {
+interface BuildPlan {
   /** SHA-256 of everything that decides the output bytes: a rerun resumes only when it is equal. */
   hash: string;
   /** The journal's plan when it is not `hash` (a part of the plan resumes only the same part). */
@@ -285,7 +286,7 @@ export interface BuildPlan {
  * different plan, and the same files in another clone or on another machine are the same plan, so
  * identical builds stay byte-identical while builds of different data never share a build id.
  */
-export async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema): Promise<BuildPlan> {
+async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema): Promise<BuildPlan> {
   // Hashed as it goes, a few dozen files at a time: memory and open files stay flat however many inputs.
   // Files left out by name change the manifest, so they are part of the plan (only when there are any: a
   // tree without them keeps the build id it always had).

@@ -32,6 +32,11 @@ export interface PartRecord {
   /** Value statistics of this part's samples (ValueTotals JSON). */
   values: TotalsJson;
   shards: ShardEntry[];
+  /**
+   * For shards whose index lists no `meta` (PNG/JPEG/TIFF only): each record's source file extension as
+   * [extension, run length] pairs, so a merge that re-packs them beside DICOM/NIfTI records can name their sources.
+   */
+  sourceExtensions: Record<string, [string, number][]>;
   /** SHA-256 of the canonical JSON of every other field: proves the record is ours and unedited. */
   checksum: string;
 }

@@ -89,7 +89,7 @@ export function buildCommand(): Command {
     .option('--stratify', "iterative multi-label stratification: every split close to the whole set's label prevalence")
     .option('--seed <n>', 'split seed (default 0, or the seed of --split-from)', parseNonNegativeInt)
     .option('--part <k/n>', 'build part k of n of the whole plan (its shards + part.json, no manifest); join the parts with shard merge. k is 0-based unless --part-base 1, so $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID can be passed as they are')
-    .addOption(new Option('--part-base <0|1>', 'what the first k of --part is: 0 (Kubernetes JOB_COMPLETION_INDEX, Slurm --array=0-..) or 1 (Slurm --array=1-..)').choices(['0', '1']).default('0').argParser(Number))
+    .option('--part-base <0|1>', 'what the first k of --part is: 0 (Kubernetes JOB_COMPLETION_INDEX, Slurm --array=0-..) or 1 (Slurm --array=1-..)', userArg(parsePartBase), 0)
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'no progress output')
     .action(async (inputArg: string, flags: BuildFlags) => {
@@ -161,6 +161,11 @@ export function buildCommand(): Command {
           `${count(summary.shards, 'shard')}, ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)}s (${rate.toFixed(0)} slices/s)\n`,
       );
     });
+}
+
+function parsePartBase(text: string): number {
+  if (text !== '0' && text !== '1') throw new RangeError(`must be 0 or 1 (got ${JSON.stringify(text)})`);
+  return Number(text);
 }
 
 /** `--part k/n` with k counted from `base` (0 or 1), as the 0-based part the writer takes. */

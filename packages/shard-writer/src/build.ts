@@ -170,6 +170,7 @@ async function writeShards(o: ResolvedOptions, allSlices: PlannedSlice[], exclud
     totals.merge(shardTotals);
     shardTotals = new ValueTotals();
     sinceLastShard = [];
+    await o.onShardWritten?.(journal.dir, entry);
   }, origin);
 
   configureDecoder();

@@ -10,6 +10,7 @@ import { resolveUserPath } from '../user-path.js';
 interface MergeFlags {
   out: string;
   s3Endpoint?: string;
+  stage?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -20,10 +21,16 @@ export function mergeCommand(): Command {
     .argument('<parts...>', 'part folders (each holds the part.json of a build --part), or s3://bucket/prefix of parts built to S3')
     .requiredOption('-o, --out <dir>', 'output folder (new, empty, or a dataset/part this tool wrote), or s3://bucket/prefix')
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// parts and output (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS)')
+    .option('--stage <dir>', 'with --out s3://...: local folder the merge is staged in before upload (default: the temp folder, removed when done)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'no progress output')
     .action(async (partArgs: string[], flags: MergeFlags) => {
-      if (partArgs.some(isRemoteUrl) || isRemoteUrl(flags.out)) throw new UsageError('s3:// parts need the S3 merge (next commit)', { helpFor: 'shard merge' });
+      if (partArgs.some(isRemoteUrl) || isRemoteUrl(flags.out)) {
+        if ([...partArgs, flags.out].some((p) => isRemoteUrl(p) && !/^s3:\/\//i.test(p))) throw new UsageError('merge reads parts from folders or s3:// prefixes and writes to a folder or an s3:// prefix (not http)', { helpFor: 'shard merge' });
+        const { mergeRemote } = await import('../s3-parts.js');
+        report(await mergeRemote(partArgs, flags.out, { endpoint: flags.s3Endpoint, stage: flags.stage, quiet: flags.quiet }), flags.json === true);
+        return;
+      }
       const sources: PartSource[] = partArgs.map((p) => new LocalPartSource(resolveUserPath(p)));
       const out = resolveUserPath(flags.out);
       if (sources.some((s) => s.name === out) && sources.length === 1) throw new UsageError(`${out}: --out is the only part given; merge needs every part of the plan`, { helpFor: 'shard merge' });

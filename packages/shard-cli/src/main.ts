@@ -26,7 +26,7 @@ export function createProgram(onError: (cmd: Command) => void = () => {}): Comma
       .option('--debug', 'print stack traces'),
     onError,
   );
-  for (const cmd of [buildCommand(), mergeCommand(), verifyCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand(), serveCommand()]) program.addCommand(silenceCommander(cmd, onError));
+  for (const cmd of [buildCommand(), verifyCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand(), serveCommand(), mergeCommand()]) program.addCommand(silenceCommander(cmd, onError));
   return program;
 }
 

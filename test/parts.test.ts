@@ -94,6 +94,21 @@ describe('build --part k/n and shard merge', () => {
     expect((await verifyDataset(merged)).ok).toBe(true);
   });
 
+  it('more parts than shards: the extra parts hold no shards, and the merge is still the one-machine build', async () => {
+    const n = readDataset(one).manifest.shards.length + 2;
+    const many: string[] = [];
+    for (let k = 0; k < n; k++) {
+      const out = tmp();
+      const r = await ok('build', tree, '--out', out, '--part', `${k}/${n}`, ...OPTS, '--json');
+      expect(JSON.parse(r.stdout).part).toMatchObject({ k, n });
+      many.push(out);
+    }
+    expect(many.filter((d) => !readdirSync(d).some((f) => f.endsWith('.bin'))).length).toBe(2);
+    const merged = tmp();
+    await ok('merge', ...many, '--out', merged, '-q');
+    expectSameFolder(merged, one);
+  }, 120_000);
+
   it('takes a 1-based scheduler index with --part-base 1, and refuses an index out of range in one line', async () => {
     const out = tmp();
     await ok('build', tree, '--out', out, '--part', '2/3', '--part-base', '1', ...OPTS);

@@ -3,6 +3,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync,
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyDataset } from 'shard-reader/verify';
+import { buildShards } from 'shard-writer';
 import { shard } from './helpers/run-cli.js';
 import { folderBytes, readDataset } from './helpers/read-shards.js';
 import { LABELS, tempDir, writeLabels, writePng } from './helpers/tree.js';
@@ -108,6 +109,19 @@ describe('build --part k/n and shard merge', () => {
     await ok('merge', ...many, '--out', merged, '-q');
     expectSameFolder(merged, one);
   }, 120_000);
+
+  it('a part stopped after its first shard resumes on rerun: it writes only the rest and ends with the same bytes', async () => {
+    const out = tmp();
+    const o = { input: tree, out, size: 16, shardBytes: 8192, workers: 2, part: { k: 1, n: 3 } };
+    let closed = 0;
+    await expect(buildShards({ ...o, onShardWritten: async () => { if (++closed === 1) throw new Error('stopped here'); } })).rejects.toThrow('stopped here');
+    expect(readdirSync(out)).not.toContain('part.json');
+    const written: string[] = [];
+    await buildShards({ ...o, onShardWritten: async (_dir, e) => void written.push(e.file) });
+    const expected = readdirSync(parts[1]).filter((f) => f.endsWith('.bin')).sort();
+    expect(written).toEqual(expected.slice(1));
+    expectSameFolder(out, parts[1]);
+  });
 
   it('takes a 1-based scheduler index with --part-base 1, and refuses an index out of range in one line', async () => {
     const out = tmp();

@@ -123,6 +123,18 @@ describe('build --part k/n and shard merge', () => {
     expectSameFolder(out, parts[1]);
   });
 
+  it('--intensity dataset (a first pass over the values): every part finds the whole plan\'s range, so the merge is still the one-machine build', async () => {
+    const flags = [...OPTS, '--intensity', 'dataset'];
+    const single = tmp();
+    await ok('build', tree, '--out', single, ...flags);
+    const two = [tmp(), tmp()];
+    for (const [k, out] of two.entries()) await ok('build', tree, '--out', out, '--part', `${k}/2`, ...flags);
+    const merged = tmp();
+    await ok('merge', ...two, '--out', merged, '-q');
+    expectSameFolder(merged, single);
+    expect(readDataset(single).manifest.schema.preprocess.intensity).toMatch(/^dataset:/);
+  }, 120_000);
+
   it('takes a 1-based scheduler index with --part-base 1, and refuses an index out of range in one line', async () => {
     const out = tmp();
     await ok('build', tree, '--out', out, '--part', '2/3', '--part-base', '1', ...OPTS);

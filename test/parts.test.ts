@@ -162,6 +162,14 @@ describe('build --part k/n and shard merge', () => {
     expect((await shard('merge', tree, '--out', tmp())).stderr).toMatch(/has no part\.json: not the output of shard build --part/);
   });
 
+  it('a part folder given to verify or inspect says it is a part and how to join the parts (exit 2)', async () => {
+    for (const cmd of ['verify', 'inspect']) {
+      const r = await shard(cmd, parts[1]);
+      expect(r.code, cmd).toBe(2);
+      expect(r.stderr, cmd).toContain(`shard: ${parts[1]}: one part of a --part build (part.json, no manifest.json); join the parts first: shard merge`);
+    }
+  });
+
   it('refuses a damaged shard of a part, naming the file, and leaves no manifest behind', async () => {
     const damaged = tmp();
     cpSync(parts[1], damaged, { recursive: true });

@@ -11,3 +11,7 @@ export { parseIntensity, type IntensityMode } from './values.js';
 export { buildSplit, type SplitBuildSummary, type SplitOptions } from './split-build.js';
 export { groupOf, parseGroupBy, parseSplitDocument, parseSplitSpec, SPLIT_FILE, type GroupBy, type SplitDocument, type SplitRatio } from './split/index.js';
 export { ShardSetWriter, writeAtomic } from './shard-set-writer.js';
+export { mergeParts, type MergeOptions, type MergeSummary } from './merge-parts.js';
+export { LocalPartSource, type PartSource } from './part-source.js';
+export { PART_FILE, decodePartRecord, type PartRecord } from './part-record.js';
+export type { PartSummary } from './part-build.js';

@@ -1,5 +1,4 @@
 // The build pipeline: discover -> join labels -> decode in parallel -> write shards in order -> manifest last.
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -28,6 +27,7 @@ import type { MedicalMeta } from './decode/types.js';
 import { FEW_LEVELS, intensityText, ValueTotals } from './values.js';
 import { discoverSlices, type Exclusion } from './discover.js';
 import { InputError } from './errors.js';
+import { hashInput } from './input-hash.js';
 import type { PlannedSlice } from './join-labels.js';
 import { joinInputs } from './label-source.js';
 import { Journal } from './journal.js';
@@ -92,12 +92,16 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   const layout = { hash: schemaHash(schema), perShard: recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride) };
   await checkOutFolder(o.out); // refuse a folder that is not ours before writing anything into it
   const lock = acquireLock(o.out);
+  // Medical files decode in worker threads (synchronous JS/WASM); PNG/JPEG/TIFF in sharp's own threads.
+  // The workers start now, loading their modules while the plan below hashes every input.
+  const pool = new DecodePool(Math.min(o.workers, os.availableParallelism()));
+  if (slices.some((s) => s.format)) pool.warm();
   try {
     // A swap a killed build began is finished first: the folder then holds one whole dataset again.
     await completeSwap(o.out);
     const { ours } = await checkOutFolder(o.out);
     const plan = await buildPlan(o, join.slices, excluded, schema);
-    const shards = await writeShards(o, join.slices, excluded, schema, layout, plan);
+    const shards = await writeShards(o, join.slices, excluded, schema, layout, plan, pool);
     const inputs = slices.length + excluded.length;
     const values = shards.totals.stats();
     const manifest: Omit<Manifest, 'checksum'> = {
@@ -133,6 +137,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   } catch (err) {
     throw asDiskError(err, o.out);
   } finally {
+    await pool.close();
     lock.release();
   }
 }
@@ -141,7 +146,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
  * Decodes and writes every slice, resuming after the shards an interrupted run of the same plan
  * completed. Skipped inputs are returned with paths relative to the input root.
  */
-async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan) {
+async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan, pool: DecodePool) {
   const journal = new Journal(o.out, plan.hash);
   const resume = await journal.resume();
   // Files left out by name come first; they are decided by the plan, so a resumed run lists them the same way.
@@ -163,8 +168,6 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded:
   configureDecoder();
   const todo = slices.slice(resume.inputsConsumed);
   const job: MedicalJob = { size: o.size, fit: o.fit, kernel: o.kernel, values: valueOptions(o), dicomWindow: o.window === 'dicom' };
-  // Medical files decode in worker threads (synchronous JS/WASM); PNG/JPEG/TIFF in sharp's own threads.
-  const pool = new DecodePool(Math.min(o.workers, os.availableParallelism()));
   const decoded = mapOrdered(todo, o.workers, (s): Promise<MappedSample[] | { bytes: Uint8Array; stats: MappedSample['stats'] }[]> =>
     s.error ? Promise.reject(s.error) : s.format ? pool.run(s.file, job) : preprocessSlice(s.file, { ...o, windows: fixedWindows(o) }).then((p) => [p]),
   );
@@ -202,8 +205,6 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded:
     await decoded.return(undefined);
     await writer.abort();
     throw err;
-  } finally {
-    await pool.close();
   }
 }
 
@@ -281,21 +282,6 @@ async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], excluded: E
   }
   const hash = h.hex();
   return { hash, buildId: hash.slice(0, 32) };
-}
-
-/** Size and SHA-256 of an input file, or undefined when it cannot be read (the decode step reports why). */
-async function hashInput(file: string): Promise<{ size: number; sha256: string } | undefined> {
-  const h = createSha256();
-  let size = 0;
-  try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-      h.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-  } catch {
-    return undefined;
-  }
-  return { size, sha256: h.hex() };
 }
 
 async function assertFolder(dir: string): Promise<void> {

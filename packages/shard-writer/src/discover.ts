@@ -1,13 +1,13 @@
 // Finds every slice image below the input root, in a deterministic order, with its sample key.
 // Symlinks are followed (to files and folders) but never into a loop: a loop is reported, not walked.
 // Every file with an image extension is either a slice or an exclusion with its reason: none is silently left out.
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { InputError } from './errors.js';
 import { LABELS_FILE } from './labels.js';
-import { parseDicomBytes } from './decode/dicom-header.js';
+import { readDicomHead } from './dicom-head.js';
 import { detectMedical, medicalExtension, type MedicalFormat } from './decode/detect.js';
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'tif', 'tiff'] as const;
@@ -193,8 +193,7 @@ export function sortKey(s: SliceFile): string {
 async function yieldsMany(file: string, format: MedicalFormat): Promise<boolean> {
   if (format === 'nifti') return true;
   try {
-    const bytes = await readFile(file);
-    return (parseDicomBytes(file, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).intString('x00280008') ?? 1) > 1;
+    return ((await readDicomHead(file)).intString('x00280008') ?? 1) > 1;
   } catch {
     return false;
   }

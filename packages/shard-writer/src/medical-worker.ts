@@ -13,8 +13,15 @@ export type WorkerReply =
   | { id: number; ok: true; samples: Awaited<ReturnType<typeof mapMedicalFile>> }
   | { id: number; ok: false; file?: string; reason?: string; message: string };
 
+// Requests are taken one at a time, in order (the pool sends the next before this one is answered, so
+// it is waiting here): one file's decode never interleaves with another's, and a crash names one file.
+let previous: Promise<void> = Promise.resolve();
 parentPort!.on('message', (req: WorkerRequest) => {
-  mapMedicalFile(req.file, req.job).then(
+  previous = previous.then(() => handle(req));
+});
+
+function handle(req: WorkerRequest): Promise<void> {
+  return mapMedicalFile(req.file, req.job).then(
     (samples) => {
       const reply: WorkerReply = { id: req.id, ok: true, samples };
       // The pixel buffers move to the main thread instead of being copied.
@@ -26,4 +33,4 @@ parentPort!.on('message', (req: WorkerRequest) => {
       parentPort!.postMessage(reply);
     },
   );
-});
+}

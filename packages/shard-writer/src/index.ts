@@ -6,6 +6,7 @@ export { discoverSlices, IMAGE_EXTENSIONS, type Discovery, type SliceFile } from
 export { parseLabels, LABELS_FILE, type LabelTable } from './labels.js';
 export { joinLabels, type LabelJoin, type PlannedSlice } from './join-labels.js';
 export { configureDecoder, preprocessSlice, narrowTo8Bit, type PreprocessOptions } from './preprocess.js';
+export { decodeGreyPng, type DirectPng } from './png-direct.js';
 export { applyWindow, parseWindow, parseWindowChoice, parseWindows, WINDOW_PRESETS, type CtWindow, type WindowChoice } from './window.js';
 export { mapValues, parseIntensity, intensityText, ValueTotals, type IntensityMode, type ValueOptions, type SampleValues } from './values.js';
 export { resampleTo } from './resample.js';

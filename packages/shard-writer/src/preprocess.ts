@@ -1,10 +1,11 @@
-// Decodes one PNG/JPEG/TIFF slice with sharp and maps it through the value pipeline: one channel, size x size.
+// Decodes one PNG/JPEG/TIFF slice (sharp, or png-direct.ts for plain greyscale PNGs) and maps it through the value pipeline: one channel, size x size.
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Dtype, Fit } from 'shard-format';
 import { InputError } from './errors.js';
 import type { Kernel } from './options.js';
+import { decodeGreyPng } from './png-direct.js';
 import { mapValues, type IntensityMode, type SampleValues } from './values.js';
 import type { CtWindow } from './window.js';
 
@@ -67,7 +68,25 @@ async function explain(err: unknown, file: string): Promise<unknown> {
   return err;
 }
 
+/**
+ * A greyscale 8/16-bit PNG already at the output size, decoded without sharp (png-direct.ts: libvips'
+ * per-image overhead was most of a build's time on such slices), or undefined for sharp to decode.
+ * Same stored values as sharp's raw output; anything resized, colour, interlaced, with transparency or a
+ * colour profile, or damaged goes to sharp, which also words every error.
+ */
+async function decodeDirect(file: string, opts: PreprocessOptions): Promise<Preprocessed | undefined> {
+  if (!/\.png$/i.test(file)) return undefined;
+  const bytes = await readFile(file).catch(() => undefined);
+  const png = bytes && decodeGreyPng(bytes);
+  if (!png || png.width !== opts.size || png.height !== opts.size) return undefined;
+  // 8-bit input for --dtype uint16 is widened by sharp's grey16 conversion: left to sharp.
+  if (png.depth === 8 && opts.dtype === 'uint16' && !opts.rescale) return undefined;
+  return mapStored(png.stored, png.depth === 16, opts);
+}
+
 async function decode(file: string, opts: PreprocessOptions): Promise<Preprocessed> {
+  const direct = await decodeDirect(file, opts);
+  if (direct) return direct;
   let img = sharp(file, { sequentialRead: true });
   const meta = await img.metadata();
   // 16-bit input is read as 16-bit, so no step narrows it through 8-bit sRGB. 8-bit input stays 8-bit
@@ -86,9 +105,15 @@ async function decode(file: string, opts: PreprocessOptions): Promise<Preprocess
     throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${opts.size}x${opts.size}x1`);
   }
   const stored = wide ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : new Uint8Array(data.buffer, data.byteOffset, data.length);
+  return mapStored(stored, wide, opts);
+}
+
+/** Stored values (uint8 or, `wide`, uint16) through --rescale into the value pipeline. */
+function mapStored(stored: Uint8Array | Uint16Array, wide: boolean, opts: PreprocessOptions): Preprocessed {
   const { slope, intercept } = opts.rescale ?? { slope: 1, intercept: 0 };
   const values = new Float32Array(stored.length);
-  for (let i = 0; i < stored.length; i++) values[i] = stored[i] * slope + intercept;
+  if (slope === 1 && intercept === 0) values.set(stored); // 8/16-bit integers are exact in float32
+  else for (let i = 0; i < stored.length; i++) values[i] = stored[i] * slope + intercept;
   return mapValues(values, !wide && !opts.rescale, { dtype: opts.dtype, windows: opts.windows, intensity: opts.intensity });
 }
 

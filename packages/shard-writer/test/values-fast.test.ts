@@ -75,4 +75,10 @@ describe('value mapping fast paths', () => {
     expect(none.stats.bins.size).toBe(0);
     expect(sorted(mapValues(Float32Array.of(5, 5), false, { dtype: 'float32', windows: null, intensity: { mode: 'auto' } }).stats.bins)).toEqual([[fineBin(5), 2]]);
   });
+
+  it('counts the grey levels of a large image once each (a level met 256 times was counted again)', () => {
+    // 256x256 pixels in 6 stored levels: a collapsed image the build must warn about (fewer than FEW_LEVELS).
+    const values = Float32Array.from({ length: 256 * 256 }, (_, i) => (i % 6) * 40);
+    expect(mapValues(values, true, { dtype: 'uint8', windows: null, intensity: { mode: 'auto' } }).stats.levels).toBe(6);
+  });
 });

@@ -21,7 +21,7 @@ import {
   type SampleMeta,
   keyProblem,
 } from 'shard-format';
-import { DecodePool } from './decode-pool.js';
+import { DecodePool, PNG_POOL_MIN } from './decode-pool.js';
 import type { MappedSample, MedicalJob } from './medical-slices.js';
 import type { MedicalMeta } from './decode/types.js';
 import { FEW_LEVELS, intensityText, ValueTotals } from './values.js';
@@ -35,7 +35,7 @@ import { acquireLock } from './lock.js';
 import { mapOrdered } from './map-ordered.js';
 import { checkOutFolder, readOurManifest } from './out-folder.js';
 import { resolveOptions, type BuildOptions, type ResolvedOptions } from './options.js';
-import { configureDecoder, preprocessSlice } from './preprocess.js';
+import { configureDecoder, decodeImage } from './preprocess.js';
 import { ShardSetWriter, writeAtomic } from './shard-set-writer.js';
 import { completeSwap } from './swap.js';
 
@@ -95,13 +95,14 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   // Medical files decode in worker threads (synchronous JS/WASM); PNG/JPEG/TIFF in sharp's own threads.
   // The workers start now, loading their modules while the plan below hashes every input.
   const pool = new DecodePool(Math.min(o.workers, os.availableParallelism()));
-  if (slices.some((s) => s.format)) pool.warm();
+  const pngInPool = slices.filter((s) => !s.format).length >= PNG_POOL_MIN;
+  if (pngInPool || slices.some((s) => s.format)) pool.warm();
   try {
     // A swap a killed build began is finished first: the folder then holds one whole dataset again.
     await completeSwap(o.out);
     const { ours } = await checkOutFolder(o.out);
     const plan = await buildPlan(o, join.slices, excluded, schema);
-    const shards = await writeShards(o, join.slices, excluded, schema, layout, plan, pool);
+    const shards = await writeShards(o, join.slices, excluded, schema, layout, plan, pngInPool ? { pool, png: true } : { pool });
     const inputs = slices.length + excluded.length;
     const values = shards.totals.stats();
     const manifest: Omit<Manifest, 'checksum'> = {
@@ -146,7 +147,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
  * Decodes and writes every slice, resuming after the shards an interrupted run of the same plan
  * completed. Skipped inputs are returned with paths relative to the input root.
  */
-async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan, pool: DecodePool) {
+async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan, { pool, png }: { pool: DecodePool; png?: boolean }) {
   const journal = new Journal(o.out, plan.hash);
   const resume = await journal.resume();
   // Files left out by name come first; they are decided by the plan, so a resumed run lists them the same way.
@@ -167,9 +168,11 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded:
 
   configureDecoder();
   const todo = slices.slice(resume.inputsConsumed);
+  // Only these fields: the options may go to a worker thread (no callbacks).
+  const image = { size: o.size, dtype: o.dtype, fit: o.fit, kernel: o.kernel, windows: fixedWindows(o), rescale: o.rescale, intensity: o.intensity };
   const job: MedicalJob = { size: o.size, fit: o.fit, kernel: o.kernel, values: valueOptions(o), dicomWindow: o.window === 'dicom' };
   const decoded = mapOrdered(todo, o.workers, (s): Promise<MappedSample[] | { bytes: Uint8Array; stats: MappedSample['stats'] }[]> =>
-    s.error ? Promise.reject(s.error) : s.format ? pool.run(s.file, job) : preprocessSlice(s.file, { ...o, windows: fixedWindows(o) }).then((p) => [p]),
+    s.error ? Promise.reject(s.error) : s.format ? pool.run(s.file, job) : decodeImage(s.file, png ? pool : undefined, image).then((p) => [p]),
   );
   try {
     for (const [i, slice] of todo.entries()) {

@@ -1,7 +1,8 @@
-// A small pool of worker threads decoding DICOM/NIfTI files, so both cores decode while the main thread writes.
+// A small pool of worker threads decoding DICOM/NIfTI files and plain PNGs, so both cores decode while the main thread writes.
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { InputError } from './errors.js';
 import type { MappedSample, MedicalJob } from './medical-slices.js';
+import type { Preprocessed, PreprocessOptions } from './png-slice.js';
 import type { WorkerReply, WorkerRequest } from './medical-worker.js';
 
 /** The built .js beside this module, or its .ts source through tsx (tests, `pnpm shard`). */
@@ -13,7 +14,7 @@ function workerEntry(name: string): { file: URL; options: WorkerOptions } {
 
 interface Task {
   req: WorkerRequest;
-  resolve: (s: MappedSample[]) => void;
+  resolve: (s: MappedSample[] | Preprocessed[] | undefined) => void;
   reject: (e: Error) => void;
 }
 
@@ -23,6 +24,12 @@ interface Task {
  * ~20% idle in the profile).
  */
 const DEPTH = 2;
+
+/**
+ * PNG trees at least this large decode in the pool too (both cores decode, the main thread writes);
+ * smaller ones decode on the main thread and never wait for threads to start.
+ */
+export const PNG_POOL_MIN = 200;
 
 export class DecodePool {
   private readonly workers: Worker[] = [];
@@ -35,8 +42,17 @@ export class DecodePool {
 
   /** Decodes and maps every image of `file` in a worker; workers start on first use (a PNG tree starts none). */
   run(file: string, job: MedicalJob): Promise<MappedSample[]> {
+    return this.submit({ id: this.nextId++, file, job }) as Promise<MappedSample[]>;
+  }
+
+  /** A PNG slice decoded in a worker (png-slice.ts), or undefined when it needs sharp (the caller decodes it). */
+  runPng(file: string, png: PreprocessOptions): Promise<Preprocessed | undefined> {
+    return this.submit({ id: this.nextId++, file, png }).then((s) => (s ? (s[0] as Preprocessed) : undefined));
+  }
+
+  private submit(req: WorkerRequest): Promise<MappedSample[] | Preprocessed[] | undefined> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ req: { id: this.nextId++, file, job }, resolve, reject });
+      this.queue.push({ req, resolve, reject });
       if (this.workers.length < this.count && this.workers.every((w) => this.running.get(w)!.size > 0)) this.spawn();
       this.pump();
     });
@@ -55,7 +71,7 @@ export class DecodePool {
       const task = tasks.get(reply.id);
       tasks.delete(reply.id);
       if (task) {
-        if (reply.ok) task.resolve(reply.samples);
+        if (reply.ok) task.resolve(reply.sharp ? undefined : reply.samples);
         else task.reject(reply.file !== undefined && reply.reason !== undefined ? new InputError(reply.file, reply.reason) : new Error(reply.message));
       }
       this.pump();

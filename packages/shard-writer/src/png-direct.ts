@@ -22,8 +22,9 @@ const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
  * The stored values of a greyscale 8/16-bit non-interlaced PNG, or undefined when the file is anything
  * else or is damaged in any way (a bad CRC, a short or corrupt stream, trailing junk in IDAT): sharp then
  * decodes it or words the error, so the direct path never changes what a build accepts or says.
+ * With `size`, an image of another size is refused from its header, before any inflating.
  */
-export function decodeGreyPng(file: Uint8Array): DirectPng | undefined {
+export function decodeGreyPng(file: Uint8Array, size?: number): DirectPng | undefined {
   if (file.length < 8 + 25 + 12 || SIGNATURE.some((b, i) => file[i] !== b)) return undefined;
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   let at = 8;
@@ -44,6 +45,7 @@ export function decodeGreyPng(file: Uint8Array): DirectPng | undefined {
       const height = view.getUint32(at + 12);
       if (colour !== 0 || (depth !== 8 && depth !== 16) || compression !== 0 || filter !== 0 || interlace !== 0) return undefined;
       if (width === 0 || height === 0 || width * height > MAX_PIXELS) return undefined;
+      if (size !== undefined && (width !== size || height !== size)) return undefined;
       header = { width, height, depth };
     } else if (type === 'IDAT') idat.push(body);
     else if (type === 'IEND') {

@@ -1,13 +1,12 @@
 // Decodes one PNG/JPEG/TIFF slice (sharp, or png-direct.ts for plain greyscale PNGs) and maps it through the value pipeline: one channel, size x size.
 import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { Dtype, Fit } from 'shard-format';
+import type { DecodePool } from './decode-pool.js';
 import { InputError } from './errors.js';
-import type { Kernel } from './options.js';
-import { decodeGreyPng } from './png-direct.js';
-import { mapValues, type IntensityMode, type SampleValues } from './values.js';
-import type { CtWindow } from './window.js';
+import { decodePngSlice, mapStored, type Preprocessed, type PreprocessOptions } from './png-slice.js';
+
+export type { Preprocessed, PreprocessOptions };
 
 /**
  * How the builder runs sharp: one libvips thread per image (parallelism comes from decoding several
@@ -16,22 +15,6 @@ import type { CtWindow } from './window.js';
 export function configureDecoder(): void {
   sharp.concurrency(1);
   sharp.cache(false);
-}
-
-export interface PreprocessOptions {
-  size: number;
-  dtype: Dtype;
-  fit: Fit;
-  kernel: Kernel;
-  /** One window (C = 1) or several (`--windows`, C = n); null for none. */
-  windows: CtWindow[] | null;
-  rescale: { slope: number; intercept: number } | null;
-  intensity: IntensityMode;
-}
-
-export interface Preprocessed {
-  bytes: Uint8Array;
-  stats: SampleValues;
 }
 
 /**
@@ -44,6 +27,11 @@ export async function preprocessSlice(file: string, opts: PreprocessOptions): Pr
   } catch (err) {
     throw await explain(err, file);
   }
+}
+
+/** preprocessSlice, with plain greyscale PNGs decoded in `pool`'s threads when given one (sharp still runs here). */
+export async function decodeImage(file: string, pool: DecodePool | undefined, opts: PreprocessOptions): Promise<Preprocessed> {
+  return (await pool?.runPng(file, opts)) ?? preprocessSlice(file, opts);
 }
 
 /** libvips' own words for a short or corrupt file: a truncated image, a damaged one, or the failOn warning. */
@@ -68,24 +56,9 @@ async function explain(err: unknown, file: string): Promise<unknown> {
   return err;
 }
 
-/**
- * A greyscale 8/16-bit PNG already at the output size, decoded without sharp (png-direct.ts: libvips'
- * per-image overhead was most of a build's time on such slices), or undefined for sharp to decode.
- * Same stored values as sharp's raw output; anything resized, colour, interlaced, with transparency or a
- * colour profile, or damaged goes to sharp, which also words every error.
- */
-async function decodeDirect(file: string, opts: PreprocessOptions): Promise<Preprocessed | undefined> {
-  if (!/\.png$/i.test(file)) return undefined;
-  const bytes = await readFile(file).catch(() => undefined);
-  const png = bytes && decodeGreyPng(bytes);
-  if (!png || png.width !== opts.size || png.height !== opts.size) return undefined;
-  // 8-bit input for --dtype uint16 is widened by sharp's grey16 conversion: left to sharp.
-  if (png.depth === 8 && opts.dtype === 'uint16' && !opts.rescale) return undefined;
-  return mapStored(png.stored, png.depth === 16, opts);
-}
-
 async function decode(file: string, opts: PreprocessOptions): Promise<Preprocessed> {
-  const direct = await decodeDirect(file, opts);
+  // Plain greyscale PNGs at the output size skip sharp (its per-image overhead was most of a build's time).
+  const direct = await decodePngSlice(file, opts);
   if (direct) return direct;
   let img = sharp(file, { sequentialRead: true });
   const meta = await img.metadata();
@@ -106,15 +79,6 @@ async function decode(file: string, opts: PreprocessOptions): Promise<Preprocess
   }
   const stored = wide ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : new Uint8Array(data.buffer, data.byteOffset, data.length);
   return mapStored(stored, wide, opts);
-}
-
-/** Stored values (uint8 or, `wide`, uint16) through --rescale into the value pipeline. */
-function mapStored(stored: Uint8Array | Uint16Array, wide: boolean, opts: PreprocessOptions): Preprocessed {
-  const { slope, intercept } = opts.rescale ?? { slope: 1, intercept: 0 };
-  const values = new Float32Array(stored.length);
-  if (slope === 1 && intercept === 0) values.set(stored); // 8/16-bit integers are exact in float32
-  else for (let i = 0; i < stored.length; i++) values[i] = stored[i] * slope + intercept;
-  return mapValues(values, !wide && !opts.rescale, { dtype: opts.dtype, windows: opts.windows, intensity: opts.intensity });
 }
 
 /** 16-bit to 8-bit by round(v / 257): 0 -> 0, 65535 -> 255, exact inverse of the 8-to-16 bit scale (v * 257). */

@@ -91,6 +91,48 @@ export function mapValues(values: Float32Array, narrow: boolean, o: ValueOptions
   return { bytes: out, stats };
 }
 
+/** Per-value pixel counts for mapIntegers (one per thread, cleared over the range used after each image). */
+const valueCounts = new Int32Array(65536);
+
+/**
+ * mapValues for unscaled 8/16-bit stored values (a PNG slice) to uint8 without a window, through a
+ * histogram and a per-value table instead of float arithmetic per pixel; undefined for anything else
+ * (the caller then uses mapValues). Same bytes and statistics as mapValues on the same values.
+ */
+export function mapIntegers(stored: Uint8Array | Uint16Array, narrow: boolean, o: ValueOptions): { bytes: Uint8Array; stats: SampleValues } | undefined {
+  const mode = o.intensity.mode === 'auto' ? (narrow ? 'stored' : 'minmax') : o.intensity.mode;
+  if (o.windows || o.dtype !== 'uint8' || (mode !== 'stored' && mode !== 'minmax') || stored.length === 0) return undefined;
+  const n = stored.length;
+  for (let i = 0; i < n; i++) valueCounts[stored[i]]++;
+  let min = 0;
+  while (valueCounts[min] === 0) min++;
+  let max = narrow ? 255 : 65535;
+  while (valueCounts[max] === 0) max--;
+  const scale = max > min ? 255 / (max - min) : 0;
+  const lut = new Uint8Array(max + 1);
+  const bins = new Map<number, number>();
+  const seen = new Uint8Array(256);
+  let levels = 0;
+  for (let v = min; v <= max; v++) {
+    const c = valueCounts[v];
+    if (c === 0) continue;
+    valueCounts[v] = 0;
+    const b = fineBin(v);
+    bins.set(b, (bins.get(b) ?? 0) + c);
+    // The same expressions mapValues evaluates per pixel, once per value present.
+    const out = mode === 'stored' ? roundByte(narrow ? v : v / 257) : roundByte((v - min) * scale);
+    lut[v] = out;
+    if (seen[out] === 0) {
+      seen[out] = 1;
+      levels++;
+    }
+  }
+  const bytes = new Uint8Array(n);
+  if (mode === 'stored' && narrow) bytes.set(stored);
+  else for (let i = 0; i < n; i++) bytes[i] = lut[stored[i]];
+  return { bytes, stats: { min, max, clipped: 0, levels, bins } };
+}
+
 /**
  * Math.round(y) clamped to 0..255 (NaN to 0), bit for bit, but as floor(y + 0.5) on small integers:
  * Math.round into a Uint8Array cost more per pixel than decoding. The correction step covers the one

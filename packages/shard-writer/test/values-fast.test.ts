@@ -1,7 +1,7 @@
 // The value pipeline's fast paths (integer bin table, dense bin counts, floor-based rounding) give exactly
 // what the plain per-pixel definitions give: same bytes, same min/max, same fine histogram.
 import { describe, expect, it } from 'vitest';
-import { fineBin, mapValues, roundByte, type ValueOptions } from '../src/values.js';
+import { fineBin, mapIntegers, mapValues, roundByte, type ValueOptions } from '../src/values.js';
 
 /** The definitions the fast paths must reproduce: Math.round, clamp, one fineBin per finite value. */
 function reference(values: Float32Array, narrow: boolean, o: ValueOptions) {
@@ -80,5 +80,34 @@ describe('value mapping fast paths', () => {
     // 256x256 pixels in 6 stored levels: a collapsed image the build must warn about (fewer than FEW_LEVELS).
     const values = Float32Array.from({ length: 256 * 256 }, (_, i) => (i % 6) * 40);
     expect(mapValues(values, true, { dtype: 'uint8', windows: null, intensity: { mode: 'auto' } }).stats.levels).toBe(6);
+  });
+
+  it('mapIntegers (8/16-bit stored values through a histogram) gives what mapValues gives on the same values', () => {
+    const rnd = random(5);
+    const arrays: (Uint8Array | Uint16Array)[] = [
+      Uint8Array.from({ length: 5000 }, () => Math.floor(rnd() * 256)),
+      Uint8Array.from({ length: 5000 }, () => 100 + Math.floor(rnd() * 7)),
+      new Uint8Array(300).fill(42),
+      Uint16Array.from({ length: 5000 }, () => Math.floor(rnd() * 4096)),
+      Uint16Array.from({ length: 5000 }, () => Math.floor(rnd() * 65536)),
+      Uint16Array.of(0, 65535, 65535, 1),
+    ];
+    for (const [k, stored] of arrays.entries()) {
+      for (const narrow of [true, false]) {
+        if (narrow && stored instanceof Uint16Array) continue; // narrow means 8-bit stored values
+        for (const intensity of [{ mode: 'auto' }, { mode: 'stored' }, { mode: 'minmax' }] as const) {
+          const o: ValueOptions = { dtype: 'uint8', windows: null, intensity };
+          const got = mapIntegers(stored, narrow, o)!;
+          const want = mapValues(Float32Array.from(stored), narrow, o);
+          const what = `array ${k} narrow=${narrow} ${intensity.mode}`;
+          expect(Buffer.from(got.bytes).equals(Buffer.from(want.bytes)), what).toBe(true);
+          expect({ ...got.stats, bins: sorted(got.stats.bins) }, what).toEqual({ ...want.stats, bins: sorted(want.stats.bins) });
+        }
+      }
+    }
+    // Windows, other dtypes and percentiles stay with mapValues.
+    expect(mapIntegers(Uint8Array.of(1), true, { dtype: 'uint8', windows: [{ center: 40, width: 80 }], intensity: { mode: 'auto' } })).toBeUndefined();
+    expect(mapIntegers(Uint8Array.of(1), true, { dtype: 'float32', windows: null, intensity: { mode: 'auto' } })).toBeUndefined();
+    expect(mapIntegers(Uint8Array.of(1), true, { dtype: 'uint8', windows: null, intensity: { mode: 'percentile', lo: 1, hi: 99 } })).toBeUndefined();
   });
 });

@@ -36,11 +36,18 @@ export interface SampleMeta {
   frame?: number;
   k?: number;
   t?: number;
+  /**
+   * DICOM series order, decided at build: `series` numbers the dataset's series (SeriesInstanceUID),
+   * `position` is the sample's rank in its series along the slice normal (InstanceNumber when
+   * positions are missing). Keys stay sorted; context slices and `ds.series()` follow this order.
+   */
+  series?: number;
+  position?: number;
 }
 
 const META_STRINGS = ['patientId', 'studyInstanceUid', 'seriesInstanceUid', 'sopInstanceUid'] as const;
 const META_VECTORS = { imagePositionPatient: 3, imageOrientationPatient: 6, pixelSpacing: 2 } as const;
-const META_INTS = ['frame', 'k', 't'] as const;
+const META_INTS = ['frame', 'k', 't', 'series', 'position'] as const;
 
 function decodeMeta(c: JsonChecker, value: unknown, at: string): SampleMeta {
   const o = c.object(value, at);
@@ -55,6 +62,7 @@ function decodeMeta(c: JsonChecker, value: unknown, at: string): SampleMeta {
     m[k] = v;
   }
   for (const k of META_INTS) if (o[k] !== undefined) m[k] = c.int(o[k], `${at}.${k}`, 0, 2 ** 31);
+  if ((m.series === undefined) !== (m.position === undefined)) c.fail(at, 'has one of series and position without the other');
   return m;
 }
 

@@ -166,7 +166,10 @@ function decodeSchema(c: JsonChecker, value: unknown): Schema {
   const rs = p.rescale === null ? null : c.object(p.rescale, 'schema.preprocess.rescale');
   if (rs) c.only(rs, 'schema.preprocess.rescale', ['intercept', 'slope']);
   const intensity = c.string(p.intensity, 'schema.preprocess.intensity', 64);
-  if (!/^(auto|stored|minmax|percentile:\d+(\.\d+)?,\d+(\.\d+)?)$/.test(intensity)) c.fail('schema.preprocess.intensity', `is ${JSON.stringify(intensity)}: auto, stored, minmax or percentile:<lo>,<hi>`);
+  const num = String.raw`-?\d+(\.\d+)?(e[-+]?\d+)?`;
+  if (!new RegExp(`^(auto|stored|minmax|percentile:\\d+(\\.\\d+)?,\\d+(\\.\\d+)?|dataset:${num},${num})$`).test(intensity)) {
+    c.fail('schema.preprocess.intensity', `is ${JSON.stringify(intensity)}: auto, stored, minmax, percentile:<lo>,<hi> or dataset:<lo>,<hi>`);
+  }
   const preprocess: Preprocess = {
     size: c.int(p.size, 'schema.preprocess.size', 1, LIMITS.maxSide),
     fit: c.oneOf(p.fit, 'schema.preprocess.fit', FITS),

@@ -19,7 +19,7 @@ export interface Preprocess {
   windows: { center: number; width: number }[] | null;
   /** PNG/TIFF stored -> modality values (DICOM/NIfTI use their own); null for identity. */
   rescale: { slope: number; intercept: number } | null;
-  /** uint8 without a window: `auto`, `stored`, `minmax` or `percentile:<lo>,<hi>`. */
+  /** uint8 without a window: `auto`, `stored`, `minmax`, `percentile:<lo>,<hi>` or `dataset:<lo>,<hi>` (one range for every image). */
   intensity: string;
 }
 

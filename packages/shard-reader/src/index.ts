@@ -14,7 +14,7 @@ export { FileChangedError } from './io/file-changed.js';
 export type { AccessHint, Backend, BackendChoice } from './io/types.js';
 export { liveMappings, mmapUnavailableReason } from './io/addon.js';
 export { dropPageCache } from './io/page-cache.js';
-export { contextTable, folderOf, naturalCompare, stackSlices, type ContextOptions, type ContextTable } from './context/index.js';
+export { contextTable, folderOf, naturalCompare, seriesList, stackSlices, type ContextOptions, type ContextTable, type Series, type SeriesOrder } from './context/index.js';
 export { BALANCE_MODES, aliasTable, drawWeighted, getBalance, type BalanceMode, type WeightSource } from './sampler/index.js';
 // Remote datasets: openDataset takes s3:// and http(s):// URLs; the stores and cache are in 'shard-reader/remote'.
 export { isRemoteUrl } from './remote/url.js';

@@ -16,7 +16,7 @@ export async function openRemoteDataset(url: string, options: OpenDatasetOptions
     const loaded = await loadRemoteDataset(store);
     const verify = options.verify ?? true;
     const backing = new RemoteBacking(store, loaded, { cacheDir: options.cacheDir, cacheBytes: options.cacheBytes }, verify);
-    return new Dataset(store.url, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers: 0, verify, onCorrupt, onWarning: options.onWarning }, backing.fds, backing);
+    return new Dataset(store.url, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers: 0, verify, onCorrupt, onWarning: options.onWarning }, backing.fds, backing, loaded.order);
   } catch (err) {
     await store.close();
     throw err;

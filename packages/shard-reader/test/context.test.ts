@@ -1,6 +1,6 @@
 // Context slices: neighbours within a series in natural slice order, edges repeated, and channel stacking.
 import { describe, expect, it } from 'vitest';
-import { contextTable, naturalCompare, stackSlices } from '../src/context/index.js';
+import { contextTable, naturalCompare, seriesList, stackSlices } from '../src/context/index.js';
 
 describe('natural order', () => {
   it('compares digit runs by value, then text', () => {
@@ -40,6 +40,17 @@ describe('contextTable', () => {
     // Order by position: 3 (b/w), 1 (a/y), 2 (b/z), 0 (a/x).
     expect([...t.of(1)]).toEqual([3, 1, 2]);
     expect([...t.of(0)]).toEqual([2, 0, 0]);
+  });
+
+  it('follows a recorded series order (DICOM) where there is one, folders and natural names elsewhere', () => {
+    // Two DICOM series sharing folder d (ranks recorded), and a PNG folder p without any.
+    const k = ['d/a', 'd/b', 'd/c', 'd/e', 'p/s10', 'p/s2'];
+    const order = { series: Int32Array.of(0, 1, 0, 0, -1, -1), position: Int32Array.of(2, 0, 0, 1, -1, -1) };
+    expect(seriesList(k, { order }).map((s) => [s.id, s.indices])).toEqual([['series:0', [2, 3, 0]], ['series:1', [1]], ['p', [5, 4]]]);
+    const t = contextTable(k, 1, { order });
+    expect([...t.of(3)]).toEqual([2, 3, 0]); // d/e sits between d/c and d/a in its series, whatever the names
+    expect([...t.of(1)]).toEqual([1, 1, 1]); // a series of one: itself on both sides, never d's other series
+    expect([...t.of(5)]).toEqual([5, 5, 4]); // p/s2 before p/s10
   });
 });
 

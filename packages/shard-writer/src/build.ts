@@ -30,6 +30,9 @@ import { InputError } from './errors.js';
 import { hashInput } from './input-hash.js';
 import type { PlannedSlice } from './join-labels.js';
 import { joinInputs } from './label-source.js';
+import { dicomMetaLookup } from './dicom-slice-meta.js';
+import { seriesPlaces } from './series-order.js';
+import { findDatasetRange, needsDatasetRange } from './dataset-range.js';
 import { Journal } from './journal.js';
 import { acquireLock } from './lock.js';
 import { mapOrdered } from './map-ordered.js';
@@ -77,7 +80,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   const excluded = o.only && !o.countExcluded ? [] : allExcluded;
 
   // Labels are joined over the whole tree (a tree label file names every split's slices), then narrowed to `only`.
-  const joined = await joinInputs(o.input, found, labelFiles, o.labels);
+  const joined = await joinInputs(o.input, found, labelFiles, o.labels, dicomMetaLookup(found));
   const join = o.only ? { ...joined, slices: joined.slices.filter((s) => o.only!.has(s.key)) } : joined;
   const slices = join.slices;
   if (slices.length === 0) throw new InputError(o.input, 'no images selected for this build');
@@ -87,6 +90,8 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
     if (first) throw first;
   }
   if (join.labelNames.length === 0) throw new InputError(o.labels?.file ?? o.input, o.labels ? 'has no labels' : 'no usable labels.csv found');
+  // Before the schema, which records the range (so a rerun of the same data resumes: it finds the same one).
+  if (needsDatasetRange(o)) o.intensity = await findDatasetRange(o, slices);
 
   const schema = makeSchema(o, join.labelNames);
   const layout = { hash: schemaHash(schema), perShard: recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride) };
@@ -170,6 +175,8 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded:
   const todo = slices.slice(resume.inputsConsumed);
   // Only these fields: the options may go to a worker thread (no callbacks).
   const image = { size: o.size, dtype: o.dtype, fit: o.fit, kernel: o.kernel, windows: fixedWindows(o), rescale: o.rescale, intensity: o.intensity };
+  // Over the whole plan, not `todo`: a resumed build writes the same series positions.
+  const places = seriesPlaces(slices);
   const job: MedicalJob = { size: o.size, fit: o.fit, kernel: o.kernel, values: valueOptions(o), dicomWindow: o.window === 'dicom' };
   const decoded = mapOrdered(todo, o.workers, (s): Promise<MappedSample[] | { bytes: Uint8Array; stats: MappedSample['stats'] }[]> =>
     s.error ? Promise.reject(s.error) : s.format ? pool.run(s.file, job) : decodeImage(s.file, png ? pool : undefined, image).then((p) => [p]),
@@ -189,7 +196,8 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded:
           consumedAtClose = last ? done : done - 1;
           samplesIntoAtClose = last ? 0 : j + 1;
           shardTotals.add(sample.stats);
-          await writer.add(sample.bytes, slice.labels!, slice.key + ('suffix' in sample ? sample.suffix : ''), 'meta' in sample ? sampleMeta(slice.rel, sample.meta) : { source: slice.rel });
+          const key = slice.key + ('suffix' in sample ? sample.suffix : '');
+          await writer.add(sample.bytes, slice.labels!, key, 'meta' in sample ? { ...sampleMeta(slice.rel, sample.meta), ...places.get(key) } : { source: slice.rel });
         }
       } else {
         const error = asInputError(problem, slice);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import { InputError } from './errors.js';
 import { LABELS_FILE } from './labels.js';
-import { readDicomHead } from './dicom-head.js';
+import { readDicomHead, type DicomHead } from './dicom-slice-meta.js';
 import { detectMedical, medicalExtension, type MedicalFormat } from './decode/detect.js';
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'tif', 'tiff'] as const;
@@ -29,6 +29,8 @@ export interface SliceFile {
   format?: MedicalFormat;
   /** True when the file yields several samples (NIfTI, multi-frame DICOM): its keys are `key/...`. */
   many?: boolean;
+  /** DICOM: what its header says (frames, identity tags, slice positions); absent when the header is unreadable. */
+  dicom?: DicomHead;
 }
 
 /** An image file that is counted as an input but never written, and why. */
@@ -58,7 +60,7 @@ export interface Discovery {
 export async function discoverSlices(root: string): Promise<Discovery> {
   const found: Discovery = { slices: [], excluded: [], labelFiles: [], problems: [] };
   await walk(root, '', [await realpath(root)], found);
-  for (const s of found.slices) if (s.format) s.many = await yieldsMany(path.join(root, s.rel), s.format);
+  await readMedicalHeads(root, found.slices);
   // A file of several samples sorts as `key/`: its keys `key/f000`.. then fall where sorted keys put them.
   found.slices.sort((a, b) => compare(sortKey(a), sortKey(b)) || compare(a.rel, b.rel));
   found.excluded.sort((a, b) => compare(a.rel, b.rel));
@@ -189,13 +191,26 @@ export function sortKey(s: SliceFile): string {
   return s.many ? `${s.key}/` : s.key;
 }
 
-/** NIfTI always (one sample per slice); DICOM when NumberOfFrames > 1. Unreadable files decide nothing: decoding reports them. */
-async function yieldsMany(file: string, format: MedicalFormat): Promise<boolean> {
-  if (format === 'nifti') return true;
-  try {
-    return ((await readDicomHead(file)).intString('x00280008') ?? 1) > 1;
-  } catch {
-    return false;
+/**
+ * NIfTI always yields several samples (one per slice); DICOM when NumberOfFrames > 1, read from its
+ * header (only the bytes before the pixel data), a few files at a time. Unreadable files decide
+ * nothing: decoding reports them.
+ */
+async function readMedicalHeads(root: string, slices: SliceFile[]): Promise<void> {
+  const medical = slices.filter((s) => s.format);
+  const CHUNK = 32;
+  for (let i = 0; i < medical.length; i += CHUNK) {
+    await Promise.all(
+      medical.slice(i, i + CHUNK).map(async (s) => {
+        if (s.format === 'nifti') {
+          s.many = true;
+          return;
+        }
+        const head = await readDicomHead(path.join(root, s.rel)).catch(() => undefined);
+        s.many = (head?.frames ?? 1) > 1;
+        if (head) s.dicom = head;
+      }),
+    );
   }
 }
 

@@ -43,7 +43,8 @@ export interface BuildOptions {
 }
 
 export interface BuildProgress {
-  phase: 'scan' | 'write';
+  /** `range`: the first pass of `--intensity dataset` (decodes every image once to find the value range). */
+  phase: 'scan' | 'range' | 'write';
   /** The split being built (split builds only). */
   split?: string;
   total: number;

@@ -9,6 +9,7 @@ import { InputError } from './errors.js';
 import { joinInputs } from './label-source.js';
 import { resolveOptions, type BuildOptions } from './options.js';
 import { writeAtomic } from './shard-set-writer.js';
+import { findDatasetRange, needsDatasetRange } from './dataset-range.js';
 import { dicomMetaLookup } from './dicom-slice-meta.js';
 import { NO_META, type SliceMetaLookup } from './slice-meta.js';
 import { documentRatios, fixedAssignment, groupOf, parseSplitDocument, planSplit, SPLIT_FILE, type GroupBy, type SplitDocument, type SplitRatio } from './split/index.js';
@@ -52,8 +53,8 @@ export async function buildSplit(options: BuildOptions, s: SplitOptions): Promis
   if (slices.length === 0) throw new InputError(o.input, 'no images found (looked for .png, .jpg, .jpeg, .tif, .tiff)');
   const fatal = excluded.find((e) => e.fatal);
   if (fatal && o.onError === 'fail') throw new InputError(path.join(o.input, fatal.rel), fatal.reason);
-  // DICOM PatientID and UIDs, where the inputs carry them: `--group-by patient` groups by PatientID.
-  const meta = s.meta ?? (slices.some((x) => x.format === 'dicom') ? await dicomMetaLookup(o.input, slices) : NO_META);
+  // DICOM PatientID and UIDs, where the inputs carry them (read at discovery): `--group-by patient` groups by PatientID.
+  const meta = s.meta ?? (slices.some((x) => x.dicom) ? dicomMetaLookup(slices) : NO_META);
   const join = await joinInputs(o.input, slices, labelFiles, o.labels, meta);
   if (o.onError === 'fail') {
     const first = problems[0] ?? join.slices.find((x) => x.error)?.error ?? join.orphanRows[0];
@@ -74,6 +75,8 @@ export async function buildSplit(options: BuildOptions, s: SplitOptions): Promis
     keysOf.get(split)!.add(x.key);
   }
 
+  // One value range for every split (found over all of them), so train and val map equal values to equal grey levels.
+  const intensity = needsDatasetRange(o) ? await findDatasetRange(o, join.slices) : o.intensity;
   await mkdir(o.out, { recursive: true });
   const built: Record<string, BuildSummary> = {};
   for (const { name } of splits) {
@@ -82,6 +85,7 @@ export async function buildSplit(options: BuildOptions, s: SplitOptions): Promis
     built[name] = await buildShards({
       ...options,
       out: path.join(o.out, name),
+      intensity,
       only: keys,
       countExcluded: Object.keys(built).length === 0,
       onProgress: options.onProgress && ((p) => options.onProgress!({ ...p, split: name })),

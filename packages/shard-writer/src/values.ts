@@ -2,27 +2,42 @@
 import type { Dtype, ValueStats } from 'shard-format';
 import { applyWindow, type CtWindow } from './window.js';
 
-/** How uint8 output is reached when no window is given. */
-export type IntensityMode = { mode: 'auto' } | { mode: 'stored' } | { mode: 'minmax' } | { mode: 'percentile'; lo: number; hi: number };
+/**
+ * How uint8 output is reached when no window is given. `dataset`: one range for every image, the min..max
+ * of the modality values over the whole build (a first pass finds it, see dataset-range.ts) or as given;
+ * unresolved (no lo/hi) until that pass has run.
+ */
+export type IntensityMode = { mode: 'auto' } | { mode: 'stored' } | { mode: 'minmax' } | { mode: 'percentile'; lo: number; hi: number } | { mode: 'dataset'; lo?: number; hi?: number };
 
 export const DEFAULT_PERCENTILES = { lo: 0.5, hi: 99.5 } as const;
 
-/** Parses `--intensity auto|stored|minmax|percentile[:lo,hi]`. */
+const NUMBER = String.raw`-?\d+(?:\.\d+)?(?:e[-+]?\d+)?`;
+const DATASET_RE = new RegExp(`^dataset(?::(${NUMBER}),(${NUMBER}))?$`);
+
+/** Parses `--intensity auto|stored|minmax|percentile[:lo,hi]|dataset[:lo,hi]`. */
 export function parseIntensity(text: string): IntensityMode {
   const t = text.trim().toLowerCase();
   if (t === 'auto' || t === 'stored' || t === 'minmax') return { mode: t };
+  const d = DATASET_RE.exec(t);
+  if (d) {
+    if (d[1] === undefined) return { mode: 'dataset' };
+    const lo = Number(d[1]);
+    const hi = Number(d[2]);
+    if (Number.isFinite(lo) && Number.isFinite(hi) && lo < hi) return { mode: 'dataset', lo, hi };
+  }
   const m = /^percentile(?::(\d+(?:\.\d+)?),(\d+(?:\.\d+)?))?$/.exec(t);
   if (m) {
     const lo = m[1] === undefined ? DEFAULT_PERCENTILES.lo : Number(m[1]);
     const hi = m[2] === undefined ? DEFAULT_PERCENTILES.hi : Number(m[2]);
     if (lo < hi && hi <= 100) return { mode: 'percentile', lo, hi };
   }
-  throw new RangeError(`--intensity must be auto, stored, minmax or percentile[:lo,hi] with 0 <= lo < hi <= 100 (got ${JSON.stringify(text)})`);
+  throw new RangeError(`--intensity must be auto, stored, minmax, percentile[:lo,hi] with 0 <= lo < hi <= 100, or dataset[:lo,hi] with lo < hi (got ${JSON.stringify(text)})`);
 }
 
-/** The canonical text of a mode, as the schema records it. */
+/** The canonical text of a mode, as the schema records it (`dataset:<lo>,<hi>` once the range is known). */
 export function intensityText(m: IntensityMode): string {
-  return m.mode === 'percentile' ? `percentile:${m.lo},${m.hi}` : m.mode;
+  if (m.mode === 'percentile' || (m.mode === 'dataset' && m.lo !== undefined && m.hi !== undefined)) return `${m.mode}:${m.lo},${m.hi}`;
+  return m.mode;
 }
 
 export interface ValueOptions {
@@ -83,12 +98,17 @@ export function mapValues(values: Float32Array, narrow: boolean, o: ValueOptions
     if (narrow) for (let i = 0; i < n; i++) out[i] = roundByte(values[i]);
     else for (let i = 0; i < n; i++) out[i] = roundByte(values[i] / 257);
   } else {
-    const [lo, hi] = mode === 'minmax' ? [stats.min, stats.max] : percentiles(values, (o.intensity as { lo: number }).lo, (o.intensity as { hi: number }).hi);
+    const [lo, hi] = mode === 'minmax' ? [stats.min, stats.max] : mode === 'dataset' ? datasetRange(o.intensity) : percentiles(values, (o.intensity as { lo: number }).lo, (o.intensity as { hi: number }).hi);
     const scale = hi > lo ? 255 / (hi - lo) : 0;
     for (let i = 0; i < n; i++) out[i] = roundByte((values[i] - lo) * scale);
   }
   stats.levels = distinct(out);
   return { bytes: out, stats };
+}
+
+function datasetRange(m: IntensityMode): [number, number] {
+  if (m.mode !== 'dataset' || m.lo === undefined || m.hi === undefined) throw new Error('internal: --intensity dataset before its range was found');
+  return [m.lo, m.hi];
 }
 
 /** Per-value pixel counts for mapIntegers (one per thread, cleared over the range used after each image). */

@@ -72,7 +72,7 @@ export function buildCommand(): Command {
     .option('--window <c,w|preset|dicom>', 'DICOM linear VOI window on modality values (HU for CT), output uint8; presets brain, subdural, bone, soft-tissue, lung; dicom = each file\'s own', userArg(parseWindowChoice))
     .option('--windows <list>', 'one uint8 channel per window, e.g. brain,subdural,bone (presets or c:w)', userArg(parseWindows))
     .option('--rescale <slope,intercept>', 'PNG/TIFF: modality = stored x slope + intercept (e.g. 1,-1024 for HU+1024); DICOM/NIfTI use their own', userArg(parseRescale))
-    .option('--intensity <mode>', 'uint8 without a window: auto (8-bit as is, wider input per-image min-max), stored (v/257), minmax, percentile[:lo,hi]', userArg(parseIntensity))
+    .option('--intensity <mode>', 'uint8 without a window: auto (8-bit as is, wider input per-image min-max), stored (v/257), minmax, percentile[:lo,hi], dataset[:lo,hi] (one range for all images: the whole build\'s min..max, found in a first pass, or as given)', userArg(parseIntensity))
     .addOption(new Option('--fit <mode>', 'how other sizes/aspects reach size x size').choices([...FITS]).default(BUILD_DEFAULTS.fit))
     .addOption(new Option('--kernel <name>', 'resampling kernel when resizing').choices([...KERNELS]).default(BUILD_DEFAULTS.kernel))
     .addOption(new Option('--shard-bytes <size>', 'target shard file size (e.g. 256MiB, 64MB, bytes)').argParser(parseByteSize).default(BUILD_DEFAULTS.shardBytes, '256MiB'))
@@ -112,7 +112,8 @@ export function buildCommand(): Command {
       asUsage('shard build', () => resolveOptions(options));
       refuseDatasetInput(options.input);
       const progress = createProgress('build', { quiet: flags.quiet });
-      const onProgress: BuildOptions['onProgress'] = (p) => p.phase === 'write' && progress.update(p.done, p.total, [p.split, p.skipped ? `skipped ${p.skipped}` : ''].filter(Boolean).join(' '));
+      const onProgress: BuildOptions['onProgress'] = (p) =>
+        p.phase !== 'scan' && progress.update(p.done, p.total, [p.phase === 'range' ? 'finding the value range (pass 1 of 2)' : '', p.split, p.skipped ? `skipped ${p.skipped}` : ''].filter(Boolean).join(' '));
       let summary;
       try {
         if (splitting) {

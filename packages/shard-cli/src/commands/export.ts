@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { encode } from 'fast-png';
-import { contextTable, pixelView, stackSlices, type Dataset, type Pixels } from 'shard-reader';
+import { pixelView, stackSlices, type Dataset, type Pixels } from 'shard-reader';
 import { parseWindow, type CtWindow } from 'shard-writer';
 import { ExitError, UsageError } from '../cli-error.js';
 import { windowToUint8 } from '../display-window.js';
@@ -32,7 +32,7 @@ export function exportCommand(): Command {
     .option('--keys <k1,k2,...>', 'only these sample keys (default: all)')
     .option('--limit <n>', 'at most this many samples (in manifest order)', parseNonNegativeInt)
     .option('--overwrite', 'replace existing files, and allow writing into the source tree or the dataset folder')
-    .option('--window <center,width>', 'png only: display window on the stored values, giving 8-bit PNGs; needed for int16/float32 (modality values, e.g. HU)', windowArg)
+    .option('--window <center,width>', "png only: display window on the stored values, giving 8-bit PNGs; int16/float32 (modality values, e.g. HU) without it: the dataset's value range to 0..255", windowArg)
     .option('--context <k>', "write each sample with its k series neighbours on each side as channels, as the reader's context: k does", parseNonNegativeInt, 0))
     .action(async (dirArg: string, flags: ExportFlags) => {
       const dir = datasetLocation(dirArg);
@@ -42,9 +42,7 @@ export function exportCommand(): Command {
       try {
         if (flags.window && flags.format !== 'png') throw new UsageError('--window applies to --format png only (npy keeps the stored values)', { helpFor: 'shard export' });
         const modality = ds.dtype === 'int16' || ds.dtype === 'float32';
-        if (flags.format === 'png' && modality && !flags.window) {
-          throw new UsageError(`${dir}: holds ${ds.dtype} modality values, which PNG cannot hold; pass --window <center>,<width> (e.g. --window 40,80 for brain CT in HU) or use --format npy`, { helpFor: 'shard export' });
-        }
+        const window = flags.format === 'png' && modality && !flags.window ? rangeWindow(ds, dir) : flags.window;
         const targets = exportTargets(ds, dir, out, flags);
         const labelsFile = path.join(out, 'labels.csv');
         // Everything is checked before the first byte is written: a refused export leaves no half.
@@ -53,7 +51,7 @@ export function exportCommand(): Command {
         const width = 2 * flags.context + 1;
         const c = stored * width;
         if (flags.format === 'png' && c > 4) throw new UsageError(`--format png holds at most 4 channels; --context ${flags.context} makes ${c} (use --format npy)`);
-        const table = flags.context > 0 ? contextTable(ds.keys, flags.context) : undefined;
+        const table = flags.context > 0 ? ds.contextTable(flags.context) : undefined;
         const sampleImage = (i: number, read: Map<number, Pixels>) => {
           if (!table) return read.get(i)!;
           const slices = [...table.of(i)].map((j) => read.get(j)!);
@@ -76,7 +74,7 @@ export function exportCommand(): Command {
           }
           mkdirSync(path.dirname(t.file), { recursive: true });
           const img = sampleImage(t.index, read);
-          const bytes = flags.format === 'npy' ? encodeNpy(img, c === 1 ? [h, w] : [h, w, c]) : pngBytes(img, h, w, c, flags.window);
+          const bytes = flags.format === 'npy' ? encodeNpy(img, c === 1 ? [h, w] : [h, w, c]) : pngBytes(img, h, w, c, window);
           writeNew(t.file, bytes, flags.overwrite === true);
           rows.push([csvField(t.key), ...Array.from(ds.labels.subarray(t.index * L, (t.index + 1) * L))].join(','));
         }
@@ -86,6 +84,20 @@ export function exportCommand(): Command {
         await ds.close();
       }
     });
+}
+
+/**
+ * PNG export of modality values without --window: the value range the build saw (manifest `values`)
+ * spread over 0..255, said on stderr; refused when the manifest records no range or a single value.
+ */
+function rangeWindow(ds: Dataset, dir: string): CtWindow {
+  const v = ds.manifest.values;
+  if (!v || !(v.min < v.max)) {
+    throw new UsageError(`${dir}: holds ${ds.dtype} modality values, which PNG cannot hold; pass --window <center>,<width> (e.g. --window 40,80 for brain CT in HU) or use --format npy (the manifest records ${v ? `one value only, ${v.min}` : 'no value range'} to map instead)`, { helpFor: 'shard export' });
+  }
+  process.stderr.write(`export: no --window given: the dataset's value range ${v.min}..${v.max} is mapped to 0..255 (pass --window <center>,<width> for a CT window)\n`);
+  // The VOI window whose lowest and highest values are exactly min and max.
+  return { center: (v.min + v.max) / 2 + 0.5, width: v.max - v.min + 1 };
 }
 
 /** PNG of one sample: stored uint8/uint16 as is, or 8 bits through the display window. */

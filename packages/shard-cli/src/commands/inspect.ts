@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import type { Dataset } from 'shard-reader';
 import { count, formatBytes } from '../format-units.js';
 import { labelStats, topPairs } from '../label-stats.js';
+import { describeMeta, describeSample, metaSummary, sampleEntries } from '../meta-summary.js';
+import { UsageError } from '../cli-error.js';
 import { addRemoteFlags, datasetLocation, openForCli, type RemoteFlags } from '../open-dataset.js';
 import { addGridOptions, runGrid, type GridFlags } from './grid.js';
 
@@ -26,7 +28,15 @@ export function inspectSummary(ds: Dataset) {
     buildId: m.buildId,
     build: { tool: m.build.tool, shardBytes: m.build.shardBytes, inputs: m.build.inputs, written: m.build.written, skipped: m.build.skipped.length },
     shards: m.shards.map((s) => ({ file: s.file, samples: s.samples, bytes: s.bytes })),
+    /** Per-sample metadata in sum (DICOM/NIfTI builds); null for PNG trees and remote datasets. */
+    meta: metaSummary(ds) ?? null,
   };
+}
+
+/** `--meta` alone lists every sample; `--meta <n>` the first n. */
+function parseMetaLimit(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--meta takes a number of samples of at least 1 (got ${JSON.stringify(text)})`);
+  return Number(text);
 }
 
 export function inspectCommand(): Command {
@@ -34,13 +44,16 @@ export function inspectCommand(): Command {
     .description('summarise a dataset: samples, shape, dtype, labels with positive counts and co-occurrence, shards')
     .argument('<dir>', 'dataset folder (holds manifest.json), s3://bucket/prefix or https://host/path/')
     .option('--json', 'machine-readable output')
-    .action(async (dirArg: string, flags: { json?: boolean } & GridFlags & RemoteFlags) => {
+    .option('--meta [n]', 'also list each sample (or the first n) with its metadata: source file, PatientID, Study/Series UID, InstanceNumber, position, spacing, thickness; NIfTI k', parseMetaLimit)
+    .action(async (dirArg: string, flags: { json?: boolean; meta?: number | true } & GridFlags & RemoteFlags) => {
       const ds = await openForCli(datasetLocation(dirArg), {}, flags);
       try {
         if (await runGrid(ds, ds.dir, flags)) return;
         const s = inspectSummary(ds);
+        if (flags.meta !== undefined && ds.isRemote) throw new UsageError('--meta reads the shard indexes from local disk; it does not work on a remote dataset yet');
+        const entries = flags.meta === undefined ? undefined : sampleEntries(ds, flags.meta === true ? undefined : flags.meta);
         if (flags.json) {
-          process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+          process.stdout.write(JSON.stringify(entries ? { ...s, sampleMeta: entries } : s, null, 2) + '\n');
           return;
         }
         const p = s.preprocess;
@@ -55,6 +68,8 @@ export function inspectCommand(): Command {
         ];
         const pairs = topPairs(s);
         if (pairs.length) lines.push('together  ' + pairs.map((p) => `${p.a}+${p.b} ${p.samples}`).join(', '));
+        if (s.meta) lines.push(`meta      ${describeMeta(s.meta)}`);
+        if (entries) lines.push(...entries.map(describeSample));
         process.stdout.write(lines.join('\n') + '\n');
       } finally {
         await ds.close();

@@ -89,6 +89,8 @@ export interface StreamContext {
   onEnd?: () => void;
   /** Index labels (size x labelCount), for `balance`. */
   labels?: Float32Array;
+  /** The dataset's neighbour table for `context: k` (its recorded series order); default: by folder. */
+  contextTable?: (k: number) => ContextTable;
   labelCount?: number;
 }
 
@@ -157,7 +159,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
     const p: PlanOptions = { ...this.options, weights };
     const k = this.options.context;
     if (!Number.isSafeInteger(k) || k < 0 || k > 64) throw new RangeError(`context must be an integer from 0 to 64 (got ${k})`);
-    this.context = k > 0 ? contextOf(ctx.keys, k) : undefined;
+    this.context = k > 0 ? (ctx.contextTable?.(k) ?? contextOf(ctx.keys, k)) : undefined;
     this.plan = planEpoch(ctx.shardSizes, p);
     const { startBatch, prefetch } = this.options;
     if (!Number.isSafeInteger(startBatch) || startBatch < 0 || startBatch > this.plan.batches) throw new RangeError(`startBatch ${startBatch} is outside 0..${this.plan.batches}`);

@@ -12,6 +12,7 @@ import { loadMmapAddon } from '../io/addon.js';
 import type { Backend, BackendChoice } from '../io/types.js';
 import type { RemoteBacking, RemoteOpenOptions } from '../remote/open-remote.js';
 import type { OpenStoreOptions } from '../remote/open-store.js';
+import { contextTable, seriesList, type ContextTable, type Series, type SeriesOrder } from '../context/index.js';
 import { loadDataset } from './load-manifest.js';
 import { RecordStore } from '../store/record-store.js';
 
@@ -71,6 +72,8 @@ export class Dataset {
     private readonly fds: number[],
     /** Set for an s3:// or http(s):// dataset. */
     private readonly remote?: RemoteBacking,
+    /** DICOM series order recorded at build (index metadata `series`, `position`), if any. */
+    private readonly order?: SeriesOrder,
   ) {
     this.size = manifest.samples;
     this.labelNames = manifest.schema.labelNames;
@@ -105,7 +108,7 @@ export class Dataset {
     this.assertOpen();
     if (this.remote) throw new Error(`ds.meta() reads the shard index from local disk; ${this.dir} is remote (not supported yet)`);
     if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new RangeError(`sample ${index} is outside 0..${this.size - 1}`);
-    const shard = this.manifest.shards.findLast((s) => s.firstSample <= index)!;
+    const shard = this.manifest.shards[shardOf(this.manifest.shards, index)];
     if (this.metaCache?.file !== shard.file) {
       const file = path.join(this.dir, shard.index.file);
       const bytes = readFileSync(file);
@@ -117,6 +120,32 @@ export class Dataset {
   }
 
   private metaCache: { file: string; meta: SampleMeta[] | undefined } | undefined;
+
+  /**
+   * Every series with its samples in series order: DICOM series as the build recorded them (along the
+   * slice normal, else by InstanceNumber), other samples by folder in natural name order (PNG patient
+   * folders, NIfTI volumes by z). The order `context: k` takes its neighbours from.
+   */
+  series(): Series[] {
+    this.assertOpen();
+    return seriesList(this.keys, { order: this.order });
+  }
+
+  /** Sample `index`'s 2k+1 series neighbours (global indices, -k..+k, the edge slice repeated at the ends). */
+  neighbours(index: number, k: number): Uint32Array {
+    this.assertOpen();
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new RangeError(`sample ${index} is outside 0..${this.size - 1}`);
+    return this.contextTable(k).of(index);
+  }
+
+  /** The neighbour table for `context: k`, made once per k. */
+  contextTable(k: number): ContextTable {
+    let t = this.contextTables.get(k);
+    if (!t) this.contextTables.set(k, (t = contextTable(this.keys, k, { order: this.order })));
+    return t;
+  }
+
+  private readonly contextTables = new Map<number, ContextTable>();
 
   /** Image bytes of several samples (copies in the stored dtype, each checked), for local and remote datasets alike. */
   async images(indices: readonly number[]): Promise<Pixels[]> {
@@ -145,6 +174,7 @@ export class Dataset {
       const stream = new BatchStream({
         shardSizes: this.shardSizes,
         keys: this.keys,
+        contextTable: (k) => this.contextTable(k),
         labels: this.labels,
         labelCount: this.labelNames.length,
         executor: () => {
@@ -158,7 +188,7 @@ export class Dataset {
       parts = remote.streamParts(stream, this.store, this.executorSpec().image);
       return stream;
     }
-    return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, labels: this.labels, labelCount: this.labelNames.length, executor: () => {
+    return new BatchStream({ shardSizes: this.shardSizes, keys: this.keys, contextTable: (k) => this.contextTable(k), labels: this.labels, labelCount: this.labelNames.length, executor: () => {
       this.assertOpen(); // a stream made before close() must not start a new worker pool after it
       return (this.executor ??= this.createExecutor());
     }, onCorrupt }, options);
@@ -236,6 +266,18 @@ export class Dataset {
   }
 }
 
+/** The shard holding sample `index` (binary search: reading every sample's meta stays O(n log shards)). */
+function shardOf(shards: Manifest['shards'], index: number): number {
+  let lo = 0;
+  let hi = shards.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (shards[mid].firstSample <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 export function defaultReaderWorkers(): number {
   return Math.min(4, os.availableParallelism());
 }
@@ -252,7 +294,7 @@ export async function openLocalDataset(dir: string, options: OpenDatasetOptions 
   if (onCorrupt !== 'error' && onCorrupt !== 'skip') throw new RangeError(`onCorrupt must be 'error' or 'skip' (got ${String(onCorrupt)})`);
   const loaded = loadDataset(dir); // from here the shards are open: the dataset owns them
   try {
-    return new Dataset(dir, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers, verify: options.verify ?? true, onCorrupt, onWarning: options.onWarning }, loaded.fds);
+    return new Dataset(dir, loaded.manifest, loaded.keys, loaded.labels, { backend: options.backend ?? 'auto', workers, verify: options.verify ?? true, onCorrupt, onWarning: options.onWarning }, loaded.fds, undefined, loaded.order);
   } catch (err) {
     loaded.fds.forEach((fd) => closeSync(fd));
     throw err;

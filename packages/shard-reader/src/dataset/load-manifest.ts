@@ -13,6 +13,7 @@ import {
   sha256Hex,
   type Manifest,
 } from 'shard-format';
+import { SeriesOrderCollector, type SeriesOrder } from '../context/index.js';
 
 export interface LoadedDataset {
   dir: string;
@@ -23,6 +24,8 @@ export interface LoadedDataset {
   labels: Float32Array;
   /** One open descriptor per shard, in manifest order, already checked: the caller closes them. */
   fds: number[];
+  /** DICOM series order from the index metadata, when the build recorded one. */
+  order?: SeriesOrder;
 }
 
 /**
@@ -43,11 +46,12 @@ export function loadDataset(dir: string): LoadedDataset {
   const keys: string[] = new Array(manifest.samples);
   const labels = new Float32Array(manifest.samples * L);
   const fds: number[] = [];
+  const order = new SeriesOrderCollector(manifest.samples);
   try {
     manifest.shards.forEach((entry, s) => {
       const file = path.join(dir, entry.file);
       fds.push(openShard(file, entry.bytes, (bytes) => checkHeaderAgainstManifest(decodeHeader(bytes, file), manifest, s, { ...entry, file })));
-      loadIndex(dir, entry, L, keys, labels);
+      loadIndex(dir, entry, L, keys, labels, order);
     });
     // Each index checks its own keys are unique and sorted; across shards, compare the boundaries.
     for (const entry of manifest.shards.slice(1)) {
@@ -60,10 +64,11 @@ export function loadDataset(dir: string): LoadedDataset {
     fds.forEach((fd) => closeSync(fd));
     throw err;
   }
-  return { dir, manifest, keys, labels, fds };
+  const series = order.result();
+  return { dir, manifest, keys, labels, fds, ...(series ? { order: series } : {}) };
 }
 
-function loadIndex(dir: string, entry: Manifest['shards'][number], L: number, keys: string[], labels: Float32Array): void {
+function loadIndex(dir: string, entry: Manifest['shards'][number], L: number, keys: string[], labels: Float32Array, order: SeriesOrderCollector): void {
   const indexFile = path.join(dir, entry.index.file);
   const indexBytes = readFileOrThrow(indexFile);
   if (indexBytes.length !== entry.index.bytes) throw new FormatError(`is ${indexBytes.length} bytes, the manifest says ${entry.index.bytes}`, { file: indexFile });
@@ -73,6 +78,7 @@ function loadIndex(dir: string, entry: Manifest['shards'][number], L: number, ke
     keys[entry.firstSample + r] = index.keys[r];
     labels.set(index.labels[r], (entry.firstSample + r) * L);
   }
+  order.note(entry.firstSample, index.meta);
 }
 
 /** Opens the shard and checks it through the descriptor it returns: size first (never read past a short file), then the header. */

@@ -1,5 +1,6 @@
 // Opens a dataset in an object store: manifest and index sidecars fetched and checked as a local open checks them.
 import { MANIFEST_FILE, FormatError, decodeManifest, decodeShardIndex, sha256Hex, type Manifest } from 'shard-format';
+import { SeriesOrderCollector, type SeriesOrder } from '../context/index.js';
 import { RemoteError } from './errors.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -11,6 +12,8 @@ export interface LoadedRemoteDataset {
   keys: string[];
   /** size x labelCount, from the index sidecars. */
   labels: Float32Array;
+  /** DICOM series order from the index metadata, when the build recorded one. */
+  order?: SeriesOrder;
 }
 
 /**
@@ -31,6 +34,7 @@ export async function loadRemoteDataset(store: ObjectStore, concurrency = 16): P
   const L = manifest.schema.labelNames.length;
   const keys: string[] = new Array(manifest.samples);
   const labels = new Float32Array(manifest.samples * L);
+  const order = new SeriesOrderCollector(manifest.samples);
   let next = 0;
   const worker = async () => {
     for (let s = next++; s < manifest.shards.length; s = next++) {
@@ -50,6 +54,7 @@ export async function loadRemoteDataset(store: ObjectStore, concurrency = 16): P
         keys[entry.firstSample + r] = index.keys[r];
         labels.set(index.labels[r], (entry.firstSample + r) * L);
       }
+      order.note(entry.firstSample, index.meta);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, manifest.shards.length) }, worker));
@@ -59,5 +64,6 @@ export async function loadRemoteDataset(store: ObjectStore, concurrency = 16): P
       throw new FormatError(`key ${JSON.stringify(keys[i].slice(0, 80))} ${keys[i - 1] === keys[i] ? 'appears twice' : 'is out of order'} (record 0; keys are unique and sorted across shards)`, { file: store.urlOf(entry.index.file) });
     }
   }
-  return { url: store.url, manifest, keys, labels };
+  const series = order.result();
+  return { url: store.url, manifest, keys, labels, ...(series ? { order: series } : {}) };
 }

@@ -9,7 +9,8 @@ import type { Dataset } from '../dataset/dataset.js';
 import { floatTransform } from './normalize.js';
 import type { ResumeOptions, ShardTfDataset, TensorLike, TfDatasetControls, TfDatasetOptions, TfLike } from './types.js';
 
-type Source = Pick<Dataset, 'batches' | 'shape' | 'dtype' | 'labelNames'>;
+/** `manifest.values` (the value range the build saw) is what 'unit' falls back to for int16/float32. */
+type Source = Pick<Dataset, 'batches' | 'shape' | 'dtype' | 'labelNames'> & { manifest?: Pick<Dataset['manifest'], 'values'> };
 
 /**
  * Wraps `ds` for tf.data. `tf` is the caller's TensorFlow.js namespace (tfjs, tfjs-node or tfjs-node-gpu).
@@ -18,7 +19,7 @@ type Source = Pick<Dataset, 'batches' | 'shape' | 'dtype' | 'labelNames'>;
  */
 export function toTfDataset<X extends TensorLike, Y extends TensorLike, D extends object>(ds: Source, tf: TfLike<X, Y, D>, options: TfDatasetOptions = {}): ShardTfDataset<D> {
   const { normalize, range, repeat = false, startEpoch = 0, startBatch = 0, onBatch, ...batchOptions } = options;
-  const base: BatchOptions = { ...batchOptions, float: floatTransform(ds.dtype, normalize, range) };
+  const base: BatchOptions = { ...batchOptions, float: floatTransform(ds.dtype, normalize, range, ds.manifest?.values) };
   // Building a stream validates every option (epoch, startBatch, rank...) without reading a record.
   const batchesPerEpoch = ds.batches({ ...base, epoch: startEpoch, startBatch }).batchesPerEpoch;
   if (repeat && batchesPerEpoch === 0) throw new RangeError('repeat needs at least one batch per epoch (the dataset is smaller than one batch and dropLast is set)');

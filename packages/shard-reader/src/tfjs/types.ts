@@ -40,6 +40,7 @@ export interface TfDatasetOptions extends Omit<BatchOptions, 'epoch' | 'startBat
   /**
    * int16/float32 datasets: the stored values (e.g. HU) that normalize 'unit' maps to 0 and 1, and that
    * { mean, std } are then relative to. Also accepted for uint8/uint16 (replacing 0..255 / 0..65535).
+   * Without it, 'unit' on int16/float32 maps the value range the build saw (manifest `values`) to [0, 1].
    */
   range?: ValueRange;
   /**

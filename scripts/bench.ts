@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   feed: async () => (await import('./bench/feed.js')).feedBench,
   memory: async () => (await import('./bench/memory.js')).memoryBench,
   peers: async () => (await import('./bench/peers.js')).peersBench,
+  remote: async () => (await import('./bench/remote.js')).remoteBench,
 };
 const ROOT = path.resolve(import.meta.dirname, '..');
 

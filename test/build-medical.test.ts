@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyWindow, buildShards, decodeMedical, WINDOW_PRESETS, type BuildOptions } from 'shard-writer';
 import { openDataset } from 'shard-reader';
+import { verifyDataset } from 'shard-reader/verify';
 import { readDataset } from './helpers/read-shards.js';
 import { pythonMissing, pythonTruth } from './helpers/medical-truth.js';
 import { tempDir, writeLabels, writePng } from './helpers/tree.js';
@@ -99,6 +100,20 @@ describe('DICOM and NIfTI in shard build', () => {
     expect(summary).toMatchObject({ inputs: 9, written: 9, samples: 13, skipped: [] });
     expect(manifest.build).toMatchObject({ inputs: 9, written: 9 });
     expect(manifest.samples).toBe(13);
+  });
+
+  it('a 4-D NIfTI builds into a dataset that verifies intact: keys /t<t>/z<k> are in shard key order', async () => {
+    const input = tmp();
+    mkdirSync(path.join(input, 'fmri'), { recursive: true });
+    copyFileSync(path.join(FIXTURES, 'nifti', 'example_nifti2.nii.gz'), path.join(input, 'fmri', 'run1.nii.gz'));
+    writeLabels(path.join(input, 'fmri'), ['file', 'a'], [['run1.nii.gz', 1]]);
+    const { summary, samples } = await build({ input, size: 32, dtype: 'float32', shardBytes: 16 * 1024 });
+    expect(summary).toMatchObject({ inputs: 1, written: 1, samples: 24, skipped: [] });
+    expect(samples.slice(0, 2).map((s) => s.key)).toEqual(['fmri/run1/t000/z000', 'fmri/run1/t000/z001']);
+    expect(samples[12].key).toBe('fmri/run1/t001/z000');
+    const report = await verifyDataset(summary.out);
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
   });
 
   it('float32 holds the exact modality values; they match pydicom/nibabel where Python has them', async () => {

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError, medicalExtension } from 'shard-writer';
 import { decodeAll, maxAbsDiff, pythonMissing, pythonTruth, readGolden, summarise, type TruthFrame } from './helpers/medical-truth.js';
 import { tempDir } from './helpers/tree.js';
+import { indexSuffix } from '../packages/shard-writer/src/decode/sample-suffix.js';
 
 const DIR = path.join(import.meta.dirname, 'fixtures', 'nifti');
 const at = (name: string) => path.join(DIR, name);
@@ -75,13 +76,24 @@ describe('NIfTI slices, keys and scaling', () => {
     expect(plain[10].meta).toMatchObject({ rescaleSlope: 1, rescaleIntercept: 0 }); // slope NaN in the file: identity
   });
 
-  it('4-D: one sample per slice of each volume, suffix /z<k>/t<t>, volume 0 first', async () => {
+  it('4-D: one sample per slice of each volume, suffix /t<t>/z<k>, volume 0 first, in key order', async () => {
     const slices = await decodeAll(at('example_nifti2.nii.gz'));
     expect(slices).toHaveLength(12 * 2);
-    expect(slices[0].suffix).toBe('/z000/t000');
-    expect(slices[11].suffix).toBe('/z011/t000');
-    expect(slices[12].suffix).toBe('/z000/t001');
+    expect(slices[0].suffix).toBe('/t000/z000');
+    expect(slices[11].suffix).toBe('/t000/z011');
+    expect(slices[12].suffix).toBe('/t001/z000');
     expect(slices[13].meta).toMatchObject({ format: 'nifti', k: 1, t: 1 });
+    // Shards hold keys in byte order: the decode order must be that order, or verify calls a fresh build damaged.
+    const suffixes = slices.map((s) => s.suffix);
+    expect(suffixes).toEqual([...suffixes].sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b)))));
+  });
+
+  it('index suffixes widen past 999 so a file\'s keys still sort in image order', () => {
+    expect(indexSuffix('z', 7, 12)).toBe('/z007');
+    expect(indexSuffix('f', 999, 1000)).toBe('/f999');
+    expect(indexSuffix('f', 999, 1001)).toBe('/f0999');
+    const keys = Array.from({ length: 1200 }, (_, i) => indexSuffix('z', i, 1200));
+    expect(keys).toEqual([...keys].sort());
   });
 
   it('5-D volumes, unknown datatypes and truncated data are refused with the reason', async () => {

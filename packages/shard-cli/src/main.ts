@@ -6,6 +6,7 @@ import { benchCommand } from './commands/bench.js';
 import { buildCommand } from './commands/build.js';
 import { exportCommand } from './commands/export.js';
 import { inspectCommand } from './commands/inspect.js';
+import { mergeCommand } from './commands/merge.js';
 import { orderCommand } from './commands/order.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
@@ -25,7 +26,7 @@ export function createProgram(onError: (cmd: Command) => void = () => {}): Comma
       .option('--debug', 'print stack traces'),
     onError,
   );
-  for (const cmd of [buildCommand(), verifyCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand(), serveCommand()]) program.addCommand(silenceCommander(cmd, onError));
+  for (const cmd of [buildCommand(), verifyCommand(), inspectCommand(), exportCommand(), orderCommand(), benchCommand(), serveCommand(), mergeCommand()]) program.addCommand(silenceCommander(cmd, onError));
   return program;
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { MANIFEST_FILE } from 'shard-format';
 import { Command } from 'commander';
 import { FormatError } from 'shard-format';
+import { PART_FILE } from 'shard-writer';
 import { isRemoteUrl, openDataset, type Dataset, type OpenDatasetOptions } from 'shard-reader';
 import { UsageError } from './cli-error.js';
 import { parseByteSize } from './format-units.js';
@@ -28,6 +29,15 @@ export function datasetLocation(arg: string): string {
   return isRemoteUrl(arg) ? arg : resolveUserPath(arg);
 }
 
+const exists = (file: string) => {
+  try {
+    statSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** Not a dataset folder at all: the command cannot run (exit 2), as opposed to a damaged dataset (exit 1). */
 export function assertDatasetFolder(dir: string): void {
   let isDir = false;
@@ -40,6 +50,7 @@ export function assertDatasetFolder(dir: string): void {
   try {
     statSync(path.join(dir, MANIFEST_FILE));
   } catch {
+    if (exists(path.join(dir, PART_FILE))) throw new UsageError(`${dir}: one part of a --part build (${PART_FILE}, no ${MANIFEST_FILE}); join the parts first: shard merge <part folders...> --out <dir>`);
     throw new UsageError(`${dir}: no ${MANIFEST_FILE} (not a dataset folder, or its build did not finish)`);
   }
 }

@@ -21,8 +21,7 @@ namespace {
 
 struct Armed {
   sigjmp_buf jump;
-  uintptr_t lo;  // source bytes [lo, hi) are being copied
-  uintptr_t hi;
+  Window window;  // source bytes [lo, hi) are being read
   volatile uintptr_t fault;  // written by the handler just before it jumps back
 };
 
@@ -60,7 +59,7 @@ void OnSigbus(int sig, siginfo_t* info, void* context) {
   // si_code > 0: raised by the kernel for a memory access (BUS_ADRERR...), not sent by kill(2).
   if (armed != nullptr && info != nullptr && info->si_code > 0) {
     uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
-    if (addr >= armed->lo && addr < armed->hi) {
+    if (addr >= armed->window.lo && addr < armed->window.hi) {
       t_armed = nullptr;
       armed->fault = addr;
       siglongjmp(armed->jump, 1);
@@ -88,15 +87,17 @@ bool Install(int* error) {
 
 bool Copy(const Span* spans, size_t count, uintptr_t* fault) {
   Armed armed;
-  armed.lo = UINTPTR_MAX;
-  armed.hi = 0;
+  uintptr_t lo = UINTPTR_MAX;
+  uintptr_t hi = 0;
   armed.fault = 0;
   for (size_t i = 0; i < count; i++) {
     uintptr_t src = reinterpret_cast<uintptr_t>(spans[i].src);
     if (spans[i].length == 0) continue;
-    if (src < armed.lo) armed.lo = src;
-    if (src + spans[i].length > armed.hi) armed.hi = src + spans[i].length;
+    if (src < lo) lo = src;
+    if (src + spans[i].length > hi) hi = src + spans[i].length;
   }
+  armed.window.lo = lo;
+  armed.window.hi = hi;
   // savemask 0: no sigprocmask syscall per copy. The price is paid only on a fault, below.
   if (sigsetjmp(armed.jump, 0) != 0) {
     // Back from the handler, which ran with SIGBUS blocked and never returned: unblock it again.
@@ -111,6 +112,27 @@ bool Copy(const Span* spans, size_t count, uintptr_t* fault) {
   // Compiler barriers: the copies must stay between arming and disarming.
   std::atomic_signal_fence(std::memory_order_seq_cst);
   for (size_t i = 0; i < count; i++) std::memcpy(spans[i].dst, spans[i].src, spans[i].length);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t_armed = nullptr;
+  return true;
+}
+
+bool Run(void (*body)(void* ctx, Window* window), void* ctx, uintptr_t* fault) {
+  Armed armed;
+  armed.window.lo = UINTPTR_MAX;
+  armed.window.hi = 0;
+  armed.fault = 0;
+  if (sigsetjmp(armed.jump, 0) != 0) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGBUS);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    *fault = armed.fault;
+    return false;
+  }
+  t_armed = &armed;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  body(ctx, &armed.window);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t_armed = nullptr;
   return true;

@@ -27,4 +27,20 @@ bool Install(int* error);
  */
 bool Copy(const Span* spans, size_t count, uintptr_t* fault);
 
+/**
+ * The source range a guarded body is reading right now. The body sets it before it touches each mapping
+ * (a batch gather reads several), and a SIGBUS is only taken as the body's own when its address is inside.
+ */
+struct Window {
+  volatile uintptr_t lo;
+  volatile uintptr_t hi;
+};
+
+/**
+ * Runs body(ctx, window) under the guard. True when it returned; false when a read inside the window
+ * raised SIGBUS: the body was abandoned where it was (so it must hold no resources: no allocation, no
+ * locks, no N-API calls) and `*fault` is the faulting address. Same requirements as Copy().
+ */
+bool Run(void (*body)(void* ctx, Window* window), void* ctx, uintptr_t* fault);
+
 }  // namespace shard_guard

@@ -18,6 +18,8 @@
 //   copy(mapping, offset, target, targetOffset, length[, target2, target2Offset, length2])
 //                                             copies mapping bytes [offset, offset + length) into target,
 //                                             then the next length2 bytes into target2, under the guard
+//   gather(...)                               a whole batch of records, CRCs checked (native/gather.cc)
+//   interleave(...)                           context slices stacked as channels (native/interleave.cc)
 //   unmap(mapping) -> boolean                 munmap now; false if it was already unmapped
 //   advise(mapping, offset, length, hint)     madvise on part of a mapping (offset rounded down to a page)
 //   fadvise(fd, offset, length, hint)         posix_fadvise on a file (length 0 = to the end of the file)
@@ -44,19 +46,18 @@
 #include <unistd.h>
 
 #include "fault-guard.h"
+#include "mapping.h"
 
 void InitCrc32(Napi::Env env, Napi::Object exports);  // native/crc32.cc
 void InitConvert(Napi::Env env, Napi::Object exports);  // native/convert.cc
+void InitGather(Napi::Env env, Napi::Object exports);  // native/gather.cc
+void InitInterleave(Napi::Env env, Napi::Object exports);  // native/interleave.cc
+
+using shard_mmap::Mapping;
 
 namespace {
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;  // Number.MAX_SAFE_INTEGER
-
-struct Mapping {
-  void* addr;
-  size_t length;
-  bool unmapped;
-};
 
 // Marks our External handles, so a foreign External is refused instead of dereferenced.
 constexpr napi_type_tag kMappingTag = {0x5f8c1e0a2d7b4c93ULL, 0xa41e6d2b9c0f3857ULL};
@@ -113,16 +114,35 @@ int FdArg(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<int>(fd);
 }
 
+}  // namespace
+
+namespace shard_mmap {
+
+Mapping* MappingOf(Napi::Env env, Napi::Value value) {
+  if (!value.IsExternal()) return nullptr;
+  bool ours = false;
+  if (napi_check_object_type_tag(env, value, &kMappingTag, &ours) != napi_ok || !ours) return nullptr;
+  return value.As<Napi::External<Mapping>>().Data();
+}
+
+Napi::Error MappingFault(Napi::Env env, uint64_t at, size_t length) {
+  Napi::Error error = Napi::Error::New(
+      env, "shard_mmap: SIGBUS reading byte " + std::to_string(at) + " of a " + std::to_string(length) +
+               "-byte mapping: the file is shorter than when it was mapped (truncated or rewritten in place), or its page could not be read");
+  error.Set("code", Napi::String::New(env, "ERR_SHARD_MAPPING_FAULT"));
+  error.Set("faultOffset", Napi::Number::New(env, static_cast<double>(at)));
+  return error;
+}
+
+}  // namespace shard_mmap
+
+namespace {
+
 // The Mapping behind a handle from map(); TypeError for anything else.
 Mapping* MappingArg(const Napi::CallbackInfo& info, size_t i) {
-  Napi::Env env = info.Env();
-  if (i < info.Length() && info[i].IsExternal()) {
-    bool ours = false;
-    if (napi_check_object_type_tag(env, info[i], &kMappingTag, &ours) == napi_ok && ours) {
-      return info[i].As<Napi::External<Mapping>>().Data();
-    }
-  }
-  throw Napi::TypeError::New(env, "shard_mmap: mapping must be a handle returned by map()");
+  Mapping* mapping = i < info.Length() ? shard_mmap::MappingOf(info.Env(), info[i]) : nullptr;
+  if (mapping != nullptr) return mapping;
+  throw Napi::TypeError::New(info.Env(), "shard_mmap: mapping must be a handle returned by map()");
 }
 
 // A Mapping that is still mapped.
@@ -299,12 +319,7 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
   uintptr_t fault = 0;
   if (!shard_guard::Copy(spans, count, &fault)) {
     uint64_t at = static_cast<uint64_t>(fault - reinterpret_cast<uintptr_t>(mapping->addr));
-    Napi::Error error = Napi::Error::New(
-        env, "shard_mmap: SIGBUS reading byte " + std::to_string(at) + " of a " + std::to_string(mapping->length) +
-                 "-byte mapping: the file is shorter than when it was mapped (truncated or rewritten in place), or its page could not be read");
-    error.Set("code", Napi::String::New(env, "ERR_SHARD_MAPPING_FAULT"));
-    error.Set("faultOffset", Napi::Number::New(env, static_cast<double>(at)));
-    throw error;
+    throw shard_mmap::MappingFault(env, at, mapping->length);
   }
   return env.Undefined();
 }
@@ -327,6 +342,8 @@ Napi::Value LiveMappings(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitCrc32(env, exports);
   InitConvert(env, exports);
+  InitGather(env, exports);
+  InitInterleave(env, exports);
   exports.Set("map", Napi::Function::New(env, Map, "map"));
   exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
   exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));

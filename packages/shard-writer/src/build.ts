@@ -41,6 +41,8 @@ import { resolveOptions, type BuildOptions, type ResolvedOptions } from './optio
 import { configureDecoder, decodeImage } from './preprocess.js';
 import { ShardSetWriter, writeAtomic } from './shard-set-writer.js';
 import { completeSwap } from './swap.js';
+import { writePart, type PartSummary } from './part-build.js';
+import type { PartRange } from './part-plan.js';
 
 export interface BuildSummary {
   out: string;
@@ -58,6 +60,8 @@ export interface BuildSummary {
   bytes: number;
   seconds: number;
   labelNames: string[];
+  /** `--part k/n` builds: which part of the plan this folder holds (it has a part.json, no manifest). */
+  part?: PartSummary;
 }
 
 const TOOL = `shard-writer ${(createRequire(import.meta.url)('../package.json') as { version: string }).version}`;
@@ -107,7 +111,13 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
     await completeSwap(o.out);
     const { ours } = await checkOutFolder(o.out);
     const plan = await buildPlan(o, join.slices, excluded, schema);
-    const shards = await writeShards(o, join.slices, excluded, schema, layout, plan, pngInPool ? { pool, png: true } : { pool });
+    const decoders = pngInPool ? { pool, png: true } : { pool };
+    if (o.part) {
+      const write = (range: PartRange, journal: string) => writeShards(o, join.slices, [], schema, layout, { ...plan, journal }, decoders, range);
+      const done = await writePart(o, { slices: join.slices, excluded, schema, layout, plan, ours, tool: TOOL, write });
+      return { ...done, warnings: [...[...problems, ...join.orphanRows].map((e) => e.message), ...join.notes], seconds: (performance.now() - started) / 1000, labelNames: join.labelNames };
+    }
+    const shards = await writeShards(o, join.slices, excluded, schema, layout, plan, decoders);
     const inputs = slices.length + excluded.length;
     const values = shards.totals.stats();
     const manifest: Omit<Manifest, 'checksum'> = {
@@ -152,8 +162,10 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
  * Decodes and writes every slice, resuming after the shards an interrupted run of the same plan
  * completed. Skipped inputs are returned with paths relative to the input root.
  */
-async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan, { pool, png }: { pool: DecodePool; png?: boolean }) {
-  const journal = new Journal(o.out, plan.hash);
+async function writeShards(o: ResolvedOptions, allSlices: PlannedSlice[], excluded: Exclusion[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan, { pool, png }: { pool: DecodePool; png?: boolean }, range?: PartRange) {
+  // A part writes only its inputs (and of a volume cut by a part boundary, only its samples), numbered as in the whole plan.
+  const slices = range ? allSlices.slice(range.firstInput, range.endInput) : allSlices;
+  const journal = new Journal(o.out, plan.journal ?? plan.hash);
   const resume = await journal.resume();
   // Files left out by name come first; they are decided by the plan, so a resumed run lists them the same way.
   const skipped: SkippedInput[] = [...excluded.map((e) => ({ file: e.rel, reason: e.reason })), ...resume.skipped];
@@ -164,12 +176,14 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded:
   // Value statistics go into the journal per shard, so a resumed build's manifest sees every sample.
   const totals = resume.values;
   let shardTotals = new ValueTotals();
+  const origin = range ? { shard: range.firstShard, sample: range.firstSample } : undefined;
   const writer = new ShardSetWriter(journal.dir, schema, layout.hash, plan.buildId, layout.perShard, resume.shards, async (entry) => {
     await journal.record(writer.shards.length - 1, { entry, inputsConsumed: consumedAtClose, samplesInto: samplesIntoAtClose, skipped: sinceLastShard, values: shardTotals.toJSON() });
     totals.merge(shardTotals);
     shardTotals = new ValueTotals();
     sinceLastShard = [];
-  });
+    await o.onShardWritten?.(journal.dir, entry);
+  }, origin);
 
   configureDecoder();
   const todo = slices.slice(resume.inputsConsumed);
@@ -186,13 +200,16 @@ async function writeShards(o: ResolvedOptions, slices: PlannedSlice[], excluded:
       const done = resume.inputsConsumed + i + 1;
       const result = (await decoded.next()).value!;
       const samples = result.ok ? result.value : [];
-      const problem = result.ok ? samplesProblem(slice, samples as MappedSample[]) : result.error;
+      const planned = range?.counts[resume.inputsConsumed + i];
+      const problem = result.ok ? (samplesProblem(slice, samples as MappedSample[]) ?? countProblem(slice, samples.length, planned)) : result.error;
       if (!problem) {
-        const first = i === 0 ? resume.samplesInto : 0;
-        for (let j = first; j < samples.length; j++) {
+        const atStart = resume.inputsConsumed + i === 0;
+        const first = i === 0 ? Math.max(resume.samplesInto, atStart ? (range?.skipFirst ?? 0) : 0) : 0;
+        const end = done === slices.length && range?.takeLast !== undefined ? range.takeLast : samples.length;
+        for (let j = first; j < end; j++) {
           const sample = samples[j];
           // A shard that closes inside a volume records how far into it the build got, so a resume continues there.
-          const last = j === samples.length - 1;
+          const last = j === end - 1;
           consumedAtClose = last ? done : done - 1;
           samplesIntoAtClose = last ? 0 : j + 1;
           shardTotals.add(sample.stats);
@@ -232,6 +249,12 @@ function sampleMeta(rel: string, m: MedicalMeta): SampleMeta {
   return out;
 }
 
+/** A part build placed the file's samples by its header's count: a file that decodes to another count is not written. */
+function countProblem(slice: PlannedSlice, got: number, planned: number | undefined): InputError | undefined {
+  if (planned === undefined || got === planned) return undefined;
+  return new InputError(slice.file, `decodes to ${got} images, but its header said ${planned} (a --part build places samples by the header's count)`);
+}
+
 /** Why a medical file's decoded samples cannot be written as they are, or undefined. */
 function samplesProblem(slice: PlannedSlice, samples: MappedSample[]): InputError | undefined {
   if (samples.length === 0) return new InputError(slice.file, 'holds no image');
@@ -265,6 +288,8 @@ function collapseWarning(o: ResolvedOptions, values: ValueStats | undefined, sam
 interface BuildPlan {
   /** SHA-256 of everything that decides the output bytes: a rerun resumes only when it is equal. */
   hash: string;
+  /** The journal's plan when it is not `hash` (a part of the plan resumes only the same part). */
+  journal?: string;
   /** The first 16 bytes of `hash`: written into every shard header and mixed into every key CRC. */
   buildId: string;
 }

@@ -18,3 +18,7 @@ export { NO_META, type SliceMeta, type SliceMetaLookup } from './slice-meta.js';
 export { LABELS_FORMATS, joinTreeLabels, parseLabelColumns, parseTreeLabels, type LabelsFormat, type TreeLabelTable } from './tree-labels/index.js';
 export * from './split/index.js';
 export { decodeMedical, decodeDicom, decodeNifti, detectMedical, medicalExtension, hasDicmPreamble, SUPPORTED_TRANSFER_SYNTAXES, transferSyntax, type Codec, type MedicalFormat, type MedicalMeta, type MedicalSlice, type StoredArray, type TransferSyntax } from './decode/index.js';
+export { mergeParts, type MergeOptions, type MergeSummary } from './merge-parts.js';
+export { LocalPartSource, type PartSource } from './part-source.js';
+export { PART_FILE, decodePartRecord, type PartRecord } from './part-record.js';
+export type { PartSummary } from './part-build.js';

@@ -17,7 +17,7 @@ export interface MedicalJob {
 }
 
 export interface MappedSample {
-  /** Appended to the file's key: '' (single-frame DICOM), '/f000', '/z000', '/z000/t000'. */
+  /** Appended to the file's key: '' (single-frame DICOM), '/f000', '/z000', '/t000/z000'. */
   suffix: string;
   bytes: Uint8Array;
   meta: MedicalMeta;

@@ -1,6 +1,6 @@
 // Build options: defaults, validation, and the `256MiB`-style size parser.
 import os from 'node:os';
-import { DTYPES, LIMITS, PAGE_SIZE, type Dtype, type Fit } from 'shard-format';
+import { DTYPES, LIMITS, PAGE_SIZE, type Dtype, type Fit, type ShardEntry } from 'shard-format';
 import type { TreeLabelSource } from './label-source.js';
 import type { IntensityMode } from './values.js';
 import type { CtWindow, WindowChoice } from './window.js';
@@ -40,6 +40,13 @@ export interface BuildOptions {
   only?: ReadonlySet<string>;
   /** With `only`: also count (as skipped) the image files discovery left out by name. One split does. */
   countExcluded?: boolean;
+  /** Build part k (0-based) of n of the whole plan: its shards and a part.json, merged later by `shard merge`. */
+  part?: { k: number; n: number };
+  /**
+   * Runs once a shard and its index are complete, before the build goes on (an upload to object storage):
+   * `dir` holds both files under their final names until the hook returns.
+   */
+  onShardWritten?: (dir: string, entry: ShardEntry) => Promise<void>;
 }
 
 export interface BuildProgress {
@@ -53,7 +60,7 @@ export interface BuildProgress {
   skipped: number;
 }
 
-export type ResolvedOptions = Required<Omit<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded'>> & Pick<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded'>;
+export type ResolvedOptions = Required<Omit<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded' | 'part' | 'onShardWritten'>> & Pick<BuildOptions, 'onProgress' | 'labels' | 'only' | 'countExcluded' | 'part' | 'onShardWritten'>;
 
 /** Build decode concurrency (images decoded at once): two per core. Not the reader's batch threads. */
 export function defaultWorkers(): number {
@@ -86,7 +93,13 @@ export function resolveOptions(o: BuildOptions): ResolvedOptions {
     labels: o.labels,
     only: o.only,
     countExcluded: o.countExcluded,
+    part: o.part,
+    onShardWritten: o.onShardWritten,
   };
+  if (r.part && !(Number.isSafeInteger(r.part.n) && r.part.n >= 1 && Number.isSafeInteger(r.part.k) && r.part.k >= 0 && r.part.k < r.part.n)) {
+    throw new RangeError(`part must be k/n with k from 0 to n-1 (got ${r.part.k}/${r.part.n})`);
+  }
+  if (r.part && r.only) throw new RangeError('--part cannot be combined with --split (build each split with its own --part runs instead)');
   if (!Number.isInteger(r.size) || r.size < 1 || r.size > LIMITS.maxSide) throw new RangeError(`size must be an integer from 1 to ${LIMITS.maxSide} (got ${r.size})`);
   if (!(BUILD_DTYPES as readonly string[]).includes(r.dtype)) throw new RangeError(`dtype must be one of ${BUILD_DTYPES.join(', ')} (got ${r.dtype})`);
   if (!(FITS as readonly string[]).includes(r.fit)) throw new RangeError(`fit must be contain, cover or fill (got ${r.fit})`);

@@ -6,9 +6,10 @@ import { MANIFEST_FILE, MANIFEST_FORMAT, manifestChecksum, type Manifest } from 
 import { InputError } from './errors.js';
 import { JOURNAL_DIR, PLAN_FILE, readSwap } from './journal.js';
 import { LOCK_FILE } from './lock.js';
+import { decodePartRecord, PART_FILE } from './part-record.js';
 
 /** Names a build writes into the dataset folder itself; any such name the tool cannot prove it made blocks the build. */
-const SHARD_NAME_RE = /^shard-\d+\.(bin|index\.json)(\.partial)?$|^manifest\.json\.partial$/;
+const SHARD_NAME_RE = /^shard-\d+\.(bin|index\.json)(\.partial)?$|^(manifest|part)\.json\.partial$/;
 const LOCK_NAME_RE = /^\.build\.lock(\..+\.tmp)?$/;
 
 export interface OutFolder {
@@ -34,6 +35,12 @@ export async function checkOutFolder(out: string): Promise<OutFolder> {
     if (typeof m === 'string') throw new InputError(out, `holds files that are not a shard dataset (${MANIFEST_FILE} is not ours: ${m}); choose a new or empty folder`);
     for (const n of m) ours.add(n);
   }
+  if (names.includes(PART_FILE)) {
+    // One part of a split build (`--part k/n`): its shards are ours to replace, like a dataset's.
+    const r = readOurPart(path.join(out, PART_FILE));
+    if (typeof r === 'string') throw new InputError(out, `holds files that are not a shard dataset (${PART_FILE} is not ours: ${r}); choose a new or empty folder`);
+    for (const n of r) ours.add(n);
+  }
   if (names.includes(JOURNAL_DIR)) {
     const why = foreignJournal(path.join(out, JOURNAL_DIR));
     if (why) throw new InputError(out, `holds a ${JOURNAL_DIR} folder that is not a shard build journal (${why}); choose a new or empty folder`);
@@ -41,8 +48,8 @@ export async function checkOutFolder(out: string): Promise<OutFolder> {
     const swap = readSwap(path.join(out, JOURNAL_DIR));
     for (const n of [...(swap?.old ?? []), ...(swap?.new ?? []), ...journalledNames(path.join(out, JOURNAL_DIR))]) ours.add(n);
   }
-  const rest = names.filter((n) => n !== MANIFEST_FILE && n !== JOURNAL_DIR);
-  if (!names.includes(MANIFEST_FILE) && !names.includes(JOURNAL_DIR) && rest.length > 0) {
+  const rest = names.filter((n) => n !== MANIFEST_FILE && n !== JOURNAL_DIR && n !== PART_FILE);
+  if (!names.includes(MANIFEST_FILE) && !names.includes(JOURNAL_DIR) && !names.includes(PART_FILE) && rest.length > 0) {
     throw new InputError(out, `holds files that are not a shard dataset (no ${MANIFEST_FILE}, e.g. ${JSON.stringify(clipName(rest.sort()[0]))}); choose a new or empty folder`);
   }
   const unproven = rest.filter((n) => SHARD_NAME_RE.test(n) && !ours.has(n)).sort();
@@ -67,6 +74,18 @@ export function readOurManifest(file: string): string[] | string {
   const names = m.shards.flatMap((s) => [s?.file, s?.index?.file]);
   if (!names.every((n) => typeof n === 'string' && SHARD_NAME_RE.test(n))) return 'it names files the tool does not write';
   return names as string[];
+}
+
+/** The shard and index names a part record of this tool lists, or why it is not ours. */
+export function readOurPart(file: string): string[] | string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return `cannot be read (${(err as NodeJS.ErrnoException).code})`;
+  }
+  const r = decodePartRecord(text);
+  return typeof r === 'string' ? r : r.shards.flatMap((s) => [s.file, s.index.file]);
 }
 
 /** Files the journal's shard records name: builds before staging wrote them straight into the dataset folder. */

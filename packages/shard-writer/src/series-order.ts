@@ -2,6 +2,7 @@
 // format rule), so each sample's series and its place in it are written into the index metadata, and
 // the reader's context slices follow anatomy rather than file names.
 import type { SliceFile } from './discover.js';
+import { indexSuffix } from './decode/sample-suffix.js';
 
 /** `series`: the dataset's series number (by first key); `position`: the sample's rank in it, from 0. */
 export interface SeriesPlace {
@@ -32,7 +33,7 @@ export function seriesPlaces(slices: readonly Pick<SliceFile, 'key' | 'rel' | 'd
     const id = head.ids.seriesInstanceUid !== undefined ? `uid:${head.ids.seriesInstanceUid}` : s.many ? `file:${s.rel}` : `dir:${s.dir}`;
     let members = series.get(id);
     if (!members) series.set(id, (members = []));
-    head.places.forEach((p, f) => members!.push({ key: s.many ? `${s.key}/f${String(f).padStart(3, '0')}` : s.key, ...p }));
+    head.places.forEach((p, f) => members!.push({ key: s.many ? s.key + indexSuffix('f', f, head.places.length) : s.key, ...p }));
   }
   const out = new Map<string, SeriesPlace>();
   [...series.values()].forEach((members, number) => {

@@ -44,6 +44,7 @@ export class ShardSetWriter {
   /**
    * `done` are shards already complete on disk (a resumed build); writing continues after them.
    * `onShardClosed` runs once a shard and its index are in place under their final names.
+   * `origin`: the shard number and sample the first shard starts at (one part of a split build).
    */
   constructor(
     private readonly outDir: string,
@@ -53,6 +54,7 @@ export class ShardSetWriter {
     private readonly perShard: number,
     done: ShardEntry[] = [],
     private readonly onShardClosed: (entry: ShardEntry) => Promise<void> = async () => {},
+    private readonly origin: { shard: number; sample: number } = { shard: 0, sample: 0 },
   ) {
     this.recordsPerFlush = Math.max(1, Math.floor(FLUSH_BYTES / schema.record.stride));
     this.seed = buildSeed(buildId);
@@ -66,11 +68,21 @@ export class ShardSetWriter {
 
   /** `meta`: the sample's source and DICOM/NIfTI attributes; a shard holding any has a `meta` list in its index. */
   async add(image: Uint8Array, labels: number[], key: string, meta?: SampleMeta): Promise<void> {
+    await this.put((slot) => encodeRecord(slot, this.schema.record, image, labels, key, this.seed), labels, key, meta);
+  }
+
+  /** Adds a record already encoded for this build (a merge re-packing the records of parts): its bytes are copied as they are. */
+  async addEncoded(record: Uint8Array, labels: number[], key: string, meta?: SampleMeta): Promise<void> {
+    if (record.length !== this.schema.record.stride) throw new RangeError(`record has ${record.length} bytes, the schema's stride is ${this.schema.record.stride}`);
+    await this.put((slot) => slot.set(record), labels, key, meta);
+  }
+
+  private async put(fill: (slot: Uint8Array) => void, labels: number[], key: string, meta: SampleMeta | undefined): Promise<void> {
     const shard = this.current ?? (this.current = await this.openShard());
     const stride = this.schema.record.stride;
     const slot = shard.pending.subarray(shard.pendingCount * stride, (shard.pendingCount + 1) * stride);
     slot.fill(0);
-    encodeRecord(slot, this.schema.record, image, labels, key, this.seed);
+    fill(slot);
     shard.keys.push(key);
     shard.labels.push(labels.map(Math.fround));
     shard.meta.push(meta);
@@ -96,10 +108,10 @@ export class ShardSetWriter {
   }
 
   private async openShard(): Promise<OpenShard> {
-    const index = this.shards.length;
+    const index = this.origin.shard + this.shards.length;
     const tempPath = path.join(this.outDir, `${shardFileName(index)}.partial`);
     const handle = await withPath(tempPath, () => open(tempPath, 'w'));
-    return { index, firstSample: this.samples, handle, tempPath, keys: [], labels: [], meta: [], pending: new Uint8Array(this.recordsPerFlush * this.schema.record.stride), pendingCount: 0 };
+    return { index, firstSample: this.origin.sample + this.samples, handle, tempPath, keys: [], labels: [], meta: [], pending: new Uint8Array(this.recordsPerFlush * this.schema.record.stride), pendingCount: 0 };
   }
 
   private async flush(shard: OpenShard): Promise<void> {

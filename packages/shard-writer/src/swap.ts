@@ -3,6 +3,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_FILE } from 'shard-format';
 import { JOURNAL_DIR, readSwap, removeJournal } from './journal.js';
+import { PART_FILE } from './part-record.js';
 import { syncDir } from './shard-set-writer.js';
 
 /**
@@ -14,15 +15,17 @@ export async function completeSwap(out: string): Promise<boolean> {
   const staging = path.join(out, JOURNAL_DIR);
   const swap = readSwap(staging);
   if (!swap) return false;
-  const stagedManifest = path.join(staging, MANIFEST_FILE);
-  // The staged manifest still in the journal means the new one is not in place yet: the old one must go first,
-  // so no manifest ever names a file while it is being replaced.
-  if (existsSync(stagedManifest)) {
+  // The folder's record is a manifest (a dataset) or a part.json (one part of a split build), never both.
+  const record = [MANIFEST_FILE, PART_FILE].find((name) => existsSync(path.join(staging, name)));
+  // The staged record still in the journal means the new one is not in place yet: the old one (of either kind)
+  // must go first, so no manifest or part record ever names a file while it is being replaced.
+  if (record) {
     rmSync(path.join(out, MANIFEST_FILE), { force: true });
+    rmSync(path.join(out, PART_FILE), { force: true });
     await syncDir(out);
     for (const name of swap.new) if (existsSync(path.join(staging, name))) renameSync(path.join(staging, name), path.join(out, name));
     await syncDir(out);
-    renameSync(stagedManifest, path.join(out, MANIFEST_FILE));
+    renameSync(path.join(staging, record), path.join(out, record));
     await syncDir(out);
   }
   const keep = new Set(swap.new);

@@ -32,6 +32,7 @@ import {
   type WindowChoice,
 } from 'shard-writer';
 import { decodeManifest, DTYPES, MANIFEST_FILE, type Dtype, type Fit } from 'shard-format';
+import { isRemoteUrl } from 'shard-reader';
 import { asUsage, UsageError } from '../cli-error.js';
 import { count, formatBytes, parseByteSize, parseNonNegativeInt, parsePositiveInt } from '../format-units.js';
 import { createProgress } from '../progress.js';
@@ -60,13 +61,17 @@ interface BuildFlags {
   groupBy?: GroupBy;
   stratify?: boolean;
   seed?: number;
+  part?: string;
+  partBase: number;
+  s3Endpoint?: string;
+  stage?: string;
 }
 
 export function buildCommand(): Command {
   return new Command('build')
     .description('decode, preprocess and pack a folder of CT slices (<patient>/<slice>.png + labels.csv) into shards')
     .argument('<input>', 'root folder of the slice tree')
-    .requiredOption('-o, --out <dir>', 'output folder for shards and manifest.json')
+    .requiredOption('-o, --out <dir>', 'output folder for shards and manifest.json, or s3://bucket/prefix (staged locally, each shard uploaded when complete, manifest last)')
     .option('--size <px>', 'output side in pixels (square)', parsePositiveInt, BUILD_DEFAULTS.size)
     .addOption(new Option('--dtype <type>', 'pixel type stored: uint8/uint16 display values, int16 (rounded) or float32 (exact) modality values').choices([...BUILD_DTYPES]).default(BUILD_DEFAULTS.dtype))
     .option('--window <c,w|preset|dicom>', 'DICOM linear VOI window on modality values (HU for CT), output uint8; presets brain, subdural, bone, soft-tissue, lung; dicom = each file\'s own', userArg(parseWindowChoice))
@@ -86,15 +91,25 @@ export function buildCommand(): Command {
     .option('--group-by <unit>', 'what never crosses splits: patient, study, series, folder or folder:<depth> (default patient)', userArg(parseGroupBy))
     .option('--stratify', "iterative multi-label stratification: every split close to the whole set's label prevalence")
     .option('--seed <n>', 'split seed (default 0, or the seed of --split-from)', parseNonNegativeInt)
+    .option('--part <k/n>', 'build part k of n of the whole plan (its shards + part.json, no manifest); join the parts with shard merge. k is 0-based unless --part-base 1, so $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID can be passed as they are')
+    .option('--part-base <0|1>', 'what the first k of --part is: 0 (Kubernetes JOB_COMPLETION_INDEX, Slurm --array=0-..) or 1 (Slurm --array=1-..)', userArg(parsePartBase), 0)
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint for --out s3://... (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS)')
+    .option('--stage <dir>', 'with --out s3://...: local folder the build is staged in (default: one per destination in the temp folder, removed when done; a rerun after a kill resumes from it)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'no progress output')
     .action(async (inputArg: string, flags: BuildFlags) => {
       const splitting = flags.split !== undefined || flags.splitFrom !== undefined;
       if (!splitting && (flags.groupBy !== undefined || flags.stratify || flags.seed !== undefined)) throw new UsageError('--group-by, --stratify and --seed need --split or --split-from', { helpFor: 'shard build' });
       if (!flags.labels && (flags.labelsFormat || flags.labelColumns)) throw new UsageError('--labels-format and --label-columns need --labels', { helpFor: 'shard build' });
+      const part = flags.part === undefined ? undefined : asUsage('shard build', () => parsePartFlag(flags.part!, flags.partBase));
+      if (part && splitting) throw new UsageError('--part cannot be combined with --split or --split-from', { helpFor: 'shard build' });
+      const toS3 = /^s3:\/\//i.test(flags.out);
+      if (!toS3 && isRemoteUrl(flags.out)) throw new UsageError(`--out ${flags.out}: a build writes to a folder or to s3://bucket/prefix, not to an http(s) URL`, { helpFor: 'shard build' });
+      if (toS3 && splitting) throw new UsageError('--split writes several datasets into local folders; build each split to s3 with its own run', { helpFor: 'shard build' });
+      if (!toS3 && (flags.s3Endpoint || flags.stage)) throw new UsageError('--s3-endpoint and --stage need --out s3://bucket/prefix', { helpFor: 'shard build' });
       const options: BuildOptions = {
         input: resolveUserPath(inputArg),
-        out: resolveUserPath(flags.out),
+        out: toS3 ? flags.out : resolveUserPath(flags.out),
         size: flags.size,
         dtype: flags.dtype,
         fit: flags.fit,
@@ -107,6 +122,7 @@ export function buildCommand(): Command {
         workers: flags.workers,
         onError: flags.onError,
         labels: flags.labels === undefined ? undefined : { file: resolveUserPath(flags.labels), format: flags.labelsFormat, labelColumns: flags.labelColumns },
+        ...(part ? { part } : {}),
       };
       // Options that only clash with each other (--window with --dtype uint16, a too small --shard-bytes) are usage errors too.
       asUsage('shard build', () => resolveOptions(options));
@@ -129,7 +145,10 @@ export function buildCommand(): Command {
           reportSplit(split, flags.json === true);
           return;
         }
-        summary = await buildShards({ ...options, onProgress });
+        if (toS3) {
+          const { buildToS3 } = await import('../s3-parts.js');
+          summary = await buildToS3(flags.out, { ...options, onProgress }, { endpoint: flags.s3Endpoint, stage: flags.stage });
+        } else summary = await buildShards({ ...options, onProgress });
       } finally {
         progress.stop();
       }
@@ -140,12 +159,36 @@ export function buildCommand(): Command {
         return;
       }
       const rate = summary.samples / Math.max(summary.seconds, 1e-3);
+      if (summary.part) {
+        const p = summary.part;
+        const shards = p.endShard > p.firstShard ? `shards ${p.firstShard}..${p.endShard - 1} of ${p.totalShards}` : `no shards (the plan has ${count(p.totalShards, 'shard')})`;
+        process.stdout.write(
+          `built part ${p.k}/${p.n} of plan ${p.plan.slice(0, 12)} in ${summary.out}: ${shards}; ${count(summary.inputs, 'input')} = ${summary.written} written + ${summary.skipped.length} skipped; ` +
+            `${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)}s (${rate.toFixed(0)} slices/s); join the parts with shard merge\n`,
+        );
+        return;
+      }
       process.stdout.write(
         `built ${summary.out}: ${count(summary.inputs, 'input')} = ${summary.written} written + ${summary.skipped.length} skipped` +
           `${summary.samples !== summary.written ? ` (${count(summary.samples, 'sample')}: DICOM frames and NIfTI slices)` : ''}; ` +
           `${count(summary.shards, 'shard')}, ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)}s (${rate.toFixed(0)} slices/s)\n`,
       );
     });
+}
+
+function parsePartBase(text: string): number {
+  if (text !== '0' && text !== '1') throw new RangeError(`must be 0 or 1 (got ${JSON.stringify(text)})`);
+  return Number(text);
+}
+
+/** `--part k/n` with k counted from `base` (0 or 1), as the 0-based part the writer takes. */
+function parsePartFlag(text: string, base: number): { k: number; n: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (!m) throw new RangeError(`--part must be k/n, e.g. 0/4 or $JOB_COMPLETION_INDEX/4 (got ${JSON.stringify(text)})`);
+  const [k, n] = [Number(m[1]), Number(m[2])];
+  if (!Number.isSafeInteger(n) || n < 1 || n > 100_000) throw new RangeError(`--part ${text}: n must be from 1 to 100000`);
+  if (k < base || k - base >= n) throw new RangeError(`--part ${text}: k must be from ${base} to ${n - 1 + base}${base === 0 ? ' (0-based; add --part-base 1 for a 1-based index)' : ''}`);
+  return { k: k - base, n };
 }
 
 /** A parser that reports a bad value as commander's invalid-argument error (a usage error, exit 2). */

@@ -3,7 +3,7 @@
 // Output buffers are fresh unless the consumer released an earlier batch's: a tensor may alias them.
 import { DTYPE_BYTES, type Dtype, type RecordLayout } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
-import { stackSlices } from '../context/stack.js';
+import { stackRows } from '../context/stack.js';
 import { CorruptRecordError, type RecordStore } from '../store/record-store.js';
 import type { AccessHint } from '../io/types.js';
 import { floatConverter } from '../io/convert.js';
@@ -56,8 +56,31 @@ export interface CorruptSample {
   message: string;
 }
 
-/** What assembly reads records through: a dataset's RecordStore, or a remote batch's fetched records. */
-export type RecordReader = Pick<RecordStore, 'copyRecord' | 'advise'> & { readonly spec: { readonly layout: RecordLayout } };
+/**
+ * What assembly reads records through: a dataset's RecordStore (whose gather reads a whole batch in one
+ * native call), or a remote batch's fetched records (record by record).
+ */
+export type RecordReader = Pick<RecordStore, 'copyRecord' | 'advise'> & Partial<Pick<RecordStore, 'gather' | 'gatherStacked'>> & { readonly spec: { readonly layout: RecordLayout } };
+
+type Skip = (position: number, err: CorruptRecordError) => void;
+
+/** store.gather when the reader has it, else the same contract one copyRecord at a time. */
+function gather(store: RecordReader, indices: Uint32Array, keys: readonly string[], images: Uint8Array, labels: Float32Array, skip?: Skip): number {
+  if (store.gather) return store.gather(indices, keys, images, labels, skip);
+  const { imageBytes, labelCount } = store.spec.layout;
+  let out = 0;
+  for (let i = 0; i < indices.length; i++) {
+    try {
+      store.copyRecord(indices[i], keys[i], images.subarray(out * imageBytes, (out + 1) * imageBytes), labels, out * labelCount);
+    } catch (err) {
+      if (!(skip && err instanceof CorruptRecordError)) throw err;
+      skip(i, err);
+      continue;
+    }
+    out++;
+  }
+  return out;
+}
 
 export interface ImageSpec {
   dtype: Dtype;
@@ -66,10 +89,11 @@ export interface ImageSpec {
 }
 
 /**
- * `pool` supplies output buffers (released ones first); `scratch` holds the raw pixels when the output
- * is float32, which never leave this function and so are always reused.
+ * `pool` supplies output buffers (released ones first); `scratch` holds what never leaves this function
+ * (raw pixels when the output is float32, context slices before stacking, the augmentation buffer), so
+ * those are always reused.
  */
-export function assembleBatch(store: RecordReader, req: BatchRequest, spec: ImageSpec, pool = new BufferPool(0), scratch = new BufferPool(1)): BatchData {
+export function assembleBatch(store: RecordReader, req: BatchRequest, spec: ImageSpec, pool = new BufferPool(0), scratch = new BufferPool(SCRATCH_BUFFERS)): BatchData {
   for (const { shard, hint } of req.hints ?? []) store.advise(shard, hint);
   const [h, w, c] = spec.shape;
   const ctx = req.context;
@@ -81,45 +105,97 @@ export function assembleBatch(store: RecordReader, req: BatchRequest, spec: Imag
   const rawBuffer = (req.float ? scratch : pool).take(n * pixels * bytesPer);
   const raw = pixelView(spec.dtype, rawBuffer);
   const labels = new Float32Array(pool.take(n * spec.labelCount * 4));
-  const layout = store.spec.layout;
-  const tmp = req.augment ? pixelView(spec.dtype, new ArrayBuffer(pixels * bytesPer)) : undefined;
-  // Context: each neighbour is read into its own slice, then all are interleaved into the output.
-  const slices = ctx ? Array.from({ length: width }, () => pixelView(spec.dtype, new ArrayBuffer(h * w * c * bytesPer))) : [];
-  const neighbourLabels = new Float32Array(spec.labelCount);
-  const middle = (width - 1) / 2;
   const corrupt: CorruptSample[] = [];
-  let k = 0; // output slot: behind i once corrupt records are left out
-  for (let i = 0; i < n; i++) {
-    try {
-      if (!ctx) {
-        store.copyRecord(req.indices[i], req.keys[i], new Uint8Array(raw.buffer, k * pixels * bytesPer, layout.imageBytes), labels, k * spec.labelCount);
-      } else {
-        for (let j = 0; j < width; j++) {
-          const bytes = new Uint8Array(slices[j].buffer, 0, layout.imageBytes);
-          // The sample's own labels go to the batch; a neighbour's are read (and checked) but not kept.
-          if (j === middle) store.copyRecord(req.indices[i], req.keys[i], bytes, labels, k * spec.labelCount);
-          else store.copyRecord(ctx.neighbours[i * width + j], ctx.keys[i * width + j], bytes, neighbourLabels, 0);
-        }
-        stackSlices(slices, raw.subarray(k * pixels, (k + 1) * pixels), c);
+  const skip: Skip | undefined = req.skipCorrupt
+    ? (position, err) => corrupt.push({ position, file: err.file!, record: err.record!, key: err.key!, message: err.message })
+    : undefined;
+  const k = ctx ? readContext(store, req, ctx, spec, raw, labels, scratch, skip) : gather(store, req.indices, req.keys, new Uint8Array(rawBuffer, 0, n * pixels * bytesPer), labels, skip);
+  if (req.augment) {
+    // One transform for the whole stack: every context channel moves with the sample's own. Output slot
+    // `slot` holds the request's sample `i` (behind it once corrupt records were left out).
+    const tmpBuffer = scratch.take(pixels * bytesPer);
+    const tmp = pixelView(spec.dtype, tmpBuffer);
+    for (let i = 0, slot = 0, next = 0; i < n; i++) {
+      if (next < corrupt.length && corrupt[next].position === i) {
+        next++;
+        continue;
       }
-    } catch (err) {
-      if (!(req.skipCorrupt && err instanceof CorruptRecordError)) throw err;
-      corrupt.push({ position: i, file: err.file!, record: err.record!, key: err.key!, message: err.message });
-      continue;
+      augmentImage(raw.subarray(slot * pixels, (slot + 1) * pixels), tmp, shape, req.augment.options, req.augment.seed, req.augment.epoch, req.indices[i]);
+      slot++;
     }
-    if (req.augment) {
-      // One transform for the whole stack: every context channel moves with the sample's own.
-      const img = raw.subarray(k * pixels, (k + 1) * pixels);
-      augmentImage(img, tmp!, shape, req.augment.options, req.augment.seed, req.augment.epoch, req.indices[i]);
-    }
-    k++;
+    scratch.give(tmpBuffer);
   }
   const extra = corrupt.length ? { corrupt } : {};
   const labelsOut = labels.subarray(0, k * spec.labelCount);
   if (!req.float) return { images: raw.subarray(0, k * pixels), labels: labelsOut, ...extra };
   const out = new Float32Array(pool.take(n * pixels * 4), 0, k * pixels);
-  toFloat32(raw, out, req.float.scale, req.float.offset);
+  toFloat32(raw.subarray(0, k * pixels), out, req.float.scale, req.float.offset);
   scratch.give(rawBuffer);
   return { images: out, labels: labelsOut, ...extra };
 }
 
+/** Scratch buffers kept per size: raw pixels, context slices and the augmentation buffer can share one size. */
+export const SCRATCH_BUFFERS = 3;
+
+/**
+ * Context: every slice of the batch (n x width records, the sample itself in the middle of its row) in one
+ * call that stacks each row into its output sample as channels (mmap), or gathered into scratch and then
+ * stacked (pread). A sample with a corrupt slice is left out whole under skipCorrupt: the batch is then
+ * read again sample by sample, which only ever happens on damaged data.
+ */
+function readContext(store: RecordReader, req: BatchRequest, ctx: ContextRequest, spec: ImageSpec, raw: Pixels, labels: Float32Array, scratch: BufferPool, skip?: Skip): number {
+  const { imageBytes } = store.spec.layout;
+  const L = spec.labelCount;
+  const n = req.indices.length;
+  const width = ctx.width;
+  const middle = (width - 1) / 2;
+  const labelsBuffer = scratch.take(n * width * L * 4);
+  const sliceLabels = new Float32Array(labelsBuffer, 0, n * width * L);
+  let slicesBuffer: ArrayBuffer | undefined;
+  const slices = () => new Uint8Array((slicesBuffer ??= scratch.take(n * width * imageBytes)), 0, n * width * imageBytes);
+  try {
+    let whole = true;
+    const out = new Uint8Array(raw.buffer, raw.byteOffset, n * width * imageBytes);
+    try {
+      // mmap: gathered and stacked in one native call, each sample's slices stacked while still in cache.
+      if (!store.gatherStacked?.(ctx.neighbours, ctx.keys, width, spec.shape[2] * DTYPE_BYTES[spec.dtype], out, sliceLabels)) {
+        gather(store, ctx.neighbours, ctx.keys, slices(), sliceLabels);
+        stackRows(pixelView(spec.dtype, slicesBuffer!), n, width, raw.subarray(0, n * width * (imageBytes / DTYPE_BYTES[spec.dtype])), spec.shape[2]);
+      }
+    } catch (err) {
+      if (!(skip && err instanceof CorruptRecordError)) throw err;
+      whole = false;
+    }
+    if (!whole) return readContextEach(store, req, ctx, spec, raw, labels, slices(), sliceLabels, skip!);
+    for (let i = 0; i < n; i++) labels.set(sliceLabels.subarray((i * width + middle) * L, (i * width + middle + 1) * L), i * L);
+    return n;
+  } finally {
+    if (slicesBuffer) scratch.give(slicesBuffer);
+    scratch.give(labelsBuffer);
+  }
+}
+
+/** readContext one sample at a time, leaving out every sample with a corrupt slice. */
+function readContextEach(store: RecordReader, req: BatchRequest, ctx: ContextRequest, spec: ImageSpec, raw: Pixels, labels: Float32Array, slices: Uint8Array, sliceLabels: Float32Array, skip: Skip): number {
+  const { imageBytes } = store.spec.layout;
+  const L = spec.labelCount;
+  const width = ctx.width;
+  const middle = (width - 1) / 2;
+  const perSample = raw.length / Math.max(req.indices.length, 1);
+  const rowBytes = slices.subarray(0, width * imageBytes);
+  const rowLabels = sliceLabels.subarray(0, width * L);
+  const view = pixelView(spec.dtype, rowBytes.buffer as ArrayBuffer).subarray(0, (width * imageBytes) / DTYPE_BYTES[spec.dtype]);
+  let k = 0;
+  for (let i = 0; i < req.indices.length; i++) {
+    let bad: CorruptRecordError | undefined;
+    gather(store, ctx.neighbours.subarray(i * width, (i + 1) * width), ctx.keys.slice(i * width, (i + 1) * width), rowBytes, rowLabels, (_, err) => (bad ??= err));
+    if (bad) {
+      skip(i, bad);
+      continue;
+    }
+    stackRows(view, 1, width, raw.subarray(k * perSample, (k + 1) * perSample), spec.shape[2]);
+    labels.set(rowLabels.subarray(middle * L, (middle + 1) * L), k * L);
+    k++;
+  }
+  return k;
+}

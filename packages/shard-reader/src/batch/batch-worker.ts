@@ -1,7 +1,7 @@
 // Worker thread: assembles requested batches from its own shard mappings and transfers the buffers back.
 import { parentPort, workerData } from 'node:worker_threads';
 import { RecordStore } from '../store/record-store.js';
-import { assembleBatch, type BatchRequest } from './assemble.js';
+import { SCRATCH_BUFFERS, assembleBatch, type BatchRequest } from './assemble.js';
 import { BufferPool } from './buffer-pool.js';
 import type { ExecutorSpec } from './types.js';
 import type { ReadySignal } from './worker-pool.js';
@@ -11,7 +11,7 @@ const spec = workerData as ExecutorSpec & { readySignal?: ReadySignal };
 const store = new RecordStore(spec.store);
 
 const pool = new BufferPool();
-const scratch = new BufferPool(1);
+const scratch = new BufferPool(SCRATCH_BUFFERS);
 
 type Message = { type: 'batch'; id: number; req: BatchRequest } | { type: 'recycle'; buffers: ArrayBuffer[] };
 

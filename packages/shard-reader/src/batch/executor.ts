@@ -1,6 +1,6 @@
 // Where batches are assembled: inline on the calling thread, or in a pool of worker threads.
 import { RecordStore } from '../store/record-store.js';
-import { assembleBatch, type BatchData, type BatchRequest } from './assemble.js';
+import { SCRATCH_BUFFERS, assembleBatch, type BatchData, type BatchRequest } from './assemble.js';
 import { BufferPool } from './buffer-pool.js';
 import type { ExecutorSpec } from './types.js';
 import { reviveError, type SerializedError } from './worker-errors.js';
@@ -21,7 +21,7 @@ export interface BatchExecutor {
 /** Same thread; used when workers is 0 (debugging, tests, tiny datasets). */
 export class InlineExecutor implements BatchExecutor {
   private readonly pool = new BufferPool();
-  private readonly scratch = new BufferPool(1);
+  private readonly scratch = new BufferPool(SCRATCH_BUFFERS);
 
   /** `store` is the caller's own (the dataset's), so this thread maps or opens each shard once. */
   constructor(

@@ -2,4 +2,4 @@
 export { contextTable, folderOf, seriesList, type ContextOptions, type ContextTable, type Series } from './neighbours.js';
 export { naturalCompare } from './natural-order.js';
 export { SeriesOrderCollector, type SeriesOrder } from './series-order.js';
-export { stackSlices } from './stack.js';
+export { stackRows, stackSlices } from './stack.js';

@@ -15,6 +15,21 @@ export interface MmapAddon {
    * mapping throws an Error with code ERR_SHARD_MAPPING_FAULT (and `faultOffset`) instead of killing the process.
    */
   copy(mapping: MappingHandle, offset: number, target: Uint8Array, targetOffset: number, length: number, target2?: Uint8Array, target2Offset?: number, length2?: number): void;
+  /**
+   * One batch in one call (native/gather.cc): record i (at byte offsets[i] of mappings[shards[i]]) has its
+   * image copied to images[i * imageBytes...] and its labels to labels[i * labelCount...], its CRC-32 taken
+   * in the same pass and checked, and its key CRC compared with keyCrcs[i] (keyCrcs null: no checks).
+   * layout is [imageBytes, stride, labelsOffset, labelCount, keyCrcOffset, crcOffset]. Returns -1 when all
+   * passed, else 4 * i + reason for the first failing record i (1: CRC, 2: key CRC); a SIGBUS throws
+   * ERR_SHARD_MAPPING_FAULT with `record` = i. With stackWidth > 1 every run of stackWidth records is one
+   * sample's context slices, stacked as channels (pixelBytes per pixel) into images as they are gathered.
+   */
+  gather(mappings: readonly (MappingHandle | undefined)[], shards: Uint32Array, offsets: Float64Array, images: Uint8Array, labels: Float32Array, keyCrcs: Uint32Array | null, layout: Uint32Array, stackWidth?: number, pixelBytes?: number): number;
+  /**
+   * Context stacking for a batch (native/interleave.cc): src holds samples x width slices back to back,
+   * each `pixels` pixels of pixelBytes bytes; out gets, per sample, every pixel's width slices side by side.
+   */
+  interleave(src: ArrayBufferView, out: ArrayBufferView, samples: number, width: number, pixels: number, pixelBytes: number): void;
   /** Unmaps now; false (a no-op) when it is already unmapped. */
   unmap(mapping: MappingHandle): boolean;
   /** madvise on [offset, offset + length) of a mapping; offset is rounded down to a page. */
@@ -28,6 +43,8 @@ export interface MmapAddon {
   crc32(data: ArrayBufferView, value?: number): number;
   /** True when crc32 uses the carry-less multiply path. */
   readonly crc32Simd: boolean;
+  /** Whether context stacking uses SSSE3 shuffles (false without SSSE3 or with SHARD_READER_PORTABLE=1). */
+  readonly interleaveSimd: boolean;
   /** dst[i] = src[i] * scale + offset for every element of dst, computed in double like JavaScript. */
   toFloat32(src: Uint8Array | Uint16Array | Int16Array | Float32Array, dst: Float32Array, scale: number, offset: number): void;
 }
@@ -42,7 +59,10 @@ function load(): { addon?: MmapAddon; error?: string } {
     try {
       const addon = createRequire(import.meta.url)(ADDON_PATH) as MmapAddon;
       // An addon built from older sources handed JavaScript raw views of the mapping: never use one.
-      loaded = typeof addon.copy === 'function' ? { addon } : { error: 'the built addon is out of date (no guarded copy); rebuild it' };
+      loaded =
+        typeof addon.copy !== 'function' ? { error: 'the built addon is out of date (no guarded copy); rebuild it' }
+        : typeof addon.gather !== 'function' ? { error: 'the built addon is out of date (no batch gather); rebuild it' }
+        : { addon };
     } catch (error) {
       loaded = { error: error instanceof Error ? error.message.split('\n')[0] : String(error) };
     }

@@ -5,6 +5,17 @@ import { fileChanged } from './file-changed.js';
 import { loadMmapAddon, mmapUnavailableReason, type MappingHandle, type MmapAddon } from './addon.js';
 import type { AccessHint, RecordSource } from './types.js';
 
+/** The mapping behind each open mmap source, for batch gathers (mappingOf). */
+const mappings = new WeakMap<RecordSource, MappingHandle>();
+
+/**
+ * The addon's mapping handle behind an open mmap source, for the one-call batch gather (addon.gather);
+ * undefined for any other source, a closed one, or an empty file.
+ */
+export function mappingOf(source: RecordSource): MappingHandle | undefined {
+  return source.closed ? undefined : mappings.get(source);
+}
+
 class MmapSource implements RecordSource {
   readonly backend = 'mmap' as const;
   #addon: MmapAddon;
@@ -21,6 +32,7 @@ class MmapSource implements RecordSource {
   ) {
     this.#addon = addon;
     this.#mapping = mapping;
+    if (mapping) mappings.set(this, mapping);
   }
 
   get closed(): boolean {
@@ -61,6 +73,7 @@ class MmapSource implements RecordSource {
     this.#closed = true;
     if (this.#mapping) this.#addon.unmap(this.#mapping);
     this.#mapping = undefined;
+    mappings.delete(this);
   }
 
   #copy(offset: number, target: Uint8Array, at: number, length: number, tail?: Uint8Array): void {

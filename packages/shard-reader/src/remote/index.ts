@@ -10,5 +10,5 @@ export { cacheBytesNeeded, checkCacheBytes, type CacheNeed, type NeedInput } fro
 export { loadRemoteDataset, type LoadedRemoteDataset } from './load-remote.js';
 export { RangeReader, type RangeReaderOptions } from './range-reader.js';
 export { ShardFeed, type FeedEvents, type FeedShard } from './shard-feed.js';
-export { SHA256_META, uploadFile, uploadedIntact, type UploadOptions } from './s3-upload.js';
+export { SHA256_META, deleteObject, uploadFile, uploadedIntact, type UploadOptions } from './s3-upload.js';
 export { materializeDataset, type MaterializeOptions } from './materialize.js';

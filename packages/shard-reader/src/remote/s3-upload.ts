@@ -2,7 +2,7 @@
 // rerun can tell an object already uploaded intact from one it still has to send.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { StatusError } from './errors.js';
 import { withRetry } from './retry.js';
@@ -53,6 +53,19 @@ export async function uploadFile(store: S3Store, key: string, file: string, sha2
       throw sdkError(err);
     } finally {
       body.destroy();
+    }
+  });
+}
+
+/** Deletes `key` (no error when it is already gone: S3 answers 204 either way). */
+export async function deleteObject(store: S3Store, key: string): Promise<void> {
+  await withRetry(store.urlOf(key), store.retryPolicy, async () => {
+    try {
+      await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: store.prefix + key }));
+    } catch (err) {
+      const e = sdkError(err);
+      if (e instanceof StatusError && e.status === 404) return;
+      throw e;
     }
   });
 }

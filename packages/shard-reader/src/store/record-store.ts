@@ -2,8 +2,10 @@
 // checking each record's CRC and key.
 import path from 'node:path';
 import { DATA_OFFSET, FormatError, buildSeed, keyCrc, recordCrcOk, storedKeyCrc, type RecordLayout } from 'shard-format';
+import { loadMmapAddon, type MappingHandle } from '../io/addon.js';
 import { fastCrc32 } from '../io/crc.js';
 import { fileChanged } from '../io/file-changed.js';
+import { mappingOf } from '../io/mmap-source.js';
 import { sourceFromFd } from '../io/open-source.js';
 import type { AccessHint, Backend, BackendChoice, RecordSource } from '../io/types.js';
 import { Spanner } from './spanner.js';
@@ -52,6 +54,12 @@ export class RecordStore {
   private readonly tailView: DataView;
   private readonly crc = fastCrc32();
   private readonly seed: number;
+  /** The batch gather's per-record arguments, reused across batches (grown to the largest batch). */
+  private gatherArgs: { shards: Uint32Array; offsets: Float64Array; keyCrcs: Uint32Array } | undefined;
+  /** Mapping handles by shard for the batch gather; a hole until the shard's source is made. */
+  private readonly handles: (MappingHandle | undefined)[] = [];
+  private readonly layoutArg: Uint32Array;
+  private readonly addon = loadMmapAddon();
 
   constructor(readonly spec: StoreSpec) {
     this.sources = new Array(spec.shardFiles.length);
@@ -61,6 +69,8 @@ export class RecordStore {
     this.tailCrcPart = this.tail.subarray(0, spec.layout.crcOffset - spec.layout.imageBytes);
     this.tailView = new DataView(this.tail.buffer, this.tail.byteOffset, this.tail.length);
     this.seed = buildSeed(spec.buildId);
+    const l = spec.layout;
+    this.layoutArg = Uint32Array.of(l.imageBytes, l.stride, l.labelsOffset, l.labelCount, l.keyCrcOffset, l.crcOffset);
   }
 
   get backend(): Backend | undefined {
@@ -79,6 +89,116 @@ export class RecordStore {
   drop(shard: number): void {
     this.sources[shard]?.close();
     this.sources[shard] = undefined;
+    this.handles[shard] = undefined;
+  }
+
+  /**
+   * Copies the records of samples indices[i] (keys[i]) into `images` (imageBytes each, back to back) and
+   * their labels into `labels` (labelCount each), checking CRC and key unless verification is off, and
+   * returns how many were written. With mmap this is one native call for the whole batch, the CRC taken in
+   * the same pass as the copy (addon.gather); otherwise (pread) one copyRecord per record. A record that
+   * fails its check throws, or, when `skip` is given and the record is corrupt (not a changed file), is
+   * reported to it and left out: the records after it move up one slot.
+   */
+  gather(indices: Uint32Array, keys: readonly string[], images: Uint8Array, labels: Float32Array, skip?: (position: number, err: CorruptRecordError) => void): number {
+    const n = indices.length;
+    const { imageBytes, labelCount, stride } = this.spec.layout;
+    if (images.length < n * imageBytes) throw new RangeError(`images holds ${images.length} bytes, ${n} records need ${n * imageBytes}`);
+    if (labels.length < n * labelCount) throw new RangeError(`labels holds ${labels.length} values, ${n} records need ${n * labelCount}`);
+    const args = this.gatherArgsFor(indices, keys);
+    if (!args) return this.gatherEach(indices, keys, images, labels, skip);
+    return this.gatherNative(args, keys, images, labels, skip);
+  }
+
+  /**
+   * Context batches with mmap: indices hold `width` slices per sample; each sample's slices are gathered and
+   * stacked as channels (pixelBytes per pixel) into `images` in the same native call, the slices' labels
+   * into `labels` (width x labelCount per sample). False, with nothing read, when the records are not all
+   * memory-mapped: the caller then gathers and stacks in two steps. A record failing its check throws.
+   */
+  gatherStacked(indices: Uint32Array, keys: readonly string[], width: number, pixelBytes: number, images: Uint8Array, labels: Float32Array): boolean {
+    const { imageBytes, labelCount } = this.spec.layout;
+    if (images.length < indices.length * imageBytes || labels.length < indices.length * labelCount) throw new RangeError(`outputs cannot hold ${indices.length} records`);
+    const args = this.gatherArgsFor(indices, keys);
+    if (!args) return false;
+    this.gatherNative(args, keys, images, labels, undefined, width, pixelBytes);
+    return true;
+  }
+
+  private gatherNative(args: { shards: Uint32Array; offsets: Float64Array; keyCrcs: Uint32Array }, keys: readonly string[], images: Uint8Array, labels: Float32Array, skip?: (position: number, err: CorruptRecordError) => void, width?: number, pixelBytes?: number): number {
+    const { imageBytes, labelCount, stride } = this.spec.layout;
+    const { shards, offsets, keyCrcs } = args;
+    const n = shards.length;
+    let start = 0;
+    let out = 0; // records written: behind start once corrupt ones are left out
+    while (start < n) {
+      let r: number;
+      try {
+        r = this.addon!.gather(this.handles, shards.subarray(start, n), offsets.subarray(start, n), images.subarray(out * imageBytes), labels.subarray(out * labelCount), this.spec.verify ? keyCrcs.subarray(start, n) : null, this.layoutArg, width, pixelBytes);
+      } catch (err) {
+        const e = err as { code?: string; record?: number; faultOffset?: number };
+        if (e.code !== 'ERR_SHARD_MAPPING_FAULT') throw err;
+        const src = this.source(shards[start + e.record!]);
+        throw fileChanged(src.path, src.currentSize(), src.size, `SIGBUS reading byte ${e.faultOffset} of its mapping`);
+      }
+      if (r < 0) return out + n - start;
+      const at = start + Math.floor(r / 4);
+      out += at - start;
+      const shard = shards[at];
+      const where = { file: this.spec.shardFiles[shard], record: (offsets[at] - DATA_OFFSET) / stride, key: keys[at] };
+      const err = this.refused(shard, r % 4 === 1 ? CHECKSUM_MISMATCH : ANOTHER, where);
+      if (!(skip && err instanceof CorruptRecordError)) throw err;
+      skip(at, err);
+      start = at + 1;
+    }
+    return out;
+  }
+
+  /**
+   * The native gather's per-record arguments (shard, byte offset, expected key CRC), or undefined when a
+   * record's shard is not memory-mapped (pread backend, no addon), which then reads record by record.
+   */
+  private gatherArgsFor(indices: Uint32Array, keys: readonly string[]): { shards: Uint32Array; offsets: Float64Array; keyCrcs: Uint32Array } | undefined {
+    if (!this.addon) return undefined;
+    const n = indices.length;
+    if (!this.gatherArgs || this.gatherArgs.shards.length < n) {
+      this.gatherArgs = { shards: new Uint32Array(n), offsets: new Float64Array(n), keyCrcs: new Uint32Array(n) };
+    }
+    const { shards, offsets, keyCrcs } = this.gatherArgs;
+    const { perShard, size } = this.spec;
+    const stride = this.spec.layout.stride;
+    const verify = this.spec.verify;
+    for (let i = 0; i < n; i++) {
+      const index = indices[i];
+      if (index >= size) throw new RangeError(`sample ${index} is outside 0..${size - 1}`);
+      const shard = Math.floor(index / perShard);
+      if (this.handles[shard] === undefined) {
+        const handle = mappingOf(this.source(shard));
+        if (!handle) return undefined;
+        this.handles[shard] = handle;
+      }
+      shards[i] = shard;
+      offsets[i] = DATA_OFFSET + (index - shard * perShard) * stride;
+      if (verify) keyCrcs[i] = keyCrc(keys[i], this.seed);
+    }
+    return { shards: shards.subarray(0, n), offsets: offsets.subarray(0, n), keyCrcs: keyCrcs.subarray(0, n) };
+  }
+
+  /** gather() one record at a time (pread): the same results, errors and skipping. */
+  private gatherEach(indices: Uint32Array, keys: readonly string[], images: Uint8Array, labels: Float32Array, skip?: (position: number, err: CorruptRecordError) => void): number {
+    const { imageBytes, labelCount } = this.spec.layout;
+    let out = 0;
+    for (let i = 0; i < indices.length; i++) {
+      try {
+        this.copyRecord(indices[i], keys[i], images.subarray(out * imageBytes, (out + 1) * imageBytes), labels, out * labelCount);
+      } catch (err) {
+        if (!(skip && err instanceof CorruptRecordError)) throw err;
+        skip(i, err);
+        continue;
+      }
+      out++;
+    }
+    return out;
   }
 
   /**
@@ -141,5 +261,6 @@ export class RecordStore {
   close(): void {
     this.sources.forEach((s) => s?.close());
     this.sources.fill(undefined);
+    this.handles.length = 0;
   }
 }

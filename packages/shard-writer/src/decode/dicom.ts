@@ -13,6 +13,7 @@ import { frameAttributes, text } from './dicom-meta.js';
 import { applyModalityLut, readModalityLut, type ModalityLut } from './modality-lut.js';
 import { toModality, toStored, type SampleFormat } from './samples.js';
 import type { MedicalMeta, MedicalSlice } from './types.js';
+import { indexSuffix } from './sample-suffix.js';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
@@ -150,7 +151,7 @@ export async function* decodeDicom(file: string, bytes: Uint8Array): AsyncGenera
     const stored = toStored(checkAndConvert(file, decoded, h), sampleFormat(decoded, h));
     const meta = frameMeta(file, h, i, lut);
     yield {
-      suffix: h.frames > 1 ? `/f${String(i).padStart(3, '0')}` : '',
+      suffix: h.frames > 1 ? indexSuffix('f', i, h.frames) : '',
       width: h.columns,
       height: h.rows,
       channels: h.samplesPerPixel,

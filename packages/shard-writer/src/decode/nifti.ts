@@ -4,6 +4,7 @@ import * as nifti from 'nifti-reader-js';
 import { InputError } from '../errors.js';
 import { toModality } from './samples.js';
 import type { MedicalMeta, MedicalSlice, StoredArray } from './types.js';
+import { indexSuffix } from './sample-suffix.js';
 
 type ArrayMaker = { bytes: number; make: (n: number) => StoredArray; read: (v: DataView, at: number, little: boolean) => number };
 
@@ -26,12 +27,10 @@ function scaling(slope: number, inter: number): { slope: number; intercept: numb
   return { slope, intercept: Number.isFinite(inter) ? inter : 0 };
 }
 
-const pad = (n: number) => String(n).padStart(3, '0');
-
 /**
  * Slice k of volume t is the dim[1] x dim[2] image in on-disk order (no reorientation). A 4-D
- * volume gives one sample per slice of each volume, suffix `/z<k>/t<t>`, in on-disk order
- * (all slices of volume 0 first). Five or more dimensions are refused.
+ * volume gives one sample per slice of each volume, suffix `/t<t>/z<k>`: volume first, so the keys
+ * sort in on-disk order (all slices of volume 0 first) and a volume's slices share a folder. Five or more dimensions are refused.
  */
 export async function* decodeNifti(file: string, raw: Uint8Array): AsyncGenerator<MedicalSlice> {
   let bytes = raw;
@@ -76,7 +75,7 @@ export async function* decodeNifti(file: string, raw: Uint8Array): AsyncGenerato
       const meta: MedicalMeta = { source: file, format: 'nifti', k, rescaleSlope: slope, rescaleIntercept: intercept, voxelSize };
       if (volumes > 1) meta.t = t;
       yield {
-        suffix: volumes > 1 ? `/z${pad(k)}/t${pad(t)}` : `/z${pad(k)}`,
+        suffix: volumes > 1 ? indexSuffix('t', t, volumes) + indexSuffix('z', k, depth) : indexSuffix('z', k, depth),
         width,
         height,
         channels,

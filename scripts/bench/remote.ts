@@ -1,0 +1,140 @@
+// Benchmark: one block-shuffle epoch from the local Ceph RGW (S3) and nginx (HTTP), cold and warm cache, against each server's raw limit.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { measureThroughput, openDataset, type Dataset } from 'shard-reader';
+import { s3ClientFor } from 'shard-reader/remote';
+import { ensureInstalled, startNginx, startRgw } from '../../test/helpers/servers.js';
+import { ensureShards, ensureSource } from './data.js';
+import { fmt, type Bench, type BenchResult } from './types.js';
+
+const BUCKET = 'bench';
+/** Whole-object GETs in flight for the raw limit: what a fast client would open against one server. */
+const PARALLEL = 8;
+const COMMAND = 'pnpm bench --only remote';
+
+/** Bytes per second of fetching every shard once, PARALLEL at a time, bodies read and dropped. */
+async function rawLimit(files: string[], get: (file: string) => Promise<number>): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  let bytes = 0;
+  await Promise.all(
+    Array.from({ length: PARALLEL }, async () => {
+      while (next < files.length) {
+        const n = await get(files[next++]);
+        bytes += n;
+      }
+    }),
+  );
+  return bytes / ((performance.now() - started) / 1000);
+}
+
+async function epoch(ds: Dataset): Promise<{ samplesPerSec: number; bytesPerSec: number }> {
+  const t = await measureThroughput(ds, { batchSize: 32, seed: 1, shuffle: 'block', blockShards: 2, seconds: 3600, maxSamples: ds.size });
+  return { samplesPerSec: t.samplesPerSec, bytesPerSec: t.bytesPerSec };
+}
+
+export const remoteBench: Bench = async (ctx): Promise<BenchResult> => {
+  const skip = await ensureInstalled();
+  if (skip) {
+    ctx.log(`remote skipped: ${skip}`);
+    return { name: 'Remote reading (S3 on Ceph RGW, HTTP on nginx)', tables: [{ title: 'skipped', command: COMMAND, columns: ['reason'], rows: [[skip]] }], figures: { skipped: skip }, targets: [] };
+  }
+  const spec = ctx.quick ? { patients: 5, slices: 120, size: 256, bits: 16 as const } : { patients: 20, slices: 200, size: 256, bits: 16 as const };
+  const dir = await ensureShards(ctx, await ensureSource(ctx, spec), ctx.quick ? 'remote-quick' : 'remote-full', { size: 256, shardBytes: (ctx.quick ? 4 : 16) * 2 ** 20 });
+  const local = await openDataset(dir, { workers: 0 });
+  const manifest = local.manifest;
+  const files = manifest.shards.map((s) => s.file);
+  const datasetBytes = manifest.shards.reduce((n, s) => n + s.bytes, 0);
+  const www = path.dirname(dir);
+  const [rgw, nginx] = await Promise.all([startRgw(), startNginx(www)]);
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region });
+  const client = s3ClientFor({ endpoint: rgw.endpoint, maxSockets: PARALLEL });
+  const work = mkdtempSync(path.join(os.tmpdir(), 'shard-bench-remote-'));
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    ctx.log(`uploading ${files.length} shards (${fmt.mb(datasetBytes)} MB) to the RGW ...`);
+    for (const name of [...files, ...manifest.shards.map((s) => s.index.file), 'manifest.json']) {
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `ds/${name}`, Body: readFileSync(path.join(dir, name)) }));
+    }
+    const where = [
+      {
+        name: 'S3 (Ceph RGW, 127.0.0.1)',
+        url: `s3://${BUCKET}/ds`,
+        get: async (f: string) => {
+          const r = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `ds/${f}` }));
+          let n = 0;
+          for await (const c of r.Body as AsyncIterable<Uint8Array>) n += c.length;
+          return n;
+        },
+      },
+      {
+        name: 'HTTP (nginx, 127.0.0.1)',
+        url: `${nginx.endpoint}/${path.basename(dir)}/`,
+        get: async (f: string) => {
+          const r = await fetch(`${nginx.endpoint}/${path.basename(dir)}/${f}`);
+          let n = 0;
+          for await (const c of r.body as unknown as AsyncIterable<Uint8Array>) n += c.length;
+          return n;
+        },
+      },
+    ];
+    const rows: (string | number)[][] = [];
+    const figures: Record<string, number> = { datasetBytes };
+    const targets = [];
+    // Local reader, same options, page cache warm: what a warm remote cache is compared with.
+    await epoch(local);
+    const localRate = await epoch(local);
+    figures.local = localRate.samplesPerSec;
+    for (const [i, w] of where.entries()) {
+      await rawLimit(files.slice(0, 2), w.get); // connections up
+      const raw = await rawLimit(files, w.get);
+      const cacheDir = path.join(work, `cache-${i}`);
+      const open = () => openDataset(w.url, { cacheDir, cacheBytes: datasetBytes, s3: { endpoint: rgw.endpoint }, workers: 0 });
+      const cold = await open();
+      const c = await epoch(cold);
+      await cold.close();
+      // Warm against local in alternating rounds: on a shared machine only ratios measured side by side mean anything.
+      const warm = await open();
+      const h = await epoch(warm);
+      const l = await epoch(local);
+      const h2 = await epoch(warm);
+      await warm.close();
+      const localRate = { samplesPerSec: (l.samplesPerSec + (await epoch(local)).samplesPerSec) / 2 };
+      h.samplesPerSec = (h.samplesPerSec + h2.samplesPerSec) / 2;
+      h.bytesPerSec = (h.bytesPerSec + h2.bytesPerSec) / 2;
+      const key = i === 0 ? 's3' : 'http';
+      Object.assign(figures, { [`${key}Raw`]: raw, [`${key}Cold`]: c.bytesPerSec, [`${key}Warm`]: h.samplesPerSec, [`${key}WarmLocal`]: localRate.samplesPerSec });
+      rows.push([`${w.name}: raw limit, ${PARALLEL} parallel whole-object GETs of the same shards`, '', fmt.gbps(raw), '1.00x']);
+      rows.push([`${w.name}: one block-shuffle epoch, cold cache`, fmt.rate(c.samplesPerSec), fmt.gbps(c.bytesPerSec), fmt.ratio(c.bytesPerSec / raw)]);
+      rows.push([`${w.name}: one block-shuffle epoch, warm cache (mean of 2, local alternating: ${fmt.rate(localRate.samplesPerSec)}/s)`, fmt.rate(h.samplesPerSec), fmt.gbps(h.bytesPerSec), `${fmt.ratio(h.samplesPerSec / localRate.samplesPerSec)} of local`]);
+      targets.push({ target: `${w.name}, cold cache: block-shuffle epoch >= 0.8x the raw limit`, measured: fmt.ratio(c.bytesPerSec / raw), met: c.bytesPerSec >= 0.8 * raw });
+      targets.push({ target: `${w.name}, warm cache: at the local reader's rate (>= 0.8x)`, measured: fmt.ratio(h.samplesPerSec / localRate.samplesPerSec), met: h.samplesPerSec >= 0.8 * localRate.samplesPerSec });
+      ctx.log(`${key}: raw ${fmt.gbps(raw)} GB/s, cold ${fmt.gbps(c.bytesPerSec)} GB/s (${fmt.ratio(c.bytesPerSec / raw)}), warm ${fmt.rate(h.samplesPerSec)}/s vs local ${fmt.rate(localRate.samplesPerSec)}/s`);
+    }
+    rows.push(['local folder, same options, page cache warm', fmt.rate(localRate.samplesPerSec), fmt.gbps(localRate.bytesPerSec), '1.00x']);
+    return {
+      name: 'Remote reading (S3 on Ceph RGW, HTTP on nginx)',
+      tables: [
+        {
+          title: `One block-shuffle epoch over ${manifest.shards.length} shards (${fmt.mb(datasetBytes)} MB, ${manifest.samples} samples 256x256 uint8), batch 32, blockShards 2, CRC on`,
+          command: COMMAND,
+          columns: ['read', 'samples/s', 'GB/s', 'ratio'],
+          rows,
+          notes: [
+            'Both servers run on this machine (memstore OSD, nginx-light), so the raw limit is a CPU/loopback figure, measured in the same run.',
+            'Cold: a fresh cacheDir, every shard downloaded (and its SHA-256 checked) once. Warm: the same cacheDir again, nothing downloaded.',
+          ],
+        },
+      ],
+      figures,
+      targets,
+    };
+  } finally {
+    client.destroy();
+    await local.close();
+    await Promise.all([rgw.stop(), nginx.stop()]);
+    rmSync(work, { recursive: true, force: true });
+  }
+};

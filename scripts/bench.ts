@@ -8,6 +8,8 @@ import type { Bench, BenchContext } from './bench/types.js';
 // Loaded on demand: `--only micro` should not pay for importing tfjs.
 const BENCHES: Record<string, () => Promise<Bench>> = {
   build: async () => (await import('./bench/build.js')).buildBench,
+  'build-dicom': async () => (await import('./bench/build-dicom.js')).buildDicomBench,
+  'build-peers': async () => (await import('./bench/build-peers.js')).buildPeersBench,
   micro: async () => (await import('./bench/micro.js')).microBench,
   'read-warm': async () => (await import('./bench/read-warm.js')).readWarmBench,
   'read-cold': async () => (await import('./bench/read-cold.js')).readColdBench,

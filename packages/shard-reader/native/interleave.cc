@@ -7,6 +7,7 @@
 //   interleave(src, out, samples, width, pixels, pixelBytes)
 //     src  samples x width slices back to back, each `pixels` pixels of `pixelBytes` bytes (any typed array)
 //     out  samples x pixels x width pixels: pixel p of sample s holds slice 0's pixel p, then slice 1's, ...
+#include <cstdlib>
 #include <napi.h>
 
 #include <cstdint>
@@ -153,8 +154,9 @@ Napi::Value Interleave(const Napi::CallbackInfo& info) {
 void InitInterleave(Napi::Env env, Napi::Object exports) {
 #ifdef SHARD_HAVE_SSSE3
   __builtin_cpu_init();
-  g_ssse3 = __builtin_cpu_supports("ssse3");
+  g_ssse3 = __builtin_cpu_supports("ssse3") && std::getenv("SHARD_READER_PORTABLE") == nullptr;  // see crc32.cc
   InitMasks();
 #endif
   exports.Set("interleave", Napi::Function::New(env, Interleave, "interleave"));
+  exports.Set("interleaveSimd", Napi::Boolean::New(env, g_ssse3));
 }

@@ -1,5 +1,4 @@
 // The build pipeline: discover -> join labels -> decode in parallel -> write shards in order -> manifest last.
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -22,12 +21,13 @@ import {
   type SampleMeta,
   keyProblem,
 } from 'shard-format';
-import { DecodePool } from './decode-pool.js';
+import { DecodePool, PNG_POOL_MIN } from './decode-pool.js';
 import type { MappedSample, MedicalJob } from './medical-slices.js';
 import type { MedicalMeta } from './decode/types.js';
 import { FEW_LEVELS, intensityText, ValueTotals } from './values.js';
 import { discoverSlices, type Exclusion } from './discover.js';
 import { InputError } from './errors.js';
+import { hashInput } from './input-hash.js';
 import type { PlannedSlice } from './join-labels.js';
 import { joinInputs } from './label-source.js';
 import { dicomMetaLookup } from './dicom-slice-meta.js';
@@ -38,7 +38,7 @@ import { acquireLock } from './lock.js';
 import { mapOrdered } from './map-ordered.js';
 import { checkOutFolder, readOurManifest } from './out-folder.js';
 import { resolveOptions, type BuildOptions, type ResolvedOptions } from './options.js';
-import { configureDecoder, preprocessSlice } from './preprocess.js';
+import { configureDecoder, decodeImage } from './preprocess.js';
 import { ShardSetWriter, writeAtomic } from './shard-set-writer.js';
 import { completeSwap } from './swap.js';
 import { writePart, type PartSummary } from './part-build.js';
@@ -101,17 +101,23 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   const layout = { hash: schemaHash(schema), perShard: recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride) };
   await checkOutFolder(o.out); // refuse a folder that is not ours before writing anything into it
   const lock = acquireLock(o.out);
+  // Medical files decode in worker threads (synchronous JS/WASM); PNG/JPEG/TIFF in sharp's own threads.
+  // The workers start now, loading their modules while the plan below hashes every input.
+  const pool = new DecodePool(Math.min(o.workers, os.availableParallelism()));
+  const pngInPool = slices.filter((s) => !s.format).length >= PNG_POOL_MIN;
+  if (pngInPool || slices.some((s) => s.format)) pool.warm();
   try {
     // A swap a killed build began is finished first: the folder then holds one whole dataset again.
     await completeSwap(o.out);
     const { ours } = await checkOutFolder(o.out);
     const plan = await buildPlan(o, join.slices, excluded, schema);
+    const decoders = pngInPool ? { pool, png: true } : { pool };
     if (o.part) {
-      const write = (range: PartRange, journal: string) => writeShards(o, join.slices, [], schema, layout, { ...plan, journal }, range);
+      const write = (range: PartRange, journal: string) => writeShards(o, join.slices, [], schema, layout, { ...plan, journal }, decoders, range);
       const done = await writePart(o, { slices: join.slices, excluded, schema, layout, plan, ours, tool: TOOL, write });
       return { ...done, warnings: [...[...problems, ...join.orphanRows].map((e) => e.message), ...join.notes], seconds: (performance.now() - started) / 1000, labelNames: join.labelNames };
     }
-    const shards = await writeShards(o, join.slices, excluded, schema, layout, plan);
+    const shards = await writeShards(o, join.slices, excluded, schema, layout, plan, decoders);
     const inputs = slices.length + excluded.length;
     const values = shards.totals.stats();
     const manifest: Omit<Manifest, 'checksum'> = {
@@ -147,6 +153,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   } catch (err) {
     throw asDiskError(err, o.out);
   } finally {
+    await pool.close();
     lock.release();
   }
 }
@@ -155,7 +162,7 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
  * Decodes and writes every slice, resuming after the shards an interrupted run of the same plan
  * completed. Skipped inputs are returned with paths relative to the input root.
  */
-async function writeShards(o: ResolvedOptions, allSlices: PlannedSlice[], excluded: Exclusion[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan, range?: PartRange) {
+async function writeShards(o: ResolvedOptions, allSlices: PlannedSlice[], excluded: Exclusion[], schema: Schema, layout: { hash: string; perShard: number }, plan: BuildPlan, { pool, png }: { pool: DecodePool; png?: boolean }, range?: PartRange) {
   // A part writes only its inputs (and of a volume cut by a part boundary, only its samples), numbered as in the whole plan.
   const slices = range ? allSlices.slice(range.firstInput, range.endInput) : allSlices;
   const journal = new Journal(o.out, plan.journal ?? plan.hash);
@@ -180,13 +187,13 @@ async function writeShards(o: ResolvedOptions, allSlices: PlannedSlice[], exclud
 
   configureDecoder();
   const todo = slices.slice(resume.inputsConsumed);
+  // Only these fields: the options may go to a worker thread (no callbacks).
+  const image = { size: o.size, dtype: o.dtype, fit: o.fit, kernel: o.kernel, windows: fixedWindows(o), rescale: o.rescale, intensity: o.intensity };
   // Over the whole plan, not `todo`: a resumed build writes the same series positions.
   const places = seriesPlaces(slices);
   const job: MedicalJob = { size: o.size, fit: o.fit, kernel: o.kernel, values: valueOptions(o), dicomWindow: o.window === 'dicom' };
-  // Medical files decode in worker threads (synchronous JS/WASM); PNG/JPEG/TIFF in sharp's own threads.
-  const pool = new DecodePool(Math.min(o.workers, os.availableParallelism()));
   const decoded = mapOrdered(todo, o.workers, (s): Promise<MappedSample[] | { bytes: Uint8Array; stats: MappedSample['stats'] }[]> =>
-    s.error ? Promise.reject(s.error) : s.format ? pool.run(s.file, job) : preprocessSlice(s.file, { ...o, windows: fixedWindows(o) }).then((p) => [p]),
+    s.error ? Promise.reject(s.error) : s.format ? pool.run(s.file, job) : decodeImage(s.file, png ? pool : undefined, image).then((p) => [p]),
   );
   try {
     for (const [i, slice] of todo.entries()) {
@@ -226,8 +233,6 @@ async function writeShards(o: ResolvedOptions, allSlices: PlannedSlice[], exclud
     await decoded.return(undefined);
     await writer.abort();
     throw err;
-  } finally {
-    await pool.close();
   }
 }
 
@@ -313,21 +318,6 @@ async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], excluded: E
   }
   const hash = h.hex();
   return { hash, buildId: hash.slice(0, 32) };
-}
-
-/** Size and SHA-256 of an input file, or undefined when it cannot be read (the decode step reports why). */
-async function hashInput(file: string): Promise<{ size: number; sha256: string } | undefined> {
-  const h = createSha256();
-  let size = 0;
-  try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-      h.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-  } catch {
-    return undefined;
-  }
-  return { size, sha256: h.hex() };
 }
 
 async function assertFolder(dir: string): Promise<void> {

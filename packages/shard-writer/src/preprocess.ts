@@ -1,12 +1,12 @@
-// Decodes one PNG/JPEG/TIFF slice with sharp and maps it through the value pipeline: one channel, size x size.
+// Decodes one PNG/JPEG/TIFF slice (sharp, or png-direct.ts for plain greyscale PNGs) and maps it through the value pipeline: one channel, size x size.
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { Dtype, Fit } from 'shard-format';
+import type { DecodePool } from './decode-pool.js';
 import { InputError } from './errors.js';
-import type { Kernel } from './options.js';
-import { mapValues, type IntensityMode, type SampleValues } from './values.js';
-import type { CtWindow } from './window.js';
+import { decodePngSlice, mapStored, type Preprocessed, type PreprocessOptions } from './png-slice.js';
+
+export type { Preprocessed, PreprocessOptions };
 
 /**
  * How the builder runs sharp: one libvips thread per image (parallelism comes from decoding several
@@ -15,22 +15,6 @@ import type { CtWindow } from './window.js';
 export function configureDecoder(): void {
   sharp.concurrency(1);
   sharp.cache(false);
-}
-
-export interface PreprocessOptions {
-  size: number;
-  dtype: Dtype;
-  fit: Fit;
-  kernel: Kernel;
-  /** One window (C = 1) or several (`--windows`, C = n); null for none. */
-  windows: CtWindow[] | null;
-  rescale: { slope: number; intercept: number } | null;
-  intensity: IntensityMode;
-}
-
-export interface Preprocessed {
-  bytes: Uint8Array;
-  stats: SampleValues;
 }
 
 /**
@@ -43,6 +27,11 @@ export async function preprocessSlice(file: string, opts: PreprocessOptions): Pr
   } catch (err) {
     throw await explain(err, file);
   }
+}
+
+/** preprocessSlice, with plain greyscale PNGs decoded in `pool`'s threads when given one (sharp still runs here). */
+export async function decodeImage(file: string, pool: DecodePool | undefined, opts: PreprocessOptions): Promise<Preprocessed> {
+  return (await pool?.runPng(file, opts)) ?? preprocessSlice(file, opts);
 }
 
 /** libvips' own words for a short or corrupt file: a truncated image, a damaged one, or the failOn warning. */
@@ -68,6 +57,9 @@ async function explain(err: unknown, file: string): Promise<unknown> {
 }
 
 async function decode(file: string, opts: PreprocessOptions): Promise<Preprocessed> {
+  // Plain greyscale PNGs at the output size skip sharp (its per-image overhead was most of a build's time).
+  const direct = await decodePngSlice(file, opts);
+  if (direct) return direct;
   let img = sharp(file, { sequentialRead: true });
   const meta = await img.metadata();
   // 16-bit input is read as 16-bit, so no step narrows it through 8-bit sRGB. 8-bit input stays 8-bit
@@ -86,10 +78,7 @@ async function decode(file: string, opts: PreprocessOptions): Promise<Preprocess
     throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${opts.size}x${opts.size}x1`);
   }
   const stored = wide ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : new Uint8Array(data.buffer, data.byteOffset, data.length);
-  const { slope, intercept } = opts.rescale ?? { slope: 1, intercept: 0 };
-  const values = new Float32Array(stored.length);
-  for (let i = 0; i < stored.length; i++) values[i] = stored[i] * slope + intercept;
-  return mapValues(values, !wide && !opts.rescale, { dtype: opts.dtype, windows: opts.windows, intensity: opts.intensity });
+  return mapStored(stored, wide, opts);
 }
 
 /** 16-bit to 8-bit by round(v / 257): 0 -> 0, 65535 -> 255, exact inverse of the 8-to-16 bit scale (v * 257). */

@@ -95,12 +95,12 @@ export function mapValues(values: Float32Array, narrow: boolean, o: ValueOptions
   const mode = o.intensity.mode === 'auto' ? (narrow ? 'stored' : 'minmax') : o.intensity.mode;
   if (mode === 'stored') {
     // 8-bit input as it is; wider input by round(v / 257), the exact inverse of the 8-to-16 bit scale.
-    const div = narrow ? 1 : 257;
-    for (let i = 0; i < n; i++) out[i] = clamp255(Math.round(values[i] / div));
+    if (narrow) for (let i = 0; i < n; i++) out[i] = roundByte(values[i]);
+    else for (let i = 0; i < n; i++) out[i] = roundByte(values[i] / 257);
   } else {
     const [lo, hi] = mode === 'minmax' ? [stats.min, stats.max] : mode === 'dataset' ? datasetRange(o.intensity) : percentiles(values, (o.intensity as { lo: number }).lo, (o.intensity as { hi: number }).hi);
     const scale = hi > lo ? 255 / (hi - lo) : 0;
-    for (let i = 0; i < n; i++) out[i] = clamp255(Math.round((values[i] - lo) * scale));
+    for (let i = 0; i < n; i++) out[i] = roundByte((values[i] - lo) * scale);
   }
   stats.levels = distinct(out);
   return { bytes: out, stats };
@@ -111,14 +111,72 @@ function datasetRange(m: IntensityMode): [number, number] {
   return [m.lo, m.hi];
 }
 
-function clamp255(v: number): number {
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+/** Per-value pixel counts for mapIntegers (one per thread, cleared over the range used after each image). */
+const valueCounts = new Int32Array(65536);
+
+/**
+ * mapValues for unscaled 8/16-bit stored values (a PNG slice) to uint8 without a window, through a
+ * histogram and a per-value table instead of float arithmetic per pixel; undefined for anything else
+ * (the caller then uses mapValues). Same bytes and statistics as mapValues on the same values.
+ */
+export function mapIntegers(stored: Uint8Array | Uint16Array, narrow: boolean, o: ValueOptions): { bytes: Uint8Array; stats: SampleValues } | undefined {
+  const mode = o.intensity.mode === 'auto' ? (narrow ? 'stored' : 'minmax') : o.intensity.mode;
+  if (o.windows || o.dtype !== 'uint8' || (mode !== 'stored' && mode !== 'minmax') || stored.length === 0) return undefined;
+  const n = stored.length;
+  for (let i = 0; i < n; i++) valueCounts[stored[i]]++;
+  let min = 0;
+  while (valueCounts[min] === 0) min++;
+  let max = narrow ? 255 : 65535;
+  while (valueCounts[max] === 0) max--;
+  const scale = max > min ? 255 / (max - min) : 0;
+  const lut = new Uint8Array(max + 1);
+  const bins = new Map<number, number>();
+  const seen = new Uint8Array(256);
+  let levels = 0;
+  for (let v = min; v <= max; v++) {
+    const c = valueCounts[v];
+    if (c === 0) continue;
+    valueCounts[v] = 0;
+    const b = fineBin(v);
+    bins.set(b, (bins.get(b) ?? 0) + c);
+    // The same expressions mapValues evaluates per pixel, once per value present.
+    const out = mode === 'stored' ? roundByte(narrow ? v : v / 257) : roundByte((v - min) * scale);
+    lut[v] = out;
+    if (seen[out] === 0) {
+      seen[out] = 1;
+      levels++;
+    }
+  }
+  const bytes = new Uint8Array(n);
+  if (mode === 'stored' && narrow) bytes.set(stored);
+  else for (let i = 0; i < n; i++) bytes[i] = lut[stored[i]];
+  return { bytes, stats: { min, max, clipped: 0, levels, bins } };
+}
+
+/**
+ * Math.round(y) clamped to 0..255 (NaN to 0), bit for bit, but as floor(y + 0.5) on small integers:
+ * Math.round into a Uint8Array cost more per pixel than decoding. The correction step covers the one
+ * double below 0.5 whose y + 0.5 rounds up to 1.
+ */
+export function roundByte(y: number): number {
+  const x = y + 0.5;
+  if (!(x >= 1)) return 0;
+  if (x >= 255) return 255;
+  const r = x | 0;
+  return r - 0.5 > y ? r - 1 : r;
 }
 
 function distinct(bytes: Uint8Array): number {
+  // A flag per level, not a count: a Uint8Array count wraps at 256 and counted a level again every 256 pixels.
   const seen = new Uint8Array(256);
   let count = 0;
-  for (let i = 0; i < bytes.length; i++) if (!seen[bytes[i]]++) count++;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (seen[b] === 0) {
+      seen[b] = 1;
+      count++;
+    }
+  }
   return count;
 }
 
@@ -147,21 +205,48 @@ function binValue(b: number): number {
   return neg ? -v : v;
 }
 
+/** fineBin of every integer in [INT_LO, INT_HI]: CT and MR values are mostly integers there, and Math.log2 per pixel cost more than decoding. */
+const INT_LO = -32768;
+const INT_HI = 65535;
+let intBins: Int16Array | undefined;
+function integerBins(): Int16Array {
+  if (!intBins) {
+    intBins = new Int16Array(INT_HI - INT_LO + 1);
+    for (let v = INT_LO; v <= INT_HI; v++) intBins[v - INT_LO] = fineBin(v);
+  }
+  return intBins;
+}
+
+/** Fine bins of finite float32 values lie within +-MAX_BIN (log2 of 2^128 times 64): counted densely, then kept sparse. */
+const MAX_BIN = 128 * 64 + 1;
+const counts = new Int32Array(2 * MAX_BIN + 1);
+
 function scan(values: Float32Array): SampleValues {
   let min = Infinity;
   let max = -Infinity;
-  const bins = new Map<number, number>();
+  const table = integerBins();
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (!Number.isFinite(v)) continue; // NaN/Inf voxels of a float NIfTI: no range, no bin
+    // Integers in the table's range first (no log2); anything else that is finite takes fineBin; NaN/Inf voxels of a float NIfTI count nowhere.
+    const k = v | 0; // an integer index: a float one made the table lookup 3x slower
+    let at: number;
+    if (k === v && k >= INT_LO && k <= INT_HI) at = table[k - INT_LO];
+    else if (Number.isFinite(v)) at = fineBin(v);
+    else continue;
     if (v < min) min = v;
     if (v > max) max = v;
-    const b = fineBin(v);
-    bins.set(b, (bins.get(b) ?? 0) + 1);
+    counts[at + MAX_BIN]++;
+  }
+  const bins = new Map<number, number>();
+  if (min > max) return { min, max, clipped: 0, levels: -1, bins };
+  // fineBin never decreases as v grows, so the bins in use lie between those of min and max.
+  for (let at = fineBin(min) + MAX_BIN, hi = fineBin(max) + MAX_BIN; at <= hi; at++) {
+    if (counts[at] === 0) continue;
+    bins.set(at - MAX_BIN, counts[at]);
+    counts[at] = 0; // the counts array is shared by every scan in this thread
   }
   return { min, max, clipped: 0, levels: -1, bins };
 }
-
 
 export interface TotalsJson {
   min: number | null;

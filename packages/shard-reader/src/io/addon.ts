@@ -43,6 +43,8 @@ export interface MmapAddon {
   crc32(data: ArrayBufferView, value?: number): number;
   /** True when crc32 uses the carry-less multiply path. */
   readonly crc32Simd: boolean;
+  /** Whether context stacking uses SSSE3 shuffles (false without SSSE3 or with SHARD_READER_PORTABLE=1). */
+  readonly interleaveSimd: boolean;
   /** dst[i] = src[i] * scale + offset for every element of dst, computed in double like JavaScript. */
   toFloat32(src: Uint8Array | Uint16Array | Int16Array | Float32Array, dst: Float32Array, scale: number, offset: number): void;
 }

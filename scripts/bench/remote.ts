@@ -43,7 +43,7 @@ export const remoteBench: Bench = async (ctx): Promise<BenchResult> => {
   }
   const spec = ctx.quick ? { patients: 5, slices: 120, size: 256, bits: 16 as const } : { patients: 20, slices: 200, size: 256, bits: 16 as const };
   const dir = await ensureShards(ctx, await ensureSource(ctx, spec), ctx.quick ? 'remote-quick' : 'remote-full', { size: 256, shardBytes: (ctx.quick ? 4 : 16) * 2 ** 20 });
-  const local = await openDataset(dir, { workers: 0 });
+  const local = await openDataset(dir);
   const manifest = local.manifest;
   const files = manifest.shards.map((s) => s.file);
   const datasetBytes = manifest.shards.reduce((n, s) => n + s.bytes, 0);
@@ -91,7 +91,7 @@ export const remoteBench: Bench = async (ctx): Promise<BenchResult> => {
       await rawLimit(files.slice(0, 2), w.get); // connections up
       const raw = await rawLimit(files, w.get);
       const cacheDir = path.join(work, `cache-${i}`);
-      const open = () => openDataset(w.url, { cacheDir, cacheBytes: datasetBytes, s3: { endpoint: rgw.endpoint }, workers: 0 });
+      const open = () => openDataset(w.url, { cacheDir, cacheBytes: datasetBytes, s3: { endpoint: rgw.endpoint } });
       const cold = await open();
       const c = await epoch(cold);
       await cold.close();

@@ -13,11 +13,17 @@ const store = new RecordStore(spec.store);
 const pool = new BufferPool();
 const scratch = new BufferPool(SCRATCH_BUFFERS);
 
-type Message = { type: 'batch'; id: number; req: BatchRequest } | { type: 'recycle'; buffers: ArrayBuffer[] };
+type Message = { type: 'batch'; id: number; req: BatchRequest } | { type: 'recycle'; buffers: ArrayBuffer[] } | { type: 'drop'; id: number; shard: number };
 
 parentPort!.on('message', (msg: Message) => {
   if (msg.type === 'recycle') {
     msg.buffers.forEach((b) => pool.give(b));
+    return;
+  }
+  if (msg.type === 'drop') {
+    // A remote shard leaving the cache: unmapped here before the main thread closes its descriptor.
+    store.drop(msg.shard);
+    parentPort!.postMessage({ type: 'dropped', id: msg.id });
     return;
   }
   const { id, req } = msg;

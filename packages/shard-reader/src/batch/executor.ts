@@ -71,6 +71,11 @@ export class WorkerExecutor implements BatchExecutor {
     return this.pool.whenReady();
   }
 
+  /** Every worker lets go of one shard's source (see WorkerPool.drop); the caller drops its own store's. */
+  drop(shard: number): Promise<void> {
+    return this.pool.drop(shard);
+  }
+
   async close(): Promise<void> {
     await this.inline?.close();
     await this.pool.close();

@@ -45,12 +45,13 @@ export class WorkerPool {
     this.workers = Array.from({ length: count }, (_, i) => {
       const readySignal: ReadySignal = { flags: this.readyFlags, slot: i };
       const w = startWorker(file, { ...options, workerData: { ...spec, readySignal } });
-      w.on('message', (msg: { type: 'ready' } | { type: 'result'; id: number; data?: BatchData; error?: SerializedError }) => {
+      w.on('message', (msg: { type: 'ready' } | { type: 'result'; id: number; data?: BatchData; error?: SerializedError } | { type: 'dropped'; id: number }) => {
         if (msg.type === 'ready') {
           this.ready[i] = true;
-          if (this.pending.size === 0) w.unref();
+          if (this.pending.size === 0 && this.drops.size === 0) w.unref();
           if (this.ready.every(Boolean)) this.markReady();
         }
+        else if (msg.type === 'dropped') this.dropped(msg.id);
         else this.settle(msg);
       });
       w.on('error', (err) => this.failAll({ name: err.name, message: `batch worker failed: ${err.message}` }));
@@ -91,6 +92,37 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Every worker closes its source of `shard` (a remote shard leaving the cache); resolves once all have, so
+   * its descriptor can be closed without a worker holding the number. Messages keep their order, so batches
+   * sent before are done first. Resolves at once when the pool has failed or closed (its threads are gone).
+   */
+  drop(shard: number): Promise<void> {
+    if (this.failure) return Promise.resolve();
+    const id = this.nextId++;
+    return new Promise<void>((resolve) => {
+      this.drops.set(id, { resolve, left: this.workers.length });
+      for (const w of this.workers) {
+        w.ref();
+        w.postMessage({ type: 'drop', id, shard });
+      }
+    });
+  }
+
+  private readonly drops = new Map<number, { resolve: () => void; left: number }>();
+
+  private dropped(id: number): void {
+    const d = this.drops.get(id);
+    if (!d || --d.left > 0) return;
+    this.drops.delete(id);
+    this.unrefIfIdle();
+    d.resolve();
+  }
+
+  private unrefIfIdle(): void {
+    if (this.pending.size === 0 && this.drops.size === 0) this.workers.forEach((w) => w.unref());
+  }
+
   /** Hands released batch buffers back to the worker that made them. */
   recycle(worker: number, buffers: ArrayBuffer[]): void {
     const live = buffers.filter((b) => b.byteLength > 0);
@@ -107,7 +139,7 @@ export class WorkerPool {
     const p = this.pending.get(msg.id);
     if (!p) return; // a result for a batch nobody waits for any more (closed, or the pool failed)
     this.pending.delete(msg.id);
-    if (this.pending.size === 0) this.workers.forEach((w) => w.unref());
+    this.unrefIfIdle();
     if (msg.error) p.reject(msg.error);
     else p.resolve(msg.data!);
   }
@@ -117,5 +149,7 @@ export class WorkerPool {
     this.failReady(new Error(this.failure.message));
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    for (const d of this.drops.values()) d.resolve(); // no thread left to hold a descriptor
+    this.drops.clear();
   }
 }

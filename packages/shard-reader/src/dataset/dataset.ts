@@ -218,6 +218,7 @@ export class Dataset {
    */
   async ready(): Promise<void> {
     this.assertOpen();
+    if (this.remote) return this.remote.ready(this.store, this.executorSpec().image); // its streams' workers
     await (this.executor ??= this.createExecutor()).ready();
   }
 

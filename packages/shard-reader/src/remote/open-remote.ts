@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Manifest } from 'shard-format';
 import type { BatchStream } from '../batch/batch-stream.js';
-import { InlineExecutor, type BatchExecutor } from '../batch/executor.js';
+import { InlineExecutor, WorkerExecutor, type BatchExecutor } from '../batch/executor.js';
 import type { RecordStore } from '../store/record-store.js';
 import { blockWindows } from '../shuffle/index.js';
 import { cacheBytesNeeded, checkCacheBytes } from './cache-need.js';
@@ -21,6 +21,8 @@ export interface RemoteOpenOptions {
   cacheDir?: string;
   /** Bound on the cache's bytes (whole shards). Default: the dataset's shard bytes (all of it fits). */
   cacheBytes?: number;
+  /** Batch worker threads for whole-shard streams (openDataset's resolved `workers`); 0 assembles on this thread. */
+  workers?: number;
 }
 
 export function defaultCacheDir(): string {
@@ -36,8 +38,10 @@ export interface StreamParts {
 
 /**
  * The remote half of a Dataset: block and sequential streams read whole shards through the cache
- * (ShardFeed); global shuffle reads records by coalesced ranges (RangeExecutor). Batches are assembled on
- * the main thread, which owns the cached files' descriptors.
+ * (ShardFeed); global shuffle reads records by coalesced ranges (RangeExecutor), on this thread. Whole-shard
+ * streams assemble batches in worker threads (as a local dataset does): they read the cached files through
+ * the descriptors this thread opens, published in shared memory (sharedFds), and let go of a shard's before
+ * this thread closes it (WorkerPool.drop), so a descriptor number is never read after it could be reused.
  */
 export class RemoteBacking {
   readonly cache: ShardCache;
@@ -46,6 +50,10 @@ export class RemoteBacking {
    * through it, and it is closed before the pin is dropped (an open file keeps its disk space after eviction).
    */
   readonly fds: number[];
+  /** The same descriptors in shared memory, for the worker threads. */
+  private readonly sharedFds: Int32Array;
+  private readonly workers: number;
+  private pool: WorkerExecutor | undefined;
   private readonly feeds = new Set<ShardFeed>();
   /** Feeds (streams) that have each shard open: its file is closed when the last lets go. */
   private readonly users: Uint32Array;
@@ -65,6 +73,8 @@ export class RemoteBacking {
     // Any whole-shard stream needs at least two shards in the cache: refuse less at open, with the number.
     checkCacheBytes(this.cache.cacheBytes, cacheBytesNeeded({ shuffle: 'none', shardBytes: m.shards.map((s) => s.bytes), shardSamples: m.shards.map((s) => s.samples), blockShards: 1, step: 1, prefetch: 1 }));
     this.fds = new Array<number>(m.shards.length).fill(-1);
+    this.sharedFds = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, m.shards.length))).fill(-1);
+    this.workers = options.workers ?? 0;
     this.users = new Uint32Array(m.shards.length);
     this.reader = new RangeReader(store, m, loaded.keys);
   }
@@ -85,21 +95,31 @@ export class RemoteBacking {
     checkCacheBytes(this.cache.cacheBytes, cacheBytesNeeded({ shuffle: o.shuffle, shardBytes: m.shards.map((s) => s.bytes), shardSamples: sizes, blockShards: o.blockShards, step: o.batchSize * o.worldSize, prefetch: o.prefetch }));
     const windows = o.shuffle === 'block' ? blockWindows(sizes, o.seed, o.epoch, o.blockShards) : m.shards.map((_, s) => [s]);
     const shards: FeedShard[] = m.shards.map((s) => ({ key: s.file, bytes: s.bytes, sha256: s.sha256, firstSample: s.firstSample, samples: s.samples }));
-    const feed = new ShardFeed(this.cache, this.store, shards, windows, m.recordsPerShard, {
+    const feed: ShardFeed = new ShardFeed(this.cache, this.store, shards, windows, m.recordsPerShard, {
       onOpen: (s, file) => {
         // Verified by SHA-256 on download and named by it: the manifest's bytes, header included.
-        if (this.users[s]++ === 0) this.fds[s] = openSync(file, 'r');
+        if (this.users[s]++ === 0) this.sharedFds[s] = this.fds[s] = openSync(file, 'r');
       },
       onClose: (s) => {
         if (--this.users[s] > 0) return;
         records.drop(s);
-        if (this.fds[s] >= 0) closeSync(this.fds[s]);
-        this.fds[s] = -1;
+        const fd = this.fds[s];
+        this.fds[s] = this.sharedFds[s] = -1;
+        const close = () => {
+          if (fd >= 0) closeSync(fd);
+        };
+        if (!this.pool) return close();
+        // Workers unmap it first; the pin (and so the file) stays until then.
+        return this.pool.drop(s).then(close);
       },
+    }, {
+      // Several windows downloading at once on a cold cache, within cacheBytes; only for a lone stream, so a
+      // second stream's windows never find the cache filled by the first one's look-ahead.
+      aheadBytes: () => (this.feeds.size === 1 && this.feeds.has(feed) ? this.cache.cacheBytes : 0),
     });
     this.feeds.add(feed);
     return {
-      executor: (this.inline ??= new InlineExecutor({ store: records.spec, image }, records)),
+      executor: this.executorFor(records, image),
       stage: (indices) => feed.stage(indices),
       onEnd: () => {
         feed.finish();
@@ -108,12 +128,24 @@ export class RemoteBacking {
     };
   }
 
+  private executorFor(records: RecordStore, image: ImageSpec): BatchExecutor {
+    if (this.workers === 0) return (this.inline ??= new InlineExecutor({ store: records.spec, image }, records));
+    return (this.pool ??= new WorkerExecutor({ store: { ...records.spec, fds: this.sharedFds }, image }, this.workers, records));
+  }
+
+  /** Starts the batch worker threads of whole-shard streams (Dataset.ready): start-up kept out of the first epoch. */
+  async ready(records: RecordStore, image: ImageSpec): Promise<void> {
+    await this.executorFor(records, image).ready();
+  }
+
   /** Whole records by range reads, each checked (CorruptRecordError naming URL, record and key). */
   readRecords(indices: readonly number[]): Promise<Uint8Array[]> {
     return this.reader.read(indices);
   }
 
   async close(): Promise<void> {
+    // Threads stop before the descriptors they read through are closed (drops then resolve at once).
+    await this.pool?.close();
     for (const f of this.feeds) f.close();
     this.feeds.clear();
     this.cache.close();

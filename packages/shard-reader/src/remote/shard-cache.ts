@@ -135,6 +135,7 @@ export class ShardCache {
 
   /** Drops one pin; the last one makes the object evictable again. */
   release(entry: Pick<CacheEntry, 'sha256'>): void {
+    if (this.closed) return; // close() dropped every pin already (a release delayed past it)
     const n = this.pinCount.get(entry.sha256) ?? 0;
     if (n <= 0) throw new Error(`release of ${entry.sha256} without a matching acquire`);
     if (n > 1) {
@@ -145,6 +146,26 @@ export class ShardCache {
     // Synchronous: a later acquire's pin (same file name) must never be removed by this one landing late.
     rmSync(this.pinFile(entry.sha256));
   }
+
+  /**
+   * Drops one pin once `until` settles (readers in other threads letting go of the file). Until then its bytes
+   * count as this process's, but a download that needs them waits for the release instead of failing.
+   */
+  releaseAfter(entry: CacheEntry, until: Promise<unknown>): void {
+    this.releasingBytes += entry.bytes;
+    const done: Promise<void> = until
+      .catch(() => {})
+      .then(() => {
+        this.releasing.delete(done);
+        this.releasingBytes -= entry.bytes;
+        this.release(entry);
+      });
+    this.releasing.add(done);
+  }
+
+  private readonly releasing = new Set<Promise<void>>();
+  /** Bytes of objects whose last pin is about to be dropped (releaseAfter). */
+  releasingBytes = 0;
 
   /** True when this process has the object pinned. */
   isPinned(entry: Pick<CacheEntry, 'sha256'>): boolean {
@@ -264,13 +285,18 @@ export class ShardCache {
           by.forEach((p) => pids.add(p));
           if (by.has(process.pid)) ours += o.size;
         }
-        // What this process pins or is downloading will not be released while it waits here: waiting cannot help.
-        if (ours + entry.bytes > this.cacheBytes) {
+        // What this process pins or is downloading will not be released while it waits here: waiting cannot
+        // help, unless some of it is being let go of (releaseAfter): then wait for that.
+        if (ours + entry.bytes > this.cacheBytes && this.releasing.size === 0) {
           throw new CacheFullError(`cacheDir ${this.dir}: ${store.urlOf(entry.key)} (${entry.bytes} bytes) does not fit: this process has ${ours} of the ${this.cacheBytes} cacheBytes in use`);
         }
         blocked = { pinned, processes: pids.size };
       } finally {
         await release();
+      }
+      if (this.releasing.size > 0) {
+        await Promise.all(this.releasing);
+        continue;
       }
       if (Date.now() > deadline) {
         throw new CacheFullError(`cacheDir ${this.dir}: no room for ${store.urlOf(entry.key)} (${entry.bytes} bytes) after ${Math.round(this.spaceWaitMs / 1000)} s: ${blocked.pinned} of the ${this.cacheBytes} cacheBytes are in use by ${blocked.processes} process(es) sharing the folder (or downloading); raise cacheBytes`);

@@ -17,8 +17,22 @@ export interface FeedShard extends CacheEntry {
 export interface FeedEvents {
   /** A shard's file is local and pinned: readers may open it. */
   onOpen?(shard: number, path: string): void;
-  /** A shard is about to be unpinned: readers must close it first (an open file keeps its disk space). */
-  onClose?(shard: number): void;
+  /**
+   * A shard is about to be unpinned: readers must close it first (an open file keeps its disk space). A
+   * returned promise (worker threads letting go) delays the unpin until it settles.
+   */
+  onClose?(shard: number): unknown;
+}
+
+export interface FeedOptions {
+  /**
+   * Bytes the feed may keep pinned to fetch windows further ahead (several downloads at once on a cold
+   * cache); default 0: only the next window, once the stream is inside a single one. Windows batches need
+   * are opened whatever this says (cacheBytesNeeded bounds those).
+   */
+  aheadBytes?: number | (() => number);
+  /** Most shards of windows ahead of the stream being fetched or held at once (default 8). */
+  aheadShards?: number;
 }
 
 export class ShardFeed {
@@ -39,6 +53,7 @@ export class ShardFeed {
     private readonly windows: readonly (readonly number[])[],
     recordsPerShard: number,
     private readonly events: FeedEvents = {},
+    private readonly options: FeedOptions = {},
   ) {
     this.perShard = recordsPerShard;
     this.windowOfShard = new Int32Array(shards.length).fill(-1);
@@ -116,10 +131,7 @@ export class ShardFeed {
         (err) => {
           // One shard failed: drop the others, so a retry of the window starts clean.
           if (this.open.get(w) === p) this.open.delete(w);
-          for (const s of acquired) {
-            this.events.onClose?.(s);
-            this.cache.release(this.shards[s]);
-          }
+          for (const s of acquired) this.unpin(s);
           throw err;
         },
       );
@@ -136,10 +148,21 @@ export class ShardFeed {
     const acquired = this.acquiredOf.get(w) ?? [];
     this.open.delete(w);
     this.acquiredOf.delete(w);
-    for (const s of acquired) {
-      this.events.onClose?.(s);
+    for (const s of acquired) this.unpin(s);
+  }
+
+  private unpin(s: number): void {
+    const closing = this.events.onClose?.(s);
+    if (!(closing instanceof Promise)) {
       this.cache.release(this.shards[s]);
+      return;
     }
+    this.cache.releaseAfter(this.shards[s], closing);
+    void closing.then(() => queueMicrotask(() => this.advance()), () => {}); // room freed: a window further ahead may fit now
+  }
+
+  private windowBytes(w: number): number {
+    return this.windows[w].reduce((n, s) => n + this.shards[s].bytes, 0);
   }
 
   /** Closes windows no batch needs any more; opens the next one ahead once the stream is inside a single window. */
@@ -154,5 +177,27 @@ export class ShardFeed {
     for (const w of [...this.open.keys()]) if (w < oldest) this.closeWindow(w);
     const ahead = this.furthest + 1;
     if (oldest === this.furthest && ahead < this.windows.length && !this.open.has(ahead)) void this.openWindow(ahead);
+    this.fetchAhead();
+  }
+
+  /**
+   * With aheadBytes: opens the windows after the stream's furthest one while their bytes, with every window
+   * pinned, fit in it, so a cold cache downloads several shards at once rather than one window's worth.
+   */
+  private fetchAhead(): void {
+    const a = this.options.aheadBytes ?? 0;
+    const budget = typeof a === 'function' ? a() : a;
+    if (budget <= 0) return;
+    const maxShards = this.options.aheadShards ?? 8;
+    let bytes = this.cache.releasingBytes;
+    for (const w of this.open.keys()) bytes += this.windowBytes(w);
+    let shards = 0;
+    for (let w = this.furthest + 1; w < this.windows.length; w++) {
+      shards += this.windows[w].length;
+      if (this.open.has(w)) continue;
+      if (shards > maxShards || bytes + this.windowBytes(w) > budget) return;
+      bytes += this.windowBytes(w);
+      void this.openWindow(w);
+    }
   }
 }

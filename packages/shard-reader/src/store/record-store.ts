@@ -21,9 +21,10 @@ export interface StoreSpec {
   /**
    * Each shard's descriptor, opened (and validated) once by openDataset and open until the dataset closes.
    * Descriptors are process-wide, so worker threads read through the same numbers: every thread reads the
-   * files the dataset was opened on, whatever is renamed over their names later.
+   * files the dataset was opened on, whatever is renamed over their names later. A remote dataset's worker
+   * threads get an Int32Array over shared memory: the main thread sets a shard's entry when it is fetched.
    */
-  fds: number[];
+  fds: readonly number[] | Int32Array;
   /** Each shard's size in bytes, as validated at open. */
   shardBytes: number[];
   perShard: number;

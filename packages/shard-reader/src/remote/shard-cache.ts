@@ -7,7 +7,7 @@
 //   pins/<sha256>.<pid>         process <pid> has the object in use: it is never evicted
 //   locks/                      proper-lockfile locks: 'space' (accounting, eviction) and one per object download
 // Content addressing makes a hit exact: an object from another build has another name, never stale bytes.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { MANIFEST_FILE } from 'shard-format';
@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheFullError, DigestError, RemoteError, describeError } from './errors.js';
 
 export { CacheFullError };
+import { Ingest } from './ingest.js';
 import { HELD, fileLock, type FileLock } from './file-lock.js';
 import type { ObjectStore } from './object-store.js';
 import { backoffDelay, isRetryable } from './retry.js';
@@ -52,6 +53,9 @@ const MARKER = '.shard-cache';
 const OBJ = /^([0-9a-f]{64})\.obj$/;
 const PART = /^([0-9a-f]{64})\.(\d+)\.(\d+)\.[0-9a-f]+\.part$/;
 const PIN = /^([0-9a-f]{64})\.(\d+)$/;
+
+/** What one reservation attempt got: a part file holding the bytes, or what holds the space. */
+type Attempt = { part: string } | { pinned: number; processes: number };
 
 interface Scan {
   objects: { sha: string; file: string; size: number; mtimeMs: number }[];
@@ -214,12 +218,14 @@ export class ShardCache {
           await rm(part, { force: true });
           throw err;
         }
-        const release = await this.space.acquire();
+        // Pinned before it exists under its name, so no eviction can ever see it unpinned: no space lock needed
+        // (a cycle of it cost ~50 ms per shard while downloads kept the event loop busy).
+        writeFileSync(this.pinFile(entry.sha256), '');
         try {
           renameSync(part, file);
-          writeFileSync(this.pinFile(entry.sha256), '');
-        } finally {
-          await release();
+        } catch (err) {
+          rmSync(this.pinFile(entry.sha256));
+          throw err;
         }
         return;
       } finally {
@@ -230,6 +236,7 @@ export class ShardCache {
 
   /** Under the space lock (so no eviction runs between the check and the pin): pins a complete object. */
   private async pinIfPresent(entry: CacheEntry, file: string): Promise<boolean> {
+    if (!existsSync(file)) return false; // a miss needs no lock: the download path takes it
     const release = await this.space.acquire();
     try {
       let size: number;
@@ -258,51 +265,98 @@ export class ShardCache {
   private async reserve(store: ObjectStore, entry: CacheEntry): Promise<string> {
     const deadline = Date.now() + this.spaceWaitMs;
     for (let wait = 20; ; wait = Math.min(500, wait * 2)) {
-      const release = await this.space.acquire();
-      let blocked: { pinned: number; processes: number };
-      try {
-        const s = this.scan(true);
-        let used = s.objects.reduce((a, o) => a + o.size, 0) + s.reserved;
-        if (used + entry.bytes > this.cacheBytes) {
-          for (const o of s.objects.filter((o) => !s.pins.has(o.sha)).sort((a, b) => a.mtimeMs - b.mtimeMs)) {
-            rmSync(o.file);
-            used -= o.size;
-            if (used + entry.bytes <= this.cacheBytes) break;
-          }
-        }
-        if (used + entry.bytes <= this.cacheBytes) {
-          const part = path.join(this.objects, `${entry.sha256}.${process.pid}.${entry.bytes}.${randomBytes(4).toString('hex')}.part`);
-          writeFileSync(part, '', { flag: 'wx' });
-          return part;
-        }
-        const pids = new Set<number>();
-        let pinned = 0;
-        let ours = s.reservedOurs;
-        for (const o of s.objects) {
-          const by = s.pins.get(o.sha);
-          if (!by) continue;
-          pinned += o.size;
-          by.forEach((p) => pids.add(p));
-          if (by.has(process.pid)) ours += o.size;
-        }
-        // What this process pins or is downloading will not be released while it waits here: waiting cannot
-        // help, unless some of it is being let go of (releaseAfter): then wait for that.
-        if (ours + entry.bytes > this.cacheBytes && this.releasing.size === 0) {
-          throw new CacheFullError(`cacheDir ${this.dir}: ${store.urlOf(entry.key)} (${entry.bytes} bytes) does not fit: this process has ${ours} of the ${this.cacheBytes} cacheBytes in use`);
-        }
-        blocked = { pinned, processes: pids.size };
-      } finally {
-        await release();
-      }
+      const r = await this.attempt(store, entry);
+      if ('part' in r) return r.part;
       if (this.releasing.size > 0) {
         await Promise.all(this.releasing);
         continue;
       }
       if (Date.now() > deadline) {
-        throw new CacheFullError(`cacheDir ${this.dir}: no room for ${store.urlOf(entry.key)} (${entry.bytes} bytes) after ${Math.round(this.spaceWaitMs / 1000)} s: ${blocked.pinned} of the ${this.cacheBytes} cacheBytes are in use by ${blocked.processes} process(es) sharing the folder (or downloading); raise cacheBytes`);
+        throw new CacheFullError(`cacheDir ${this.dir}: no room for ${store.urlOf(entry.key)} (${entry.bytes} bytes) after ${Math.round(this.spaceWaitMs / 1000)} s: ${r.pinned} of the ${this.cacheBytes} cacheBytes are in use by ${r.processes} process(es) sharing the folder (or downloading); raise cacheBytes`);
       }
       await sleep(wait);
     }
+  }
+
+  private readonly attempts: { store: ObjectStore; entry: CacheEntry; resolve: (r: Attempt) => void; reject: (err: unknown) => void }[] = [];
+  private cycle: Promise<void> | undefined;
+
+  /**
+   * One reservation attempt. Attempts queued meanwhile share one cycle of the space lock and one scan: a window
+   * fetched ahead asks for several shards at once, and one lock cycle each (~50 ms while downloads keep the
+   * event loop busy) delayed the last download's start by a second.
+   */
+  private attempt(store: ObjectStore, entry: CacheEntry): Promise<Attempt> {
+    const p = new Promise<Attempt>((resolve, reject) => this.attempts.push({ store, entry, resolve, reject }));
+    this.cycle ??= this.runAttempts().catch(() => {}); // a failed unlock: the lock goes stale, nothing to report to
+    return p;
+  }
+
+  private async runAttempts(): Promise<void> {
+    try {
+      while (this.attempts.length > 0) {
+        const batch = this.attempts.splice(0);
+        let release: () => Promise<void>;
+        try {
+          release = await this.space.acquire();
+        } catch (err) {
+          batch.forEach((b) => b.reject(err));
+          continue;
+        }
+        try {
+          const s = this.scan(true);
+          for (const b of batch) {
+            try {
+              b.resolve(this.tryReserve(s, b.store, b.entry));
+            } catch (err) {
+              b.reject(err);
+            }
+          }
+        } catch (err) {
+          batch.forEach((b) => b.reject(err)); // the scan failed (a settled promise ignores this)
+        } finally {
+          await release();
+        }
+      }
+    } finally {
+      this.cycle = undefined;
+    }
+  }
+
+  /** Under the space lock: reserves the entry's bytes in `s` (evicting), or says what blocks it. Updates `s`. */
+  private tryReserve(s: Scan, store: ObjectStore, entry: CacheEntry): Attempt {
+    let used = s.objects.reduce((a, o) => a + o.size, 0) + s.reserved;
+    if (used + entry.bytes > this.cacheBytes) {
+      for (const o of s.objects.filter((o) => !s.pins.has(o.sha)).sort((a, b) => a.mtimeMs - b.mtimeMs)) {
+        rmSync(o.file);
+        s.objects.splice(s.objects.indexOf(o), 1);
+        used -= o.size;
+        if (used + entry.bytes <= this.cacheBytes) break;
+      }
+    }
+    if (used + entry.bytes <= this.cacheBytes) {
+      const part = path.join(this.objects, `${entry.sha256}.${process.pid}.${entry.bytes}.${randomBytes(4).toString('hex')}.part`);
+      writeFileSync(part, '', { flag: 'wx' });
+      s.reserved += entry.bytes;
+      s.reservedOurs += entry.bytes;
+      return { part };
+    }
+    const pids = new Set<number>();
+    let pinned = 0;
+    let ours = s.reservedOurs;
+    for (const o of s.objects) {
+      const by = s.pins.get(o.sha);
+      if (!by) continue;
+      pinned += o.size;
+      by.forEach((p) => pids.add(p));
+      if (by.has(process.pid)) ours += o.size;
+    }
+    // What this process pins or is downloading will not be released while it waits here: waiting cannot
+    // help, unless some of it is being let go of (releaseAfter): then wait for that.
+    if (ours + entry.bytes > this.cacheBytes && this.releasing.size === 0) {
+      throw new CacheFullError(`cacheDir ${this.dir}: ${store.urlOf(entry.key)} (${entry.bytes} bytes) does not fit: this process has ${ours} of the ${this.cacheBytes} cacheBytes in use`);
+    }
+    return { pinned, processes: pids.size };
   }
 
   /**
@@ -314,8 +368,9 @@ export class ShardCache {
     const url = store.urlOf(entry.key);
     const policy = store.retryPolicy;
     const fh = await open(part, 'r+');
+    // Hashed and written in a worker thread (see ingest.ts): this thread only receives.
+    const out = new Ingest(fh.fd);
     try {
-      let hash = createHash('sha256');
       let written = 0;
       let failures = 0;
       let digestFailures = 0;
@@ -328,25 +383,29 @@ export class ShardCache {
             body.cancel();
             throw new RemoteError(url, `is ${body.total} bytes, the manifest says ${entry.bytes} (object replaced or truncated in the store)`);
           }
-          for await (const chunk of body.chunks) {
-            if (this.closed) {
-              body.cancel();
-              throw new RemoteError(url, 'download stopped: the cache was closed');
+          try {
+            for await (const chunk of body.chunks) {
+              if (this.closed) {
+                body.cancel();
+                throw new RemoteError(url, 'download stopped: the cache was closed');
+              }
+              if (out.offset + chunk.length > entry.bytes) throw new DigestError(`response runs past the ${entry.bytes} bytes the manifest gives`);
+              await out.push(chunk);
             }
-            if (written + chunk.length > entry.bytes) throw new DigestError(`response runs past the ${entry.bytes} bytes the manifest gives`);
-            await fh.write(chunk, 0, chunk.length, written);
-            hash.update(chunk);
-            written += chunk.length;
+          } finally {
+            // Bytes received are kept (a resume starts after them); a failed write is thrown from here.
+            await out.flush();
+            written = out.offset;
           }
           if (written !== entry.bytes) throw new DigestError(`response ended after ${written} of ${entry.bytes} bytes`);
-          const digest = hash.digest('hex');
+          const digest = await out.digest();
           if (digest === entry.sha256) return;
           digestFailures++;
           if (digestFailures >= this.digestAttempts) {
             throw new RemoteError(url, `SHA-256 of the download does not match the manifest (${digestFailures} downloads; the object is damaged or was replaced in the store)`);
           }
-          hash = createHash('sha256');
           written = 0;
+          await out.restart();
           await fh.truncate(0);
           continue;
         } catch (err) {
@@ -360,6 +419,7 @@ export class ShardCache {
       }
       throw new RemoteError(url, `gave up after ${failures} failed attempts in a row, ${written} of ${entry.bytes} bytes received (last error: ${describeError(lastError)})`, { cause: lastError });
     } finally {
+      await out.close();
       await fh.close();
     }
   }

@@ -182,6 +182,50 @@ describe.skipIf(skip)('remote datasets', () => {
     }
   });
 
+  it('fetches several windows ahead within aheadBytes, never past it, and unpins once readers let go', async () => {
+    const store = new S3Store(`s3://${bucket}/mr/`, { ...fast, s3: { endpoint: rgw.endpoint } });
+    const remote = await loadRemoteDataset(store);
+    const m = remote.manifest;
+    const budget = 4 * m.shards[0].bytes; // four one-shard windows
+    const cache = ShardCache.open({ cacheDir: path.join(work, 'ahead-cache'), cacheBytes: budget, spaceWaitMs: 2000 });
+    const plan = planEpoch(m.shards.map((e) => e.samples), { batchSize: 4, worldSize: 1, rank: 0, blockShards: 1, seed: 2, epoch: 0, dropLast: false, shuffle: 'block' });
+    const open = new Set<number>();
+    let closing = 0;
+    let maxPinned = 0;
+    let maxBytes = 0;
+    const feed = new ShardFeed(cache, store, m.shards.map((e) => ({ key: e.file, bytes: e.bytes, sha256: e.sha256, firstSample: e.firstSample, samples: e.samples })), blockWindows(m.shards.map((e) => e.samples), 2, 0, 1), m.recordsPerShard, {
+      onOpen: (s) => open.add(s),
+      // Readers letting go later (worker threads): the pin must stay until then.
+      onClose: (s) => {
+        closing++;
+        return new Promise<void>((r) => setTimeout(() => {
+          expect(cache.isPinned(m.shards[s])).toBe(true);
+          open.delete(s);
+          r();
+        }, 5));
+      },
+    }, { aheadBytes: budget });
+    try {
+      for (let b = 0; b < plan.batches; b++) {
+        const release = await feed.stage(plan.batch(b));
+        await new Promise((r) => setTimeout(r, 2)); // let the downloads ahead land
+        maxPinned = Math.max(maxPinned, feed.pinnedWindows.length);
+        maxBytes = Math.max(maxBytes, cache.usage().bytes);
+        release();
+      }
+      feed.finish();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(maxPinned).toBeGreaterThan(2); // windows beyond the next one
+      expect(maxBytes).toBeLessThanOrEqual(budget);
+      expect(closing).toBe(m.shards.length);
+      expect(open.size).toBe(0);
+      expect(cache.usage().pinned).toBe(0);
+    } finally {
+      cache.close();
+      await store.close();
+    }
+  });
+
   it('a shard damaged in the bucket: range reads name the object, record and key; whole downloads fail its SHA-256', async () => {
     const stride = 640;
     await upload('damaged', data, (name, bytes) => {

@@ -50,6 +50,32 @@ describe.skipIf(skip)('openDataset on remote URLs', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
+  it('block streams assemble batches in worker threads (released buffers come back detached), equal to the local ones', async () => {
+    const local = await openDataset(data, { workers: 0 });
+    const remote = await openDataset(`${nginx.endpoint}/mr/`, { cacheDir: path.join(work, 'cache-workers'), cacheBytes: 2 * shardBytes, workers: 2 });
+    try {
+      await remote.ready(); // the workers are up: no batch is assembled on this thread while they start
+      for (const epoch of [0, 1]) {
+        const o: BatchOptions = { shuffle: 'block', epoch, batchSize: 2, seed: 3, blockShards: 1, prefetch: 1 };
+        const want = await collect(local, o);
+        let n = 0;
+        for await (const b of remote.batches(o)) {
+          expect({ keys: b.keys, images: b.images.slice(), labels: b.labels.slice() }).toEqual({ keys: want[n].keys, images: want[n].images, labels: want[n].labels });
+          b.release();
+          expect(b.images.length).toBe(0); // transferred back to the worker that made it
+          n++;
+        }
+        expect(n).toBe(want.length);
+      }
+      let total = 0;
+      for (const name of readdirSync(path.join(work, 'cache-workers', 'objects'))) total += statSync(path.join(work, 'cache-workers', 'objects', name)).size;
+      expect(total).toBeLessThanOrEqual(2 * shardBytes);
+    } finally {
+      await remote.close();
+      await local.close();
+    }
+  });
+
   it('the server stopped mid-epoch: the batches before are intact, then one clear error naming a shard', async () => {
     const proxy = await FaultProxy.to(nginx.endpoint);
     const local = await openDataset(data, { workers: 0 });

@@ -67,6 +67,8 @@ export const FEW_LEVELS = 32;
  * `narrow` is true when the input's stored values were 8-bit (so `auto`/`stored` keep them as they are).
  */
 export function mapValues(values: Float32Array, narrow: boolean, o: ValueOptions): { bytes: Uint8Array; stats: SampleValues } {
+  const fast = mapIntegerValues(values, narrow, o);
+  if (fast) return fast;
   const stats = scan(values);
   const n = values.length;
   if (o.windows) {
@@ -150,6 +152,70 @@ export function mapIntegers(stored: Uint8Array | Uint16Array, narrow: boolean, o
   const bytes = new Uint8Array(n);
   if (mode === 'stored' && narrow) bytes.set(stored);
   else for (let i = 0; i < n; i++) bytes[i] = lut[stored[i]];
+  return { bytes, stats: { min, max, clipped: 0, levels, bins } };
+}
+
+/** Per-value pixel counts for mapIntegerValues, indexed by value - INT_LO (cleared over the values used after each image). */
+let modalityCounts: Int32Array | undefined;
+
+/**
+ * mapValues for modality values that are all integers in [INT_LO, INT_HI] (most CT and MR: stored values
+ * times slope 1 plus an integer intercept) to uint8 without a window, `stored` or `minmax`: one pass
+ * counts each value, then a table made once per value present gives the statistics, the grey levels
+ * and every pixel's byte (the three passes of scan, map and distinct did float work per pixel).
+ * Undefined when it does not apply (any other option, or a value that is not such an integer), and then
+ * the counts are clean again. Same bytes and statistics as the general path.
+ */
+export function mapIntegerValues(values: Float32Array, narrow: boolean, o: ValueOptions): { bytes: Uint8Array; stats: SampleValues } | undefined {
+  const mode = o.intensity.mode === 'auto' ? (narrow ? 'stored' : 'minmax') : o.intensity.mode;
+  const n = values.length;
+  if (o.windows || o.dtype !== 'uint8' || (mode !== 'stored' && mode !== 'minmax') || n === 0) return undefined;
+  const counts = (modalityCounts ??= new Int32Array(INT_HI - INT_LO + 1));
+  let min = INT_HI;
+  let max = INT_LO;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    const k = v | 0;
+    // -0 passes k === v, but the general path may report it as the minimum: leave such images to it.
+    if (k !== v || k < INT_LO || k > INT_HI || (k === 0 && 1 / v < 0)) {
+      for (let j = 0; j < i; j++) counts[(values[j] | 0) - INT_LO] = 0;
+      return undefined;
+    }
+    counts[k - INT_LO]++;
+    if (k < min) min = k;
+    if (k > max) max = k;
+  }
+  const table = integerBins();
+  const scale = max > min ? 255 / (max - min) : 0;
+  const lut = new Uint8Array(max - min + 1);
+  const bins = new Map<number, number>();
+  const seen = new Uint8Array(256);
+  let levels = 0;
+  // fineBin never decreases as v grows, so equal bins are adjacent: one Map entry per run.
+  let bin = table[min - INT_LO];
+  let binCount = 0;
+  for (let v = min; v <= max; v++) {
+    const c = counts[v - INT_LO];
+    if (c === 0) continue;
+    counts[v - INT_LO] = 0;
+    const b = table[v - INT_LO];
+    if (b !== bin) {
+      bins.set(bin, binCount);
+      bin = b;
+      binCount = 0;
+    }
+    binCount += c;
+    // The same expressions mapValues evaluates per pixel, once per value present.
+    const out = mode === 'stored' ? roundByte(narrow ? v : v / 257) : roundByte((v - min) * scale);
+    lut[v - min] = out;
+    if (seen[out] === 0) {
+      seen[out] = 1;
+      levels++;
+    }
+  }
+  bins.set(bin, binCount);
+  const bytes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) bytes[i] = lut[(values[i] | 0) - min]; // an integer index (see scan)
   return { bytes, stats: { min, max, clipped: 0, levels, bins } };
 }
 

@@ -1,7 +1,7 @@
 // The value pipeline's fast paths (integer bin table, dense bin counts, floor-based rounding) give exactly
 // what the plain per-pixel definitions give: same bytes, same min/max, same fine histogram.
 import { describe, expect, it } from 'vitest';
-import { fineBin, mapIntegers, mapValues, roundByte, type ValueOptions } from '../src/values.js';
+import { fineBin, mapIntegers, mapIntegerValues, mapValues, roundByte, type ValueOptions } from '../src/values.js';
 
 /** The definitions the fast paths must reproduce: Math.round, clamp, one fineBin per finite value. */
 function reference(values: Float32Array, narrow: boolean, o: ValueOptions) {
@@ -109,5 +109,50 @@ describe('value mapping fast paths', () => {
     expect(mapIntegers(Uint8Array.of(1), true, { dtype: 'uint8', windows: [{ center: 40, width: 80 }], intensity: { mode: 'auto' } })).toBeUndefined();
     expect(mapIntegers(Uint8Array.of(1), true, { dtype: 'float32', windows: null, intensity: { mode: 'auto' } })).toBeUndefined();
     expect(mapIntegers(Uint8Array.of(1), true, { dtype: 'uint8', windows: null, intensity: { mode: 'percentile', lo: 1, hi: 99 } })).toBeUndefined();
+  });
+
+  it('mapIntegerValues (integer modality values through a histogram) gives the reference, and leaves other images clean to the general path', () => {
+    const rnd = random(23);
+    const hu = () => Float32Array.from({ length: 4096 }, () => Math.round(rnd() * 3000) - 1024);
+    const applies: Float32Array[] = [
+      hu(),
+      Float32Array.from({ length: 4096 }, () => Math.round(rnd() * 65535)),
+      Float32Array.from({ length: 4096 }, () => -32768 + Math.round(rnd() * 5)), // the table's low end
+      Float32Array.of(65535, 0, 65535), // and its high end
+      Float32Array.from({ length: 256 * 256 }, (_, i) => (i % 6) * 40 - 1000), // few levels, many pixels each
+      new Float32Array(500).fill(-1024),
+    ];
+    for (const [k, values] of applies.entries()) {
+      for (const [narrow, intensity] of [
+        [false, { mode: 'auto' }],
+        [true, { mode: 'auto' }],
+        [false, { mode: 'stored' }],
+        [false, { mode: 'minmax' }],
+      ] as const) {
+        const o: ValueOptions = { dtype: 'uint8', windows: null, intensity };
+        const got = mapIntegerValues(values, narrow, o);
+        const want = reference(values, narrow, o);
+        const what = `image ${k} ${intensity.mode} narrow=${narrow}`;
+        expect(got, what).toBeDefined();
+        expect(Buffer.from(got!.bytes).equals(Buffer.from(want.out)), what).toBe(true);
+        expect([got!.stats.min, got!.stats.max], what).toEqual([want.min, want.max]);
+        expect(sorted(got!.stats.bins), what).toEqual(sorted(want.bins));
+        expect(got!.stats.levels, what).toBe(new Set(want.out).size);
+      }
+    }
+    // Not such an integer somewhere (late in the image, after many were counted): undefined, and the next image counts from zero.
+    const o: ValueOptions = { dtype: 'uint8', windows: null, intensity: { mode: 'auto' } };
+    const late = (bad: number) => Float32Array.from({ length: 4096 }, (_, i) => (i === 4000 ? bad : 7));
+    for (const bad of [0.5, NaN, Infinity, -32769, 65536, -0]) expect(mapIntegerValues(late(bad), false, o), String(bad)).toBeUndefined();
+    const next = mapIntegerValues(Float32Array.of(7, 8), false, o)!;
+    expect(sorted(next.stats.bins)).toEqual([
+      [fineBin(7), 1],
+      [fineBin(8), 1],
+    ]);
+    expect([next.stats.min, next.stats.max, next.bytes[0], next.bytes[1]]).toEqual([7, 8, 0, 255]);
+    // Windows, other dtypes and percentiles stay with the general path.
+    expect(mapIntegerValues(Float32Array.of(1), false, { dtype: 'uint8', windows: [{ center: 40, width: 80 }], intensity: { mode: 'auto' } })).toBeUndefined();
+    expect(mapIntegerValues(Float32Array.of(1), false, { dtype: 'int16', windows: null, intensity: { mode: 'auto' } })).toBeUndefined();
+    expect(mapIntegerValues(Float32Array.of(1), false, { dtype: 'uint8', windows: null, intensity: { mode: 'percentile', lo: 1, hi: 99 } })).toBeUndefined();
   });
 });

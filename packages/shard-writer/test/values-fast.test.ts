@@ -1,7 +1,7 @@
 // The value pipeline's fast paths (integer bin table, dense bin counts, floor-based rounding) give exactly
 // what the plain per-pixel definitions give: same bytes, same min/max, same fine histogram.
 import { describe, expect, it } from 'vitest';
-import { fineBin, mapIntegers, mapIntegerValues, mapValues, roundByte, type ValueOptions } from '../src/values.js';
+import { binEntries, fineBin, mapIntegers, mapIntegerValues, mapValues, roundByte, ValueTotals, type FineBins, type ValueOptions } from '../src/values.js';
 
 /** The definitions the fast paths must reproduce: Math.round, clamp, one fineBin per finite value. */
 function reference(values: Float32Array, narrow: boolean, o: ValueOptions) {
@@ -29,7 +29,7 @@ function random(seed: number) {
   return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
-const sorted = (m: Map<number, number>) => [...m].sort((a, b) => a[0] - b[0]);
+const sorted = (m: Map<number, number> | FineBins) => (m instanceof Map ? [...m].sort((a, b) => a[0] - b[0]) : binEntries(m));
 
 describe('value mapping fast paths', () => {
   it('roundByte is Math.round clamped to 0..255, including halves, NaN, infinities and the double just below 0.5', () => {
@@ -72,7 +72,7 @@ describe('value mapping fast paths', () => {
     }
     // An image with no finite value: no range, no bins, and the next scan starts from clean counts.
     const none = mapValues(new Float32Array([NaN, Infinity]), false, { dtype: 'float32', windows: null, intensity: { mode: 'auto' } });
-    expect(none.stats.bins.size).toBe(0);
+    expect(binEntries(none.stats.bins)).toEqual([]);
     expect(sorted(mapValues(Float32Array.of(5, 5), false, { dtype: 'float32', windows: null, intensity: { mode: 'auto' } }).stats.bins)).toEqual([[fineBin(5), 2]]);
   });
 
@@ -154,5 +154,25 @@ describe('value mapping fast paths', () => {
     expect(mapIntegerValues(Float32Array.of(1), false, { dtype: 'uint8', windows: [{ center: 40, width: 80 }], intensity: { mode: 'auto' } })).toBeUndefined();
     expect(mapIntegerValues(Float32Array.of(1), false, { dtype: 'int16', windows: null, intensity: { mode: 'auto' } })).toBeUndefined();
     expect(mapIntegerValues(Float32Array.of(1), false, { dtype: 'uint8', windows: null, intensity: { mode: 'percentile', lo: 1, hi: 99 } })).toBeUndefined();
+  });
+});
+
+describe('ValueTotals over dense fine bins', () => {
+  it('adds, merges and round-trips through JSON what a Map of bin counts gives, even bins beyond float32 (a journal of float64 values)', () => {
+    const rnd = random(31);
+    const shards = [new ValueTotals(), new ValueTotals()];
+    const want = new Map<number, number>();
+    for (let k = 0; k < 12; k++) {
+      const values = Float32Array.from({ length: 2000 }, () => (k % 3 === 0 ? (rnd() - 0.5) * 1e6 : Math.round(rnd() * 3000) - 1024));
+      const { stats } = mapValues(values, false, { dtype: 'uint8', windows: null, intensity: { mode: 'auto' } });
+      for (const v of values) want.set(fineBin(v), (want.get(fineBin(v)) ?? 0) + 1);
+      shards[k % 2].add(stats);
+    }
+    const total = new ValueTotals();
+    for (const s of shards) total.merge(ValueTotals.fromJSON(JSON.parse(JSON.stringify(s.toJSON()))));
+    expect(total.toJSON().bins).toEqual(sorted(want));
+    const json = { min: -1e300, max: 1e300, clipped: 0, fewLevels: 0, bins: [[-fineBin(1e300) - 1, 3], [fineBin(1e300), 4]] as [number, number][] };
+    expect(ValueTotals.fromJSON(json).toJSON()).toEqual(json);
+    expect(ValueTotals.fromJSON(json).stats()!.histogram.reduce((a, b) => a + b)).toBe(7);
   });
 });

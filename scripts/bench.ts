@@ -28,16 +28,18 @@ const { values } = parseArgs({
     only: { type: 'string' },
     seconds: { type: 'string' },
     help: { type: 'boolean', default: false },
+    render: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write(`usage: pnpm bench [--quick] [--only ${Object.keys(BENCHES).join(',')}] [--seconds n]\n` +
+  process.stdout.write(`usage: pnpm bench [--quick] [--only ${Object.keys(BENCHES).join(",")}] [--seconds n] [--render]\n` +
     '  --quick    small data and short timings (a sanity check in under two minutes); writes .bench-data/BENCHMARKS-quick.md\n' +
-    '  --only     run these benchmarks; results of the others are kept from earlier runs\n' +
+    '  --only     run these benchmarks; results of the others are kept from earlier runs (docs/bench-results.json)\n' +
+    '  --render   run nothing: rewrite the document from the stored results (after editing scripts/bench/notes/)\n' +
     '  --seconds  how long each timed read runs (default 5, quick 1.5)\n');
   process.exit(0);
 }
-const names = values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(BENCHES);
+const names = values.render ? [] : values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(BENCHES);
 for (const n of names) if (!BENCHES[n]) throw new Error(`unknown benchmark ${n} (have ${Object.keys(BENCHES).join(', ')})`);
 
 const ctx: BenchContext = {
@@ -47,7 +49,9 @@ const ctx: BenchContext = {
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 };
 mkdirSync(ctx.dataDir, { recursive: true });
-const store = path.join(ctx.dataDir, `results-${values.quick ? 'quick' : 'full'}.json`);
+// Full-run results are committed beside the document they make, so `--only x` on a fresh clone keeps every
+// other section; quick runs stay in the git-ignored data folder.
+const store = values.quick ? path.join(ctx.dataDir, 'results-quick.json') : path.join(ROOT, 'docs', 'bench-results.json');
 const stored: Record<string, StoredResult> = existsSync(store) ? JSON.parse(readFileSync(store, 'utf8')) : {};
 
 const started = performance.now();
@@ -55,8 +59,8 @@ for (const name of names) {
   const t = performance.now();
   ctx.log(`--- ${name}`);
   const result = await (await BENCHES[name]())(ctx);
-  stored[name] = { ...result, mode: values.quick ? 'quick' : 'full', date: new Date().toISOString().slice(0, 16).replace('T', ' '), machine: machineFacts() };
-  writeFileSync(store, JSON.stringify(stored, null, 1));
+  stored[name] = { ...result, key: name, mode: values.quick ? 'quick' : 'full', date: new Date().toISOString().slice(0, 16).replace('T', ' '), machine: machineFacts() };
+  writeFileSync(store, JSON.stringify(stored, null, 1) + '\n');
   ctx.log(`${name} done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   for (const target of result.targets) ctx.log(`  ${target.met ? 'met ' : 'MISS'} ${target.target}: ${target.measured}`);
 }

@@ -48,8 +48,9 @@ mkdirSync(OUT, { recursive: true });
 const ours = (file: string) => PACKAGES.some((name) => new RegExp(`^${name}-\\d[^/]*\\.tgz$`).test(file));
 for (const file of readdirSync(OUT).filter(ours)) rmSync(path.join(OUT, file));
 
-// One pnpm for all four (each package's prepack re-checks its dist); one at a time, as their prepacks share tsc.
-const run = spawnSync(cmd, [...pre, '--recursive', '--workspace-concurrency=1', 'pack', '--pack-destination', OUT], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+// One pnpm for all four. Their prepack scripts (tsc -b, for a bare `pnpm pack`) are skipped: `release:pack`
+// built every dist with one tsc -b just before this script, and four more tsc starts only re-check it.
+const run = spawnSync(cmd, [...pre, '--recursive', '--workspace-concurrency=1', 'pack', '--config.ignore-scripts=true', '--pack-destination', OUT], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 if (run.status !== 0) fail(`pnpm pack failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`})`);
 
 for (const name of PACKAGES) {

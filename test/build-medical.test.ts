@@ -2,7 +2,10 @@
 import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyWindow, buildShards, decodeMedical, WINDOW_PRESETS, type BuildOptions } from 'shard-writer';
+import { buildShards, WINDOW_PRESETS, type BuildOptions } from 'shard-writer';
+// Internals by deep path: the window maths and the medical decoder are not the package's API.
+import { applyWindow } from '../packages/shard-writer/src/window.js';
+import { decodeMedical } from '../packages/shard-writer/src/decode/index.js';
 import { openDataset } from 'shard-reader';
 import { verifyDataset } from 'shard-reader/verify';
 import { readDataset } from './helpers/read-shards.js';

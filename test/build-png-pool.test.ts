@@ -2,7 +2,9 @@
 // path gives: plain greyscale PNGs decoded in the threads, colour/16-bit/resized ones handed back for sharp.
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildShards, configureDecoder, preprocessSlice } from 'shard-writer';
+import { buildShards } from 'shard-writer';
+// The PNG preprocessing step is internal to the writer: by deep path.
+import { configureDecoder, preprocessSlice } from '../packages/shard-writer/src/preprocess.js';
 import { readDataset } from './helpers/read-shards.js';
 import { tempDir, writeLabels, writePng, type PngSpec } from './helpers/tree.js';
 import { rmSync } from 'node:fs';

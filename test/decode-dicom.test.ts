@@ -2,7 +2,9 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeMedical, detectMedical, InputError, medicalExtension } from 'shard-writer';
+import { InputError } from 'shard-writer';
+// The decoder is internal to the writer: tested through its own module.
+import { decodeMedical, detectMedical, medicalExtension } from '../packages/shard-writer/src/decode/index.js';
 import { decodeAll, maxAbsDiff, pythonMissing, pythonTruth, readGolden, summarise, type TruthFrame } from './helpers/medical-truth.js';
 import { tempDir } from './helpers/tree.js';
 

@@ -3,7 +3,8 @@
 import { cpSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildShards, discoverSlices } from 'shard-writer';
+import { buildShards } from 'shard-writer';
+import { discoverSlices } from '../packages/shard-writer/src/discover.js';
 import { openDataset } from 'shard-reader';
 import { readDicomHead } from '../packages/shard-writer/src/dicom-slice-meta.js';
 import { parseDicomBytes } from '../packages/shard-writer/src/decode/dicom-header.js';

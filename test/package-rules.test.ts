@@ -56,4 +56,24 @@ describe('package rules', () => {
     const verify = await import('shard-reader/verify');
     expect(Object.keys(verify).sort()).toEqual(['MAX_RECORD_PROBLEMS_PER_SHARD', 'formatProblem', 'verifyDataset']);
   });
+
+  it("shard-reader/tfjs is a hand-picked list: the adapter, not its helpers", async () => {
+    const entry = readFileSync(path.join(PACKAGES, 'shard-reader', 'src', 'tfjs.ts'), 'utf8');
+    expect(entry).not.toMatch(/^export \*/m);
+    expect(Object.keys(await import('shard-reader/tfjs')).sort()).toEqual(['floatTransform', 'toTfDataset']);
+  });
+
+  it("shard-writer exports its public API only: building, options and their parsers, the shard-set writer", async () => {
+    const entry = readFileSync(path.join(PACKAGES, 'shard-writer', 'src', 'index.ts'), 'utf8');
+    expect(entry).not.toMatch(/^export \*/m);
+    const api = Object.keys(await import('shard-writer'));
+    for (const internal of ['discoverSlices', 'joinLabels', 'preprocessSlice', 'configureDecoder', 'mapOrdered', 'decodeMedical', 'decodeDicom', 'applyWindow', 'planSplit', 'assignGroups', 'seededOrder', 'stratifiedOrder', 'ValueTotals', 'resampleTo']) {
+      expect(api, internal).not.toContain(internal);
+    }
+    expect(api).toEqual(expect.arrayContaining(['buildShards', 'buildSplit', 'resolveOptions', 'BUILD_DEFAULTS', 'InputError', 'ShardSetWriter', 'parseSplitSpec']));
+  });
+
+  it('shard-reader exports the options resolvers the CLI checks its reader flags with', async () => {
+    expect(Object.keys(await import('shard-reader'))).toEqual(expect.arrayContaining(['resolveBatchOptions', 'resolveReaderWorkers', 'BATCH_DEFAULTS', 'defaultReaderWorkers', 'maxReaderWorkers']));
+  });
 });

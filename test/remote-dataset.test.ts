@@ -199,7 +199,7 @@ describe.skipIf(skip)('remote datasets', () => {
       const g = 2 * remote.manifest.recordsPerShard + 3;
       const err = await reader.read([g - 1, g, g + 1]).catch((e) => e);
       expect(err).toBeInstanceOf(CorruptRecordError);
-      expect(err.message).toBe(`s3://${bucket}/damaged/shard-00002.bin, record 3, key ${remote.keys[g]}: record checksum mismatch (corrupted bytes)`);
+      expect(err.message).toBe(`s3://${bucket}/damaged/shard-00002.bin, record 3, key ${remote.keys[g]}: checksum mismatch (damaged bytes)`);
       const entry = remote.manifest.shards[2];
       await expect(cache.acquire(store, { key: entry.file, bytes: entry.bytes, sha256: entry.sha256 })).rejects.toThrow(`s3://${bucket}/damaged/shard-00002.bin: SHA-256 of the download does not match the manifest (2 downloads;`);
       expect(readdirSync(path.join(work, 'cache', 'objects'))).toEqual([]);

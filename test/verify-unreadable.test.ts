@@ -92,6 +92,6 @@ describe.skipIf(!hasSetpriv)('files shard verify cannot read', () => {
     chmodSync(path.join(dir, 'shard-00001.bin'), 0o000);
     const r = shard('inspect', dir);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`shard: ${path.join(dir, 'shard-00001.bin')}: cannot be read (EACCES: permission denied)\n`);
+    expect(r.stderr).toBe(`shard: ${path.join(dir, 'shard-00001.bin')}: cannot be read: permission denied (EACCES)\n`);
   });
 });

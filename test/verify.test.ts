@@ -290,8 +290,9 @@ describe('verifyDataset', () => {
     m.shards[1].index = { ...m.shards[1].index, bytes: Buffer.byteLength(text), sha256: sha256Hex(text) };
     writeFileSync(path.join(dir, 'manifest.json'), encodeManifest(m));
     const r = await verifyDataset(dir);
-    expect(r.problems).toContainEqual({ shard: 'shard-00001.bin', record: 0, key: keys[0][keys[0].length - 1], message: 'key appears in both shard-00000.bin and shard-00001.bin (keys are unique and sorted)' });
-    await expect(openDataset(dir, { workers: 0 })).rejects.toThrow(/shard-00001\.index\.json: key .* appears twice \(record 0; keys are unique and sorted across shards\)/);
+    const message = 'key appears in both shard-00000.bin and shard-00001.bin (keys are unique and sorted across shards)';
+    expect(r.problems).toContainEqual({ shard: 'shard-00001.bin', file: 'shard-00001.index.json', record: 0, key: keys[0][keys[0].length - 1], message });
+    await expect(openDataset(dir, { workers: 0 })).rejects.toThrow(`${path.join(dir, 'shard-00001.index.json')}, record 0, key ${keys[0][keys[0].length - 1]}: ${message}`);
   });
 
   it('catches index labels that disagree with the record (index re-hashed in the manifest)', async () => {

@@ -1,7 +1,7 @@
 // DICOM trees for the build benchmark: one real fixture per codec family copied N times (unique SOP Instance UIDs).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeDicom } from 'shard-writer';
+import { decodeDicom } from '../../packages/shard-writer/src/decode/index.js';
 import { FIXTURES } from './decode-dicom.js';
 import type { BenchContext } from './types.js';
 

@@ -7,7 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { buildShards, decodeDicom, discoverSlices } from 'shard-writer';
+import { buildShards } from 'shard-writer';
+// The decoder and discovery are the writer's internals: by deep path.
+import { decodeDicom } from '../../packages/shard-writer/src/decode/index.js';
+import { discoverSlices } from '../../packages/shard-writer/src/discover.js';
 import { DICOM_FAMILIES, ensureDicomTree, type DicomFamily } from './build-dicom-data.js';
 import { ROOT } from './cli.js';
 import { fmt, type Bench, type BenchContext } from './types.js';

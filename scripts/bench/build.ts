@@ -3,7 +3,11 @@
 import os from 'node:os';
 import path from 'node:path';
 import { rmSync } from 'node:fs';
-import { buildShards, configureDecoder, defaultWorkers, discoverSlices, mapOrdered, preprocessSlice, type BuildSummary } from 'shard-writer';
+import { buildShards, defaultWorkers, type BuildSummary } from 'shard-writer';
+// The build's stages one by one: internals, by deep path.
+import { discoverSlices } from '../../packages/shard-writer/src/discover.js';
+import { mapOrdered } from '../../packages/shard-writer/src/map-ordered.js';
+import { configureDecoder, preprocessSlice } from '../../packages/shard-writer/src/preprocess.js';
 import { shardJson } from './cli.js';
 import { ensureSource } from './data.js';
 import { fmt, type Bench } from './types.js';

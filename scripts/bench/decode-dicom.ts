@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { decodeDicom } from 'shard-writer';
+import { decodeDicom } from '../../packages/shard-writer/src/decode/index.js';
 
 export const FIXTURES = path.join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'dicom');
 

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decode as fastPngDecode, encode as fastPngEncode } from 'fast-png';
 import sharp from 'sharp';
-import { decodeGreyPng } from 'shard-writer';
+import { decodeGreyPng } from '../../packages/shard-writer/src/png-direct.js';
 
 export interface PngDecodeRow {
   decoder: string;

@@ -1,7 +1,7 @@
 // Worker thread for the decode-only rows: decodes its share of the DICOM files (read from disk), results dropped.
 import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodeDicom } from 'shard-writer';
+import { decodeDicom } from '../../packages/shard-writer/src/decode/index.js';
 
 const { files, warm } = workerData as { files: string[]; warm: string[] };
 async function decodeAll(list: string[]): Promise<number> {

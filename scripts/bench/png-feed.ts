@@ -1,7 +1,9 @@
 // Helpers for the seed and feed benchmarks: the PNG tree as a user without shards sees it, and timed races between batch pipelines.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { discoverSlices, joinLabels } from 'shard-writer';
+// The build's discovery and label join: internals, by deep path.
+import { discoverSlices } from '../../packages/shard-writer/src/discover.js';
+import { joinLabels } from '../../packages/shard-writer/src/join-labels.js';
 
 /** One slice file and its label vector, as read from its folder's labels.csv. */
 export interface PngSample {

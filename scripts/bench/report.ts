@@ -1,5 +1,5 @@
 // Writes docs/BENCHMARKS.md (a table per benchmark, targets, machine facts) and the read-throughput chart.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
@@ -9,7 +9,13 @@ export interface StoredResult extends BenchResult {
   mode: 'quick' | 'full';
   date: string;
   machine: string;
+  /** A section kept as written (results from before the store was committed); replaced when the benchmark reruns. */
+  verbatim?: string;
+  /** The `--only` name (the section heading may be longer). */
+  key?: string;
 }
+
+const NOTES = path.join(import.meta.dirname, 'notes');
 
 export function machineFacts(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -44,13 +50,23 @@ export function renderMarkdown(results: StoredResult[], chartFile: string): stri
     '',
   ];
   for (const r of results) {
-    out.push(`## ${r.name}`, '', `Measured ${r.date} (${r.mode} run) on ${r.machine}.`, '');
+    out.push(`## ${r.name}`, '');
+    if (r.verbatim !== undefined) {
+      out.push(r.verbatim, '');
+      continue;
+    }
+    out.push(`Measured ${r.date} (${r.mode} run) on ${r.machine}.`, '');
     for (const t of r.tables) {
       out.push(`### ${t.title}`, '', `\`${t.command}\``, '', `| ${t.columns.join(' | ')} |`, `|${t.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
       for (const row of t.rows) out.push(`| ${row.join(' | ')} |`);
       out.push('');
       for (const n of t.notes ?? []) out.push(`- ${n}`);
       if (t.notes?.length) out.push('');
+    }
+    // Hand-written analysis of this benchmark (a profile, why a target is missed), kept across reruns.
+    for (const key of new Set([r.key, r.name])) {
+      const notes = key && path.join(NOTES, `${key}.md`);
+      if (notes && existsSync(notes)) out.push(readFileSync(notes, 'utf8').trimEnd(), '');
     }
   }
   // Hand-written analysis (profile, how to install the peers) kept across regenerations.
@@ -60,8 +76,9 @@ export function renderMarkdown(results: StoredResult[], chartFile: string): stri
 
 /** Horizontal bars of GB/s: warm reads against raw pread, cold reads against a sequential read. */
 export function renderChart(results: StoredResult[]): string | undefined {
-  const warm = results.find((r) => r.name === 'read-warm');
-  const cold = results.find((r) => r.name === 'read-cold');
+  // A section kept verbatim has no figures: the chart it made stays as it is.
+  const warm = results.find((r) => r.name === 'read-warm' && r.verbatim === undefined);
+  const cold = results.find((r) => r.name === 'read-cold' && r.verbatim === undefined);
   if (!warm && !cold) return undefined;
   const bars: { label: string; value: number; limit: boolean }[] = [];
   if (warm) {

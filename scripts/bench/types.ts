@@ -28,7 +28,7 @@ export interface TargetCheck {
 export interface BenchResult {
   name: string;
   tables: BenchTable[];
-  /** Raw figures, kept in .bench-data/results.json and used for the chart. */
+  /** Raw figures, kept in docs/bench-results.json (quick runs: .bench-data/results-quick.json) and used for the chart. */
   figures: Record<string, number | string | boolean>;
   targets: TargetCheck[];
 }

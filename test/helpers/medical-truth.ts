@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeMedical, type MedicalSlice } from 'shard-writer';
+import { decodeMedical, type MedicalSlice } from '../../packages/shard-writer/src/decode/index.js';
 
 export const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(import.meta.dirname, '..', 'python', 'decode_truth.py');

@@ -1,9 +1,20 @@
 // shard-reader public API, picked by hand: open a dataset, iterate shuffled batches, measure them.
 // `shard-reader/verify` and `shard-reader/tfjs` are subpaths; record sources, CRC and conversion stay internal.
-export { defaultReaderWorkers, Dataset, type OpenDatasetOptions } from './dataset/dataset.js';
+export { Dataset, type OpenDatasetOptions } from './dataset/dataset.js';
 export { openDataset } from './open-dataset.js';
 export { CorruptRecordError } from './store/record-store.js';
-export { type Batch, type BatchOptions, type BatchState, BatchStream } from './batch/batch-stream.js';
+export { type Batch, type BatchState, BatchStream } from './batch/batch-stream.js';
+export {
+  BATCH_DEFAULTS,
+  MAX_CONTEXT,
+  defaultReaderWorkers,
+  maxReaderWorkers,
+  resolveBatchOptions,
+  resolveReaderWorkers,
+  type BatchOptions,
+  type OptionName,
+  type ResolvedBatchOptions,
+} from './batch/options.js';
 export { planEpoch, type EpochPlan, type PlanOptions } from './batch/plan.js';
 export { SHUFFLE_MODES, blockWindows, getShuffle, type ShuffleMode, type ShuffleFn } from './shuffle/index.js';
 export { type AugmentOptions } from './augment/augment.js';

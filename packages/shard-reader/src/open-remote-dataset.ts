@@ -1,14 +1,13 @@
 // openDataset('s3://bucket/prefix' | 'https://host/path/'): the remote dataset, checked as a local one is (loaded by open-dataset.ts for URLs only).
-import os from 'node:os';
-import { Dataset, defaultReaderWorkers, type OpenDatasetOptions } from './dataset/dataset.js';
+import { resolveReaderWorkers } from './batch/options.js';
+import { Dataset, type OpenDatasetOptions } from './dataset/dataset.js';
 import { loadRemoteDataset } from './remote/load-remote.js';
 import { RemoteBacking } from './remote/open-remote.js';
 import { openObjectStore } from './remote/open-store.js';
 
 export async function openRemoteDataset(url: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
   // Validated as for a local dataset, though batches are assembled on this thread (see RemoteBacking).
-  const workers = options.workers ?? defaultReaderWorkers();
-  if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
+  resolveReaderWorkers(options.workers);
   const onCorrupt = options.onCorrupt ?? 'error';
   if (onCorrupt !== 'error' && onCorrupt !== 'skip') throw new RangeError(`onCorrupt must be 'error' or 'skip' (got ${String(onCorrupt)})`);
   const store = openObjectStore(url, { ...options.remote, s3: options.s3 });

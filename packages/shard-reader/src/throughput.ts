@@ -3,6 +3,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { DATA_OFFSET } from 'shard-format';
 import type { BatchOptions } from './batch/batch-stream.js';
+import { BATCH_DEFAULTS } from './batch/options.js';
 import type { Dataset } from './dataset/dataset.js';
 
 export interface ThroughputOptions extends BatchOptions {
@@ -30,7 +31,7 @@ export async function measureThroughput(ds: Dataset, o: ThroughputOptions): Prom
   let samples = 0;
   let batches = 0;
   const started = performance.now();
-  let epoch = o.epoch ?? 0;
+  let epoch = o.epoch ?? BATCH_DEFAULTS.epoch;
   const limit = o.maxSamples ?? Infinity;
   outer: for (let stream = ds.batches(o); ; stream = ds.batches({ ...o, epoch: ++epoch, startBatch: 0 })) {
     for await (const b of stream) {

@@ -1,11 +1,10 @@
 // `shard bench <dir>`: read throughput of the reader for given options, beside raw pread of the same records.
-import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { defaultReaderWorkers, dropPageCache, measureThroughput, rawPreadRate, shuffleQuality, type Dataset } from 'shard-reader';
-import { intInRange, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber } from '../format-units.js';
+import { BATCH_DEFAULTS, dropPageCache, measureThroughput, rawPreadRate, shuffleQuality, type Dataset, type ResolvedBatchOptions } from 'shard-reader';
+import { parsePositiveNumber } from '../format-units.js';
 import { addRemoteFlags, datasetLocation, openForCli, type RemoteFlags } from '../open-dataset.js';
-import { addReaderFlags, batchOptions, batchStream, type ReaderFlags } from '../reader-flags.js';
+import { addReaderFlags, batchOptions, batchStream, parseInteger, readerWorkers, readerWorkersOption, type ReaderFlags } from '../reader-flags.js';
 
 interface BenchFlags extends ReaderFlags, RemoteFlags {
   seconds: number;
@@ -27,18 +26,21 @@ export function benchCommand(): Command {
       .argument('<dir>', 'dataset folder, s3://bucket/prefix or https://host/path/')
       .option('--seconds <n>', 'how long to read', parsePositiveNumber, 5)
       .addOption(new Option('--backend <name>', 'record I/O').choices(['mmap', 'pread', 'auto']).default('auto'))
-      .addOption(new Option('--workers <n>', 'batch assembly threads (0 = inline)').argParser(intInRange(0, maxReaderWorkers())).default(defaultReaderWorkers(), 'one per core, up to 4'))
-      .option('--prefetch <n>', 'batches assembled ahead', parsePositiveInt, 4)
+      .addOption(readerWorkersOption())
+      .option('--prefetch <n>', 'batches assembled ahead', parseInteger, BATCH_DEFAULTS.prefetch)
       .option('--no-verify', 'skip the per-record CRC check')
       .option('--no-release', 'never hand batch buffers back for reuse (fresh memory for every batch)')
       .option('--baseline', 'also time raw pread of the same records in the same order')
       .option('--cold', 'drop the shards from the page cache first (needs the native addon)')
-      .option('--context <k>', 'read each sample with its k series neighbours on each side (reader option context)', parseNonNegativeInt, 0)
+      .option('--context <k>', 'read each sample with its k series neighbours on each side (reader option context)', parseInteger, BATCH_DEFAULTS.context)
       .option('--json', 'machine-readable output'),
   )).action(async (dirArg: string, flags: BenchFlags) => {
-    const ds = await openForCli(datasetLocation(dirArg), { backend: flags.backend, workers: flags.workers, verify: flags.verify }, flags);
+    // Bad flags before any dataset is opened.
+    const workers = readerWorkers(flags.workers, 'shard bench');
+    const opts = batchOptions(flags, 'shard bench', { prefetch: flags.prefetch, context: flags.context });
+    const ds = await openForCli(datasetLocation(dirArg), { backend: flags.backend, workers, verify: flags.verify }, flags);
     try {
-      const result = await bench(ds, flags);
+      const result = await bench(ds, flags, opts);
       if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else
         process.stdout.write(
@@ -53,23 +55,17 @@ export function benchCommand(): Command {
   });
 }
 
-/** The reader accepts up to four threads per core (see openDataset). */
-function maxReaderWorkers(): number {
-  return 4 * os.availableParallelism();
-}
-
-async function bench(ds: Dataset, f: BenchFlags) {
+async function bench(ds: Dataset, f: BenchFlags, opts: ResolvedBatchOptions) {
   const files = ds.manifest.shards.map((s) => path.join(ds.dir, s.file));
   // A remote dataset's cold start is its cache: use an empty --cache-dir for it.
   const dropped = f.cold && !ds.isRemote ? files.every((file) => dropPageCache(file)) : false;
-  const opts = { ...batchOptions(f), prefetch: f.prefetch, context: f.context };
   const plan = batchStream(ds, opts, 'shard bench').plan;
   const t = await measureThroughput(ds, { ...opts, seconds: f.seconds, release: f.release });
   return {
     dir: ds.dir,
     backend: ds.backend,
-    shuffle: opts.shuffle!,
-    batchSize: opts.batchSize!,
+    shuffle: opts.shuffle,
+    batchSize: opts.batchSize,
     workers: ds.isRemote ? 0 : f.workers, // remote datasets assemble on the main thread
     prefetch: f.prefetch,
     verify: f.verify,
@@ -78,6 +74,6 @@ async function bench(ds: Dataset, f: BenchFlags) {
     cold: dropped,
     ...t,
     quality: shuffleQuality(plan, ds.manifest.recordsPerShard),
-    rawPreadSamplesPerSec: f.baseline && !ds.isRemote ? rawPreadRate(ds, plan.order, f.seconds, opts.batchSize!) : undefined,
+    rawPreadSamplesPerSec: f.baseline && !ds.isRemote ? rawPreadRate(ds, plan.order, f.seconds, opts.batchSize) : undefined,
   };
 }

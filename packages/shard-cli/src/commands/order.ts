@@ -11,9 +11,10 @@ export function orderCommand(): Command {
       .option('--json', 'print a JSON array of keys')
       .option('--batches', 'mark batch boundaries (one line per batch: keys separated by spaces)'),
   )).action(async (dirArg: string, flags: ReaderFlags & RemoteFlags & { json?: boolean; batches?: boolean }) => {
+    const options = batchOptions(flags, 'shard order'); // bad flags before any dataset is opened
     const ds = await openForCli(datasetLocation(dirArg), {}, flags);
     try {
-      const stream = batchStream(ds, batchOptions(flags), 'shard order');
+      const stream = batchStream(ds, options, 'shard order');
       const batches: string[][] = [];
       for (let b = flags.startBatch; b < stream.batchesPerEpoch; b++) batches.push(Array.from(stream.plan.batch(b), (i) => ds.keys[i]));
       if (flags.json) process.stdout.write(JSON.stringify(flags.batches ? batches : batches.flat()) + '\n');

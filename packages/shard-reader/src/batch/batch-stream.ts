@@ -1,45 +1,14 @@
 // The batch iterator of one epoch on one rank: plans, prefetches `prefetch` batches ahead, yields in order.
-import { checkAugment, type AugmentOptions } from '../augment/augment.js';
 import { contextTable, type ContextTable } from '../context/index.js';
-import { getBalance, type BalanceMode } from '../sampler/index.js';
+import { getBalance } from '../sampler/index.js';
 import { blockWindows, type ShuffleMode } from '../shuffle/index.js';
-import type { BatchRequest, CorruptSample, FloatOutput } from './assemble.js';
+import type { BatchRequest, CorruptSample } from './assemble.js';
 import type { AssembledBatch, BatchExecutor } from './executor.js';
 import type { Pixels } from '../store/pixels.js';
 import { planEpoch, type EpochPlan, type PlanOptions } from './plan.js';
+import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './options.js';
 
-export interface BatchOptions {
-  batchSize?: number;
-  seed?: number;
-  epoch?: number;
-  shuffle?: ShuffleMode;
-  rank?: number;
-  worldSize?: number;
-  /** Drop the final partial batch (on every rank) instead of yielding it short. */
-  dropLast?: boolean;
-  /** Resume: the first batch to yield; earlier ones are never read. */
-  startBatch?: number;
-  /** Shards mixed at a time in block mode. */
-  blockShards?: number;
-  /** Batches assembled ahead of the consumer. */
-  prefetch?: number;
-  /** Seeded augmentation; leave unset for validation. */
-  augment?: AugmentOptions | null;
-  /** Float32 images (value * scale + offset) instead of the stored dtype; used by the tfjs adapter. */
-  float?: FloatOutput;
-  /**
-   * Context slices: each sample comes with its `context` neighbours on each side within its series
-   * (its folder), as channels: C becomes (2 x context + 1) x C, the sample itself in the middle.
-   */
-  context?: number;
-  /**
-   * Per-sample weights (one per sample, in manifest order): the epoch is then `size` draws with
-   * probability proportional to weight, not a permutation (a sample may come several times or not at all).
-   */
-  weights?: ArrayLike<number> | null;
-  /** Weights computed from the index labels: 'labels' draws each label (and 'no label') about equally often. */
-  balance?: BalanceMode | null;
-}
+export type { BatchOptions };
 
 export interface Batch {
   /** batch x H x W x C in the stored dtype (Uint8Array, Uint16Array, Int16Array or Float32Array), or Float32Array with `float`. */
@@ -106,8 +75,7 @@ function contextOf(keys: readonly string[], k: number): ContextTable {
   return t;
 }
 
-function weightsOf(ctx: StreamContext, o: BatchOptions): ArrayLike<number> | null {
-  if (o.weights && o.balance) throw new RangeError('give weights or balance, not both');
+function weightsOf(ctx: StreamContext, o: ResolvedBatchOptions): ArrayLike<number> | null {
   if (o.weights) return o.weights;
   if (!o.balance) return null;
   const source = getBalance(o.balance);
@@ -121,7 +89,7 @@ function weightsOf(ctx: StreamContext, o: BatchOptions): ArrayLike<number> | nul
 
 export class BatchStream implements AsyncIterableIterator<Batch> {
   readonly plan: EpochPlan;
-  readonly options: Required<Omit<BatchOptions, 'augment' | 'float' | 'weights' | 'balance'>> & Pick<BatchOptions, 'augment' | 'float' | 'weights' | 'balance'>;
+  readonly options: ResolvedBatchOptions;
   private readonly context: ContextTable | undefined;
   /** Next batch to hand out (claimed synchronously, so concurrent next() calls get distinct batches). */
   private nextBatch: number;
@@ -138,34 +106,15 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
     private readonly ctx: StreamContext,
     o: BatchOptions,
   ) {
-    this.options = {
-      batchSize: o.batchSize ?? 32,
-      seed: o.seed ?? 0,
-      epoch: o.epoch ?? 0,
-      shuffle: o.shuffle ?? 'global',
-      rank: o.rank ?? 0,
-      worldSize: o.worldSize ?? 1,
-      dropLast: o.dropLast ?? false,
-      startBatch: o.startBatch ?? 0,
-      blockShards: o.blockShards ?? 4,
-      prefetch: o.prefetch ?? 4,
-      augment: o.augment ?? null,
-      float: o.float,
-      context: o.context ?? 0,
-      weights: o.weights ?? null,
-      balance: o.balance ?? null,
-    };
-    const weights = weightsOf(ctx, o);
+    // Defaults and every check that does not depend on the dataset: once, in resolveBatchOptions.
+    this.options = resolveBatchOptions(o);
+    const weights = weightsOf(ctx, this.options);
     const p: PlanOptions = { ...this.options, weights };
     const k = this.options.context;
-    if (!Number.isSafeInteger(k) || k < 0 || k > 64) throw new RangeError(`context must be an integer from 0 to 64 (got ${k})`);
     this.context = k > 0 ? (ctx.contextTable?.(k) ?? contextOf(ctx.keys, k)) : undefined;
     this.plan = planEpoch(ctx.shardSizes, p);
-    const { startBatch, prefetch } = this.options;
-    if (!Number.isSafeInteger(startBatch) || startBatch < 0 || startBatch > this.plan.batches) throw new RangeError(`startBatch ${startBatch} is outside 0..${this.plan.batches}`);
-    if (!Number.isSafeInteger(prefetch) || prefetch < 1) throw new RangeError(`prefetch must be an integer >= 1 (got ${prefetch})`);
-    if (o.augment) checkAugment(o.augment);
-    if (o.float && !(Number.isFinite(o.float.scale) && Number.isFinite(o.float.offset))) throw new RangeError('float.scale and float.offset must be finite numbers');
+    const { startBatch } = this.options;
+    if (startBatch > this.plan.batches) throw new RangeError(`startBatch ${startBatch} is outside 0..${this.plan.batches}`);
     this.nextBatch = this.requested = this.delivered = startBatch;
     if (this.options.shuffle === 'block' && !weights) {
       this.windows = blockWindows(ctx.shardSizes, p.seed, p.epoch, p.blockShards);

@@ -8,6 +8,7 @@
 // the same way.
 import { aliasTable, drawWeighted, type AliasTable } from '../sampler/index.js';
 import { getShuffle, type ShuffleMode } from '../shuffle/index.js';
+import { resolveBatchOptions } from './options.js';
 
 export interface PlanOptions {
   batchSize: number;
@@ -31,21 +32,9 @@ export interface EpochPlan {
   order: Uint32Array;
 }
 
-export function checkPlanOptions(o: PlanOptions): void {
-  const int = (name: string, v: number, min: number) => {
-    if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`${name} must be an integer >= ${min} (got ${v})`);
-  };
-  int('batchSize', o.batchSize, 1);
-  int('seed', o.seed, 0);
-  int('epoch', o.epoch, 0);
-  int('worldSize', o.worldSize, 1);
-  int('rank', o.rank, 0);
-  int('blockShards', o.blockShards, 1);
-  if (o.rank >= o.worldSize) throw new RangeError(`rank ${o.rank} must be below worldSize ${o.worldSize}`);
-}
-
 export function planEpoch(shardSizes: readonly number[], o: PlanOptions): EpochPlan {
-  checkPlanOptions(o);
+  const { weights: _, ...plain } = o;
+  resolveBatchOptions(plain); // the same checks and wording as batches() (weights are checked against the size below)
   const order = o.weights ? weightedOrder(shardSizes, o.weights, o.seed, o.epoch) : getShuffle(o.shuffle)({ shardSizes, seed: o.seed, epoch: o.epoch, blockShards: o.blockShards });
   const n = order.length;
   const W = o.worldSize;

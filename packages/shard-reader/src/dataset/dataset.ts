@@ -1,10 +1,11 @@
 // A dataset opened for training: metadata from the manifest and index, records through a RecordStore, batches.
 import { closeSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import os from 'node:os';
-import { decodeLabels, decodeShardIndex, FormatError, sha256Hex, type Dtype, type Manifest, type SampleMeta, type Shape } from 'shard-format';
+import { decodeLabels, FormatError, type Dtype, type Manifest, type SampleMeta, type Shape } from 'shard-format';
+import { checkIndexBytes } from '../integrity/index.js';
 import type { CorruptSample } from '../batch/assemble.js';
 import { BatchStream, type BatchOptions } from '../batch/batch-stream.js';
+import { resolveReaderWorkers } from '../batch/options.js';
 import { pixelView, type Pixels } from '../store/pixels.js';
 import { InlineExecutor, WorkerExecutor, type BatchExecutor } from '../batch/executor.js';
 import type { ExecutorSpec } from '../batch/types.js';
@@ -20,8 +21,9 @@ export interface OpenDatasetOptions {
   /** Record I/O: 'auto' (mmap when the addon is built, else pread), 'mmap' or 'pread'. */
   backend?: BackendChoice;
   /**
-   * Threads assembling batches off the main thread; 0 assembles inline. Default: one per core, up to 4
-   * (they only work while the prefetch queue has room, so they do not starve a slower training loop).
+   * Reader batch workers: threads assembling batches off the main thread; 0 assembles inline. Default:
+   * one per core, up to 4 (they only work while the prefetch queue has room, so they do not starve a
+   * slower training loop). Not the build's `workers` (images decoded at once). See resolveReaderWorkers.
    */
   workers?: number;
   /** Check every record's CRC-32 and key as it is read. Default true. */
@@ -108,13 +110,13 @@ export class Dataset {
     this.assertOpen();
     if (this.remote) throw new Error(`ds.meta() reads the shard index from local disk; ${this.dir} is remote (not supported yet)`);
     if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new RangeError(`sample ${index} is outside 0..${this.size - 1}`);
-    const shard = this.manifest.shards[shardOf(this.manifest.shards, index)];
+    const s = shardOf(this.manifest.shards, index);
+    const shard = this.manifest.shards[s];
     if (this.metaCache?.file !== shard.file) {
       const file = path.join(this.dir, shard.index.file);
-      const bytes = readFileSync(file);
-      if (sha256Hex(bytes) !== shard.index.sha256) throw new FormatError('SHA-256 does not match the manifest (index damaged or replaced)', { file });
-      const decoded = decodeShardIndex(bytes.toString('utf8'), file, { shard: shard.file, firstSample: shard.firstSample, samples: shard.samples, labelCount: this.labelNames.length });
-      this.metaCache = { file: shard.file, meta: decoded.meta };
+      const checked = checkIndexBytes(readFileSync(file), this.manifest, s);
+      if (checked.problems.length || !checked.index) throw new FormatError(checked.problems[0], { file });
+      this.metaCache = { file: shard.file, meta: checked.index.meta };
     }
     return this.metaCache.meta?.[index - shard.firstSample];
   }
@@ -278,18 +280,13 @@ function shardOf(shards: Manifest['shards'], index: number): number {
   return lo;
 }
 
-export function defaultReaderWorkers(): number {
-  return Math.min(4, os.availableParallelism());
-}
-
 /**
  * Opens a dataset folder, validating manifest, shard sizes and headers, and index sidecars first. Each
  * shard is opened once, here, and stays open until close(): a later rename over its name (a rebuild)
  * does not change what this dataset reads.
  */
 export async function openLocalDataset(dir: string, options: OpenDatasetOptions = {}): Promise<Dataset> {
-  const workers = options.workers ?? defaultReaderWorkers();
-  if (!Number.isInteger(workers) || workers < 0 || workers > os.availableParallelism() * 4) throw new RangeError(`workers must be an integer from 0 to ${os.availableParallelism() * 4} (got ${workers})`);
+  const workers = resolveReaderWorkers(options.workers);
   const onCorrupt = options.onCorrupt ?? 'error';
   if (onCorrupt !== 'error' && onCorrupt !== 'skip') throw new RangeError(`onCorrupt must be 'error' or 'skip' (got ${String(onCorrupt)})`);
   const loaded = loadDataset(dir); // from here the shards are open: the dataset owns them

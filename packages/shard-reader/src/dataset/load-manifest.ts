@@ -1,18 +1,23 @@
-// Loads and cross-checks a dataset folder: manifest, every shard's size and header, every index sidecar.
+// Loads and cross-checks a dataset folder: manifest, every shard's size and header page, every index sidecar.
 // Each shard is opened once here and checked through that descriptor, which the dataset then reads through.
+// The checks are integrity/'s, shared with `shard verify`: this throws the first problem, verify lists all.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
+import { DATA_OFFSET, MANIFEST_FILE, FormatError, decodeManifest, type Manifest } from 'shard-format';
 import {
-  HEADER_BYTES,
-  MANIFEST_FILE,
-  FormatError,
-  checkHeaderAgainstManifest,
-  decodeHeader,
-  decodeManifest,
-  decodeShardIndex,
-  sha256Hex,
-  type Manifest,
-} from 'shard-format';
+  NO_MANIFEST,
+  NOT_A_FILE,
+  checkIndexBytes,
+  fileOf,
+  headerProblems,
+  indexSizeProblem,
+  keyBoundaryProblems,
+  openFailure,
+  problemError,
+  shardSizeProblem,
+  type FileRole,
+  type KeyBounds,
+} from '../integrity/index.js';
 import { SeriesOrderCollector, type SeriesOrder } from '../context/index.js';
 
 export interface LoadedDataset {
@@ -38,28 +43,35 @@ export function loadDataset(dir: string): LoadedDataset {
   try {
     text = readFileSync(manifestPath, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FormatError(code === 'ENOENT' ? 'no manifest.json: not a dataset folder (or the build did not finish)' : `cannot be read (${code})`, { file: code === 'ENOENT' ? dir : manifestPath });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FormatError(NO_MANIFEST, { file: dir });
+    throw new FormatError(openFailure(err, 'manifest').message, { file: manifestPath });
   }
   const manifest = decodeManifest(text, manifestPath);
   const L = manifest.schema.labelNames.length;
   const keys: string[] = new Array(manifest.samples);
   const labels = new Float32Array(manifest.samples * L);
   const fds: number[] = [];
+  const bounds: KeyBounds[] = [];
   const order = new SeriesOrderCollector(manifest.samples);
+  // The first problem found, thrown as the error verify would list it with.
+  const fail = (s: number, role: Exclude<FileRole, 'manifest'>, message: string): never => {
+    throw problemError(dir, { ...fileOf(manifest, s, role), message });
+  };
   try {
     manifest.shards.forEach((entry, s) => {
-      const file = path.join(dir, entry.file);
-      fds.push(openShard(file, entry.bytes, (bytes) => checkHeaderAgainstManifest(decodeHeader(bytes, file), manifest, s, { ...entry, file })));
-      loadIndex(dir, entry, L, keys, labels, order);
-    });
-    // Each index checks its own keys are unique and sorted; across shards, compare the boundaries.
-    for (const entry of manifest.shards.slice(1)) {
-      const i = entry.firstSample;
-      if (!(keys[i - 1] < keys[i])) {
-        throw new FormatError(`key ${JSON.stringify(keys[i].slice(0, 80))} ${keys[i - 1] === keys[i] ? 'appears twice' : 'is out of order'} (record 0; keys are unique and sorted across shards)`, { file: path.join(dir, entry.index.file) });
+      fds.push(openShard(dir, manifest, s, fail));
+      const bytes = readIndex(dir, manifest, s, fail);
+      const { index, problems } = checkIndexBytes(bytes, manifest, s);
+      if (problems.length || !index) return fail(s, 'index', problems[0]);
+      for (let r = 0; r < entry.samples; r++) {
+        keys[entry.firstSample + r] = index.keys[r];
+        labels.set(index.labels[r], (entry.firstSample + r) * L);
       }
-    }
+      order.note(entry.firstSample, index.meta);
+      bounds.push({ first: index.keys[0], last: index.keys[entry.samples - 1] });
+    });
+    const boundary = keyBoundaryProblems(manifest, bounds);
+    if (boundary.length) throw problemError(dir, boundary[0]);
   } catch (err) {
     fds.forEach((fd) => closeSync(fd));
     throw err;
@@ -68,39 +80,31 @@ export function loadDataset(dir: string): LoadedDataset {
   return { dir, manifest, keys, labels, fds, ...(series ? { order: series } : {}) };
 }
 
-function loadIndex(dir: string, entry: Manifest['shards'][number], L: number, keys: string[], labels: Float32Array, order: SeriesOrderCollector): void {
-  const indexFile = path.join(dir, entry.index.file);
-  const indexBytes = readFileOrThrow(indexFile);
-  if (indexBytes.length !== entry.index.bytes) throw new FormatError(`is ${indexBytes.length} bytes, the manifest says ${entry.index.bytes}`, { file: indexFile });
-  if (sha256Hex(indexBytes) !== entry.index.sha256) throw new FormatError('SHA-256 does not match the manifest (index damaged or replaced)', { file: indexFile });
-  const index = decodeShardIndex(indexBytes.toString('utf8'), indexFile, { shard: entry.file, firstSample: entry.firstSample, samples: entry.samples, labelCount: L });
-  for (let r = 0; r < entry.samples; r++) {
-    keys[entry.firstSample + r] = index.keys[r];
-    labels.set(index.labels[r], (entry.firstSample + r) * L);
-  }
-  order.note(entry.firstSample, index.meta);
-}
+type Fail = (s: number, role: Exclude<FileRole, 'manifest'>, message: string) => never;
 
-/** Opens the shard and checks it through the descriptor it returns: size first (never read past a short file), then the header. */
-function openShard(file: string, expectedBytes: number, checkHeader: (bytes: Uint8Array) => void): number {
+/** Opens shard `s` and checks it through the descriptor it returns: size first (never read past a short file), then the header page. */
+function openShard(dir: string, manifest: Manifest, s: number, fail: Fail): number {
+  const file = path.join(dir, manifest.shards[s].file);
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch (err) {
-    throw new FormatError(unreadable(err, 'shard named in the manifest is missing'), { file });
+    return fail(s, 'shard', openFailure(err, 'shard').message);
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new FormatError('is not a regular file', { file });
-    if (st.size !== expectedBytes) throw new FormatError(`is ${st.size} bytes, the manifest says ${expectedBytes}${st.size < expectedBytes ? ' (truncated)' : ''}`, { file });
-    const header = new Uint8Array(HEADER_BYTES);
+    if (!st.isFile()) fail(s, 'shard', NOT_A_FILE);
+    const wrongSize = shardSizeProblem(manifest, s, st.size);
+    if (wrongSize) fail(s, 'shard', wrongSize);
+    const page = new Uint8Array(Math.min(st.size, DATA_OFFSET));
     let got = 0;
     try {
-      got = readSync(fd, header, 0, HEADER_BYTES, 0);
+      got = readSync(fd, page, 0, page.length, 0);
     } catch (err) {
-      throw new FormatError(unreadable(err, ''), { file });
+      fail(s, 'shard', openFailure(err, 'shard').message);
     }
-    checkHeader(header.subarray(0, got));
+    const bad = headerProblems(page.subarray(0, got), manifest, s);
+    if (bad.length) fail(s, 'shard', bad[0]);
     return fd;
   } catch (err) {
     closeSync(fd);
@@ -108,17 +112,25 @@ function openShard(file: string, expectedBytes: number, checkHeader: (bytes: Uin
   }
 }
 
-/** 'missing' for ENOENT, else "cannot be read (EACCES: permission denied)". */
-function unreadable(err: unknown, missing: string): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT' && missing) return missing;
-  return `cannot be read (${e.code ?? 'error'}${e.code === 'EACCES' ? ': permission denied' : ''})`;
-}
-
-function readFileOrThrow(file: string): Buffer {
+/** The bytes of shard `s`'s index sidecar, once its size is the manifest's (a wrong-sized one is never read whole). */
+function readIndex(dir: string, manifest: Manifest, s: number, fail: Fail): Buffer {
+  const file = path.join(dir, manifest.shards[s].index.file);
+  let fd: number;
   try {
-    return readFileSync(file);
+    fd = openSync(file, 'r');
   } catch (err) {
-    throw new FormatError(unreadable(err, 'index named in the manifest is missing'), { file });
+    return fail(s, 'index', openFailure(err, 'index').message);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) fail(s, 'index', NOT_A_FILE);
+    const wrongSize = indexSizeProblem(manifest, s, st.size);
+    if (wrongSize) fail(s, 'index', wrongSize);
+    return readFileSync(fd);
+  } catch (err) {
+    if (err instanceof FormatError) throw err;
+    return fail(s, 'index', openFailure(err, 'index').message);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -1,5 +1,6 @@
 // Opens a dataset in an object store: manifest and index sidecars fetched and checked as a local open checks them.
-import { MANIFEST_FILE, FormatError, decodeManifest, decodeShardIndex, sha256Hex, type Manifest } from 'shard-format';
+import { MANIFEST_FILE, FormatError, decodeManifest, type Manifest } from 'shard-format';
+import { checkIndexBytes, indexSizeProblem, keyBoundaryProblems, openFailure, type KeyBounds } from '../integrity/index.js';
 import { SeriesOrderCollector, type SeriesOrder } from '../context/index.js';
 import { RemoteError } from './errors.js';
 import type { ObjectStore } from './object-store.js';
@@ -34,6 +35,7 @@ export async function loadRemoteDataset(store: ObjectStore, concurrency = 16): P
   const L = manifest.schema.labelNames.length;
   const keys: string[] = new Array(manifest.samples);
   const labels = new Float32Array(manifest.samples * L);
+  const bounds: KeyBounds[] = new Array(manifest.shards.length);
   const order = new SeriesOrderCollector(manifest.samples);
   let next = 0;
   const worker = async () => {
@@ -44,12 +46,14 @@ export async function loadRemoteDataset(store: ObjectStore, concurrency = 16): P
       try {
         bytes = await store.get(entry.index.file);
       } catch (err) {
-        if (err instanceof RemoteError && /HTTP 404/.test(err.reason)) throw new FormatError('index named in the manifest is missing', { file: url });
+        if (err instanceof RemoteError && /HTTP 404/.test(err.reason)) throw new FormatError(openFailure({ code: 'ENOENT' }, 'index').message, { file: url });
         throw err;
       }
-      if (bytes.length !== entry.index.bytes) throw new FormatError(`is ${bytes.length} bytes, the manifest says ${entry.index.bytes}`, { file: url });
-      if (sha256Hex(bytes) !== entry.index.sha256) throw new FormatError('SHA-256 does not match the manifest (index damaged or replaced)', { file: url });
-      const index = decodeShardIndex(new TextDecoder().decode(bytes), url, { shard: entry.file, firstSample: entry.firstSample, samples: entry.samples, labelCount: L });
+      const wrongSize = indexSizeProblem(manifest, s, bytes.length);
+      if (wrongSize) throw new FormatError(wrongSize, { file: url });
+      const { index, problems } = checkIndexBytes(bytes, manifest, s);
+      if (problems.length || !index) throw new FormatError(problems[0], { file: url });
+      bounds[s] = { first: index.keys[0], last: index.keys[entry.samples - 1] };
       for (let r = 0; r < entry.samples; r++) {
         keys[entry.firstSample + r] = index.keys[r];
         labels.set(index.labels[r], (entry.firstSample + r) * L);
@@ -58,12 +62,8 @@ export async function loadRemoteDataset(store: ObjectStore, concurrency = 16): P
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, manifest.shards.length) }, worker));
-  for (const entry of manifest.shards.slice(1)) {
-    const i = entry.firstSample;
-    if (!(keys[i - 1] < keys[i])) {
-      throw new FormatError(`key ${JSON.stringify(keys[i].slice(0, 80))} ${keys[i - 1] === keys[i] ? 'appears twice' : 'is out of order'} (record 0; keys are unique and sorted across shards)`, { file: store.urlOf(entry.index.file) });
-    }
-  }
+  const boundary = keyBoundaryProblems(manifest, bounds);
+  if (boundary.length) throw new FormatError(boundary[0].message, { file: store.urlOf(boundary[0].file!), record: boundary[0].record, key: boundary[0].key });
   const series = order.result();
   return { url: store.url, manifest, keys, labels, ...(series ? { order: series } : {}) };
 }

@@ -5,10 +5,9 @@ import { BufferPool } from '../batch/buffer-pool.js';
 import type { AssembledBatch, BatchExecutor } from '../batch/executor.js';
 import { CorruptRecordError } from '../store/record-store.js';
 import { fastCrc32 } from '../io/crc.js';
+import { RECORD_CHECKSUM_MISMATCH, RECORD_OF_ANOTHER_KEY } from '../integrity/records.js';
 import type { ObjectStore } from './object-store.js';
 import type { RangeReader } from './range-reader.js';
-
-const ANOTHER = 'record belongs to another key or another build (shard replaced or changed since the manifest was written)';
 
 /** One batch's fetched records, read the way a RecordStore reads a shard: CRC and key checked on copy. */
 class FetchedRecords implements RecordReader {
@@ -34,8 +33,8 @@ class FetchedRecords implements RecordReader {
     if (this.verify) {
       const shard = Math.floor(index / this.manifest.recordsPerShard);
       const where = { file: this.store.urlOf(this.manifest.shards[shard].file), record: index % this.manifest.recordsPerShard, key };
-      if ((this.crc(rec.subarray(0, layout.crcOffset)) >>> 0) !== dv.getUint32(layout.crcOffset, true)) throw new CorruptRecordError('record checksum mismatch (corrupted bytes)', where);
-      if (dv.getUint32(layout.keyCrcOffset, true) !== keyCrc(key, this.seed)) throw new CorruptRecordError(ANOTHER, where);
+      if ((this.crc(rec.subarray(0, layout.crcOffset)) >>> 0) !== dv.getUint32(layout.crcOffset, true)) throw new CorruptRecordError(RECORD_CHECKSUM_MISMATCH, where);
+      if (dv.getUint32(layout.keyCrcOffset, true) !== keyCrc(key, this.seed)) throw new CorruptRecordError(RECORD_OF_ANOTHER_KEY, where);
     }
     for (let j = 0; j < layout.labelCount; j++) labels[labelsAt + j] = dv.getFloat32(layout.labelsOffset + 4 * j, true);
   }

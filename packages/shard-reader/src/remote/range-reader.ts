@@ -1,5 +1,6 @@
 // Global-shuffle reads from an object store: a batch's records fetched by coalesced range requests, each checked.
 import { DATA_OFFSET, buildSeed, keyCrc, recordCrcOk, storedKeyCrc, type Manifest } from 'shard-format';
+import { RECORD_CHECKSUM_MISMATCH, RECORD_OF_ANOTHER_KEY } from '../integrity/records.js';
 import { CorruptRecordError } from '../store/record-store.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -96,7 +97,7 @@ export class RangeReader {
     const layout = this.manifest.schema.record;
     const record = (offset - DATA_OFFSET) / this.stride;
     const where = { file: this.store.urlOf(file), record, key: this.keys[index] };
-    if (!recordCrcOk(rec, layout)) throw new CorruptRecordError('record checksum mismatch (corrupted bytes)', where);
-    throw new CorruptRecordError('record belongs to another key or another build (shard replaced or changed since the manifest was written)', where);
+    if (!recordCrcOk(rec, layout)) throw new CorruptRecordError(RECORD_CHECKSUM_MISMATCH, where);
+    throw new CorruptRecordError(RECORD_OF_ANOTHER_KEY, where);
   }
 }

@@ -2,6 +2,7 @@
 // checking each record's CRC and key.
 import path from 'node:path';
 import { DATA_OFFSET, FormatError, buildSeed, keyCrc, recordCrcOk, storedKeyCrc, type RecordLayout } from 'shard-format';
+import { RECORD_CHECKSUM_MISMATCH, RECORD_OF_ANOTHER_KEY } from '../integrity/records.js';
 import { loadMmapAddon, type MappingHandle } from '../io/addon.js';
 import { fastCrc32 } from '../io/crc.js';
 import { fileChanged } from '../io/file-changed.js';
@@ -34,15 +35,12 @@ export interface StoreSpec {
   verify: boolean;
 }
 
-const CHECKSUM_MISMATCH = 'record checksum mismatch (corrupted bytes)';
 
 /** A record whose bytes do not match their checksum (or belong to another key). */
 export class CorruptRecordError extends FormatError {
   override name = 'CorruptRecordError';
 }
 
-/** An intact record whose key CRC does not match: another sample's record, or another build's. */
-const ANOTHER = 'record belongs to another key or another build (shard replaced or changed since the manifest was written)';
 
 export class RecordStore {
   private readonly sources: (RecordSource | undefined)[];
@@ -146,7 +144,7 @@ export class RecordStore {
       out += at - start;
       const shard = shards[at];
       const where = { file: this.spec.shardFiles[shard], record: (offsets[at] - DATA_OFFSET) / stride, key: keys[at] };
-      const err = this.refused(shard, r % 4 === 1 ? CHECKSUM_MISMATCH : ANOTHER, where);
+      const err = this.refused(shard, r % 4 === 1 ? RECORD_CHECKSUM_MISMATCH : RECORD_OF_ANOTHER_KEY, where);
       if (!(skip && err instanceof CorruptRecordError)) throw err;
       skip(at, err);
       start = at + 1;
@@ -210,8 +208,8 @@ export class RecordStore {
     const bytes = this.source(shard).read(DATA_OFFSET + record * this.spec.layout.stride, this.spec.layout.stride, this.scratch);
     if (this.spec.verify) {
       const where = { file: this.spec.shardFiles[shard], record, key };
-      if (!recordCrcOk(bytes, this.spec.layout, this.crc)) throw this.refused(shard, CHECKSUM_MISMATCH, where);
-      if (storedKeyCrc(bytes, this.spec.layout) !== keyCrc(key, this.seed)) throw this.refused(shard, ANOTHER, where);
+      if (!recordCrcOk(bytes, this.spec.layout, this.crc)) throw this.refused(shard, RECORD_CHECKSUM_MISMATCH, where);
+      if (storedKeyCrc(bytes, this.spec.layout) !== keyCrc(key, this.seed)) throw this.refused(shard, RECORD_OF_ANOTHER_KEY, where);
     }
     return bytes;
   }
@@ -234,8 +232,8 @@ export class RecordStore {
     if (this.spec.verify) {
       const where = { file: this.spec.shardFiles[shard], record, key };
       const crc = this.crc(this.tailCrcPart, this.crc(image)) >>> 0;
-      if (crc !== dv.getUint32(layout.crcOffset - t, true)) throw this.refused(shard, CHECKSUM_MISMATCH, where);
-      if (dv.getUint32(layout.keyCrcOffset - t, true) !== keyCrc(key, this.seed)) throw this.refused(shard, ANOTHER, where);
+      if (crc !== dv.getUint32(layout.crcOffset - t, true)) throw this.refused(shard, RECORD_CHECKSUM_MISMATCH, where);
+      if (dv.getUint32(layout.keyCrcOffset - t, true) !== keyCrc(key, this.seed)) throw this.refused(shard, RECORD_OF_ANOTHER_KEY, where);
     }
     for (let j = 0; j < layout.labelCount; j++) labels[labelsAt + j] = dv.getFloat32(layout.labelsOffset - t + 4 * j, true);
   }

@@ -5,6 +5,7 @@
 // function on iterator(); an async generator's body only starts at its first next(), so the epoch
 // number is taken there, and an iterator that is never read never uses one up.
 import type { BatchOptions, BatchState } from '../batch/batch-stream.js';
+import { BATCH_DEFAULTS } from '../batch/options.js';
 import type { Dataset } from '../dataset/dataset.js';
 import { floatTransform } from './normalize.js';
 import type { ResumeOptions, ShardTfDataset, TensorLike, TfDatasetControls, TfDatasetOptions, TfLike } from './types.js';
@@ -24,7 +25,7 @@ export function toTfDataset<X extends TensorLike, Y extends TensorLike, D extend
   const batchesPerEpoch = ds.batches({ ...base, epoch: startEpoch, startBatch }).batchesPerEpoch;
   if (repeat && batchesPerEpoch === 0) throw new RangeError('repeat needs at least one batch per epoch (the dataset is smaller than one batch and dropLast is set)');
   const [h, w, stored] = ds.shape;
-  const c = stored * (2 * (batchOptions.context ?? 0) + 1); // context slices arrive as extra channels
+  const c = stored * (2 * (batchOptions.context ?? BATCH_DEFAULTS.context) + 1); // context slices arrive as extra channels
   const labelCount = ds.labelNames.length;
 
   const recycler = new BufferRecycler(tf);

@@ -1,24 +1,12 @@
 // Checks one shard and its index sidecar in a single sequential pass: size, header, header padding,
 // then every record (CRC, key CRC, padding, labels) as the chunks arrive, hashing the same bytes.
+// The checks themselves are integrity/'s (shared with openDataset); this module reads and collects.
 import type { FileHandle } from 'node:fs/promises';
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  DATA_OFFSET,
-  HEADER_BYTES,
-  checkHeaderAgainstManifest,
-  createSha256,
-  decodeHeader,
-  decodeShardIndex,
-  buildSeed,
-  keyCrc,
-  paddingIsZero,
-  recordCrcOk,
-  sha256Hex,
-  storedKeyCrc,
-  type Manifest,
-} from 'shard-format';
-import { bareMessage, ShardProblems } from './problems.js';
+import { DATA_OFFSET, createSha256, buildSeed, keyCrc, type Manifest } from 'shard-format';
+import { NOT_A_FILE, checkIndexBytes, headerProblems, indexSizeProblem, openFailure, recordProblem, shardSizeProblem, type KeyBounds } from '../integrity/index.js';
+import { ShardProblems } from './problems.js';
 import { fastCrc32 } from '../io/crc.js';
 
 /** Record CRCs through the addon when it is built: the same results as zlib.crc32, about 3x faster. */
@@ -30,6 +18,8 @@ export interface IndexData {
   keyCrcs: Uint32Array;
   /** samples x labelCount, float32 as stored. */
   labels: Float32Array;
+  /** First and last key, when the index is the one the manifest describes (for the cross-shard key check). */
+  bounds?: KeyBounds;
 }
 
 export interface ShardCheckContext {
@@ -70,28 +60,22 @@ export async function checkIndex(ctx: ShardCheckContext, s: number, problems: Sh
   try {
     // Size first: a sidecar of the wrong size is damaged anyway, and is never read whole (it could be huge).
     const st = await stat(full);
-    if (!st.isFile()) return void problems.add('is not a regular file', { file });
-    if (st.size !== entry.index.bytes) {
-      const detail = st.size < entry.index.bytes ? ' (truncated)' : '';
-      return void problems.add(`is ${st.size} bytes, the manifest says ${entry.index.bytes}${detail}; keys and labels not compared with the shard`, { file });
-    }
+    if (!st.isFile()) return void problems.add(NOT_A_FILE, { file });
+    const wrongSize = indexSizeProblem(manifest, s, st.size);
+    if (wrongSize) return void problems.add(wrongSize, { file });
     if (ctx.quick) return undefined;
     data = await readFile(full);
     ctx.onBytes(data.length);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') problems.add('index named in the manifest is missing', { file });
-    else problems.cannotRead(err, { file });
+    const failure = openFailure(err, 'index');
+    if (failure.unreadable) problems.cannotRead(err, { file });
+    else problems.add(failure.message, { file });
     return undefined;
   }
-  if (sha256Hex(data) !== entry.index.sha256) problems.add('SHA-256 does not match the manifest (index damaged or replaced)', { file });
+  const { index, hashOk, problems: found } = checkIndexBytes(data, manifest, s);
+  for (const message of found) problems.add(message, { file });
+  if (!index) return undefined;
   const L = manifest.schema.labelNames.length;
-  let index;
-  try {
-    index = decodeShardIndex(data.toString('utf8'), file, { shard: entry.file, firstSample: entry.firstSample, samples: entry.samples, labelCount: L });
-  } catch (err) {
-    problems.add(`${bareMessage(err, file)} (keys and labels not compared with the shard)`, { file });
-    return undefined;
-  }
   const keyCrcs = new Uint32Array(entry.samples);
   const seed = buildSeed(manifest.buildId);
   const labels = new Float32Array(entry.samples * L);
@@ -99,7 +83,8 @@ export async function checkIndex(ctx: ShardCheckContext, s: number, problems: Sh
     keyCrcs[r] = keyCrc(index.keys[r], seed);
     labels.set(index.labels[r], r * L);
   }
-  return { keys: index.keys, keyCrcs, labels };
+  const bounds = hashOk && entry.samples > 0 ? { first: index.keys[0], last: index.keys[entry.samples - 1] } : undefined;
+  return { keys: index.keys, keyCrcs, labels, bounds };
 }
 
 /**
@@ -113,8 +98,9 @@ export async function checkShard(ctx: ShardCheckContext, s: number, index: Index
   try {
     fh = await open(path.join(ctx.dir, entry.file), 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') problems.add('shard named in the manifest is missing');
-    else problems.cannotRead(err);
+    const failure = openFailure(err, 'shard');
+    if (failure.unreadable) problems.cannotRead(err);
+    else problems.add(failure.message);
     return 0;
   }
   try {
@@ -134,11 +120,12 @@ async function scan(ctx: ShardCheckContext, s: number, fh: FileHandle, index: In
   const stride = layout.stride;
   const st = await fh.stat();
   if (!st.isFile()) {
-    problems.add('is not a regular file');
+    problems.add(NOT_A_FILE);
     return 0;
   }
   const size = st.size;
-  if (size !== entry.bytes) problems.add(sizeMessage(size, entry.bytes, entry.samples, stride));
+  const wrongSize = shardSizeProblem(manifest, s, size);
+  if (wrongSize) problems.add(wrongSize);
   const end = Math.min(size, entry.bytes);
 
   // Header page: the 128-byte header, then zeros up to the data offset.
@@ -147,27 +134,15 @@ async function scan(ctx: ShardCheckContext, s: number, fh: FileHandle, index: In
   const got = await readFully(fh, buf, headLen, 0);
   ctx.onBytes(got);
   const before = problems.list.length;
-  try {
-    const header = decodeHeader(buf.subarray(0, got), entry.file);
-    checkHeaderAgainstManifest(header, manifest, s, entry);
-  } catch (err) {
-    problems.add(bareMessage(err, entry.file));
-  }
-  for (let i = HEADER_BYTES; i < got; i++) {
-    if (buf[i] !== 0) {
-      problems.add(`header padding is not zero (byte ${i}; bytes ${HEADER_BYTES}..${DATA_OFFSET - 1} must be zero)`);
-      break;
-    }
-  }
+  for (const message of headerProblems(buf.subarray(0, got), manifest, s)) problems.add(message);
   if (quick) return got;
 
   const hash = createSha256();
   hash.update(buf.subarray(0, got));
   let read = got;
   const perChunk = Math.max(1, Math.floor(buf.length / stride));
-  const views = bufs.map((b) => new DataView(b.buffer, b.byteOffset, b.byteLength));
   const L = layout.labelCount;
-  const names = manifest.schema.labelNames;
+  const labelNames = manifest.schema.labelNames;
   let r = 0;
   let pos = got === DATA_OFFSET ? DATA_OFFSET : end; // a file shorter than a page has no records
   // Read-ahead: the next chunk is read into the other buffer while this one is hashed and checked.
@@ -181,33 +156,14 @@ async function scan(ctx: ShardCheckContext, s: number, fh: FileHandle, index: In
       const { which, want, n } = await pending;
       pending = n === want && pos + n < end ? readChunk(1 - which, pos + n) : undefined;
       const chunk = bufs[which];
-      const view = views[which];
       hash.update(chunk.subarray(0, n));
       const complete = Math.floor(n / stride);
       for (let k = 0; k < complete; k++, r++) {
         const base = k * stride;
         const rec = chunk.subarray(base, base + stride);
-        const key = index?.keys[r];
-        if (!recordCrcOk(rec, layout, recordCrc)) {
-          problems.record(r, key, paddingIsZero(rec, layout) ? 'checksum mismatch (damaged bytes)' : 'checksum mismatch (damaged bytes); record padding is not zero');
-          continue;
-        }
-        let message: string | undefined;
-        if (index) {
-          if (storedKeyCrc(rec, layout) !== index.keyCrcs[r]) {
-            message = 'record belongs to another key or another build (shard and index disagree)';
-          } else {
-            const differ: string[] = [];
-            for (let j = 0; j < L; j++) {
-              const inRecord = view.getFloat32(base + layout.labelsOffset + 4 * j, true);
-              const inIndex = index.labels[r * L + j];
-              if (inRecord !== inIndex) differ.push(`${names[j]} ${inRecord} vs ${inIndex}`);
-            }
-            if (differ.length) message = `labels differ from the index (record vs index: ${differ.join(', ')})`;
-          }
-        }
-        if (!paddingIsZero(rec, layout)) message = message ? `${message}; record padding is not zero` : 'record padding is not zero';
-        if (message) problems.record(r, key, message);
+        const expect = index && { keyCrc: index.keyCrcs[r], labels: index.labels.subarray(r * L, (r + 1) * L), labelNames };
+        const message = recordProblem(rec, layout, expect, recordCrc);
+        if (message) problems.record(r, index?.keys[r], message);
       }
       pos += n;
       read += n;
@@ -234,14 +190,6 @@ async function scan(ctx: ShardCheckContext, s: number, fh: FileHandle, index: In
   return read;
 }
 
-
-function sizeMessage(size: number, expected: number, samples: number, stride: number): string {
-  const head = `is ${size} bytes, the manifest says ${expected}`;
-  if (size > expected) return `${head} (${size - expected} bytes appended after the last record)`;
-  const whole = size < DATA_OFFSET ? 0 : Math.min(samples, Math.floor((size - DATA_OFFSET) / stride));
-  if (size < DATA_OFFSET) return `${head} (truncated inside the header page: all ${samples} records missing)`;
-  return `${head} (truncated: ${whole === samples - 1 ? `record ${whole}` : `records ${whole}..${samples - 1}`} of ${samples} missing or incomplete)`;
-}
 
 /** Reads up to `length` bytes at `position` into buf[0..]; stops early only at end of file. */
 async function readFully(fh: FileHandle, buf: Uint8Array, length: number, position: number): Promise<number> {

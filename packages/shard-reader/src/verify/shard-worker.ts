@@ -12,9 +12,12 @@ const ctx: ShardCheckContext = { dir: setup.dir, manifest: setup.manifest, quick
 parentPort!.on('message', ({ shard }: ShardJob) => {
   const problems = new ShardProblems(setup.manifest.shards[shard].file);
   checkIndex(ctx, shard, problems)
-    .then((index) => checkShard(ctx, shard, index, bufs, problems))
+    .then(async (index) => {
+      await checkShard(ctx, shard, index, bufs, problems);
+      return index?.bounds;
+    })
     .then(
-      () => post({ shard, problems: problems.list }),
+      (bounds) => post({ shard, problems: problems.list, bounds }),
       (err: unknown) => post({ shard, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
     );
 });

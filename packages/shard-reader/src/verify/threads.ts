@@ -2,7 +2,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { Manifest } from 'shard-format';
 import { startWorker, terminateWorkers, workerEntry } from '../worker-entry.js';
-import type { Problem } from './problems.js';
+import type { KeyBounds, Problem } from '../integrity/index.js';
 
 export interface WorkerSetup {
   dir: string;
@@ -12,15 +12,15 @@ export interface WorkerSetup {
 export interface ShardJob {
   shard: number;
 }
-export type WorkerMessage = { bytes: number } | { shard: number; problems: Problem[] } | { shard: number; error: string };
+export type WorkerMessage = { bytes: number } | { shard: number; problems: Problem[]; bounds: KeyBounds | undefined } | { shard: number; error: string };
 
 /**
  * Checks every shard of `setup.manifest` with `threads` workers, each taking the next shard when done.
- * Returns each shard's problems, in manifest order.
+ * Returns each shard's problems and key bounds, in manifest order.
  */
-export async function checkShardsInThreads(setup: WorkerSetup, threads: number, onBytes: (n: number) => void): Promise<Problem[][]> {
+export async function checkShardsInThreads(setup: WorkerSetup, threads: number, onBytes: (n: number) => void): Promise<{ problems: Problem[]; bounds: KeyBounds | undefined }[]> {
   const count = setup.manifest.shards.length;
-  const results: Problem[][] = new Array(count);
+  const results: { problems: Problem[]; bounds: KeyBounds | undefined }[] = new Array(count);
   const { file, options } = workerEntry(import.meta.url, 'shard-worker');
   let next = 0;
   const workers: Worker[] = [];
@@ -37,7 +37,7 @@ export async function checkShardsInThreads(setup: WorkerSetup, threads: number, 
           w.on('message', (m: WorkerMessage) => {
             if ('bytes' in m) return onBytes(m.bytes);
             if ('error' in m) return reject(new Error(`verify worker failed on ${setup.manifest.shards[m.shard].file}: ${m.error}`));
-            results[m.shard] = m.problems;
+            results[m.shard] = { problems: m.problems, bounds: m.bounds };
             give();
           });
           w.on('error', (err) => reject(new Error(`verify worker failed: ${err.message}`)));

@@ -2,9 +2,10 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DATA_OFFSET, FormatError, JOURNAL_DIR, LOCK_FILE, MANIFEST_FILE, PARTIAL_SUFFIX, SHARD_FILE_PATTERN, canonicalJson, decodeManifest, sha256Hex, type Manifest } from 'shard-format';
+import { DATA_OFFSET, FormatError, JOURNAL_DIR, LOCK_FILE, MANIFEST_FILE, PARTIAL_SUFFIX, SHARD_FILE_PATTERN, canonicalJson, decodeManifest, type Manifest } from 'shard-format';
+import { NO_MANIFEST, bareMessage, keyBoundaryProblems, openFailure, type KeyBounds, type Problem } from '../integrity/index.js';
 import { allocateChunks, checkIndex, checkShard, type ShardCheckContext } from './check-shard.js';
-import { bareMessage, readFailure, ShardProblems, type Problem } from './problems.js';
+import { ShardProblems } from './problems.js';
 import { checkShardsInThreads } from './threads.js';
 
 /** Below this many bytes to read, starting worker threads (~0.05 s built, ~0.3 s each from source via tsx) is not worth it. */
@@ -64,9 +65,8 @@ export async function verifyDataset(dir: string, opts: VerifyOptions = {}): Prom
   try {
     raw = await readFile(manifestPath);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FormatError('no manifest.json: not a dataset folder (or its build did not finish)', { file: dir });
-    return finish(started, { problems: [{ file: MANIFEST_FILE, message: `cannot be read: ${readFailure(err)}`, unreadable: true }], warnings: [], shards: 0, samples: 0, bytes: 0 });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FormatError(NO_MANIFEST, { file: dir });
+    return finish(started, { problems: [{ file: MANIFEST_FILE, ...openFailure(err, 'manifest') }], warnings: [], shards: 0, samples: 0, bytes: 0 });
   }
 
   let manifest: Manifest;
@@ -95,8 +95,12 @@ export async function verifyDataset(dir: string, opts: VerifyOptions = {}): Prom
   opts.onProgress?.(done, total);
 
   const threads = opts.threads ?? (!quick && concurrency >= 4 && shards.length > 1 && total >= THREADS_MIN_BYTES);
+  const bounds: (KeyBounds | undefined)[] = new Array(shards.length);
   if (threads && shards.length > 0) {
-    for (const list of await checkShardsInThreads({ dir, manifest, quick }, concurrency, ctx.onBytes)) problems.push(...list);
+    (await checkShardsInThreads({ dir, manifest, quick }, concurrency, ctx.onBytes)).forEach((r, s) => {
+      problems.push(...r.problems);
+      bounds[s] = r.bounds;
+    });
   } else {
     // One thread: reads of `concurrency` shards overlap, CRCs and hashing take turns on this thread.
     const perShard = shards.map((s) => new ShardProblems(s.file));
@@ -106,6 +110,7 @@ export async function verifyDataset(dir: string, opts: VerifyOptions = {}): Prom
       while (next < shards.length) {
         const s = next++;
         const index = await checkIndex(ctx, s, perShard[s]);
+        bounds[s] = index?.bounds;
         await checkShard(ctx, s, index, bufs, perShard[s]);
       }
     };
@@ -113,7 +118,7 @@ export async function verifyDataset(dir: string, opts: VerifyOptions = {}): Prom
     for (const p of perShard) problems.push(...p.list);
   }
 
-  if (!quick) problems.push(...(await keyBoundaryProblems(dir, manifest)));
+  if (!quick) problems.push(...keyBoundaryProblems(manifest, bounds));
   if (done !== total) opts.onProgress?.(total, total); // missing or short files: the work is still all done
   const warnings = await strayFiles(dir, manifest);
   return finish(started, { problems, warnings, shards: shards.length, samples: manifest.samples, bytes: done });
@@ -137,39 +142,6 @@ function canonicalDifference(raw: Buffer, text: string): string | undefined {
   let i = 0;
   while (i < raw.length && i < expected.length && raw[i] === expected[i]) i++;
   return `is not byte-for-byte the canonical JSON the writer produces (first difference at byte ${i}): edited or damaged`;
-}
-
-/**
- * Keys are unique and sorted across the whole dataset. Each index checks its own order when decoded;
- * this compares the last key of each shard with the first of the next. Only indexes that match their
- * manifest hash take part: a damaged one is reported by the shard checks, and must not make its
- * intact neighbour look wrong.
- */
-async function keyBoundaryProblems(dir: string, manifest: Manifest): Promise<Problem[]> {
-  const out: Problem[] = [];
-  let prev: { key: string; shard: string } | undefined;
-  for (const entry of manifest.shards) {
-    let keys: unknown;
-    try {
-      const raw = await readFile(path.join(dir, entry.index.file));
-      if (sha256Hex(raw) !== entry.index.sha256) throw new Error('damaged');
-      keys = (JSON.parse(raw.toString('utf8')) as { keys?: unknown }).keys;
-    } catch {
-      prev = undefined;
-      continue;
-    }
-    if (!Array.isArray(keys) || keys.length === 0 || typeof keys[0] !== 'string' || typeof keys[keys.length - 1] !== 'string') {
-      prev = undefined;
-      continue;
-    }
-    const first = keys[0] as string;
-    if (prev && !(prev.key < first)) {
-      const what = prev.key === first ? `appears in both ${prev.shard} and ${entry.file}` : `comes after ${JSON.stringify(prev.key.slice(0, 80))} of ${prev.shard}: out of order`;
-      out.push({ shard: entry.file, record: 0, key: first, message: `key ${what} (keys are unique and sorted)` });
-    }
-    prev = { key: keys[keys.length - 1] as string, shard: entry.file };
-  }
-  return out;
 }
 
 /** Anything in the folder that is not manifest.json or a file the manifest names: warnings, not damage. */

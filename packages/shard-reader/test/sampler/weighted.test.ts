@@ -1,6 +1,7 @@
-// Weighted epochs: draws proportional to weight, deterministic per (seed, epoch), and label balancing.
+// Weighted epochs: draws proportional to weight (alias tables), deterministic per (seed, epoch).
 import { describe, expect, it } from 'vitest';
-import { aliasTable, drawWeighted, getBalance } from '../src/sampler/index.js';
+import { aliasTable } from '../../src/sampler/alias-table.js';
+import { drawWeighted } from '../../src/sampler/weighted.js';
 
 const freq = (draws: Uint32Array, n: number) => {
   const c = new Array<number>(n).fill(0);
@@ -30,27 +31,5 @@ describe('drawWeighted', () => {
     expect(() => aliasTable([1, -1])).toThrow(/sample 1/);
     expect(() => aliasTable([0, 0])).toThrow(/must not all be zero/);
     expect(() => drawWeighted({ weights: [1], count: 0, seed: 0, epoch: 0 })).toThrow(/draws per epoch/);
-  });
-});
-
-describe("balance: 'labels'", () => {
-  it('draws a rare label about as often as a common one and as the all-negative samples', () => {
-    // 1000 samples, 2 labels: a in 1%, b in 20%, the rest negative.
-    const n = 1000;
-    const labels = new Float32Array(n * 2);
-    for (let i = 0; i < n; i++) {
-      if (i < 10) labels[i * 2] = 1;
-      else if (i < 210) labels[i * 2 + 1] = 1;
-    }
-    const weights = getBalance('labels')(labels, 2);
-    const draws = drawWeighted({ weights, count: 300_000, seed: 5, epoch: 0 });
-    let a = 0;
-    let b = 0;
-    for (const d of draws) (d < 10 ? a++ : d < 210 ? b++ : 0);
-    expect(a / draws.length).toBeGreaterThan(0.3);
-    expect(a / draws.length).toBeLessThan(0.37);
-    expect(b / draws.length).toBeGreaterThan(0.3);
-    expect(b / draws.length).toBeLessThan(0.37);
-    expect(() => getBalance('patients')).toThrow(/unknown balance mode "patients" \(expected labels\)/);
   });
 });

@@ -1,14 +1,6 @@
-// Context slices: neighbours within a series in natural slice order, edges repeated, and channel stacking.
+// Context slices: k neighbours on each side within a series (a recorded DICOM series, else its folder in natural slice order), edges repeated.
 import { describe, expect, it } from 'vitest';
-import { contextTable, naturalCompare, seriesList, stackSlices } from '../src/context/index.js';
-
-describe('natural order', () => {
-  it('compares digit runs by value, then text', () => {
-    const names = ['slice_10', 'slice_2', 'slice_1', 'slice_02b', 'a', 'slice_100000000000000000001', 'slice_99999999999999999999'];
-    expect([...names].sort(naturalCompare)).toEqual(['a', 'slice_1', 'slice_2', 'slice_02b', 'slice_10', 'slice_99999999999999999999', 'slice_100000000000000000001']);
-    expect(naturalCompare('s007', 's7')).toBe(0);
-  });
-});
+import { contextTable, seriesList } from '../../src/context/neighbours.js';
 
 describe('contextTable', () => {
   // Manifest order is code-unit order: s10 before s2, and two series.
@@ -51,27 +43,5 @@ describe('contextTable', () => {
     expect([...t.of(3)]).toEqual([2, 3, 0]); // d/e sits between d/c and d/a in its series, whatever the names
     expect([...t.of(1)]).toEqual([1, 1, 1]); // a series of one: itself on both sides, never d's other series
     expect([...t.of(5)]).toEqual([5, 5, 4]); // p/s2 before p/s10
-  });
-});
-
-describe('stackSlices', () => {
-  it('interleaves slices as channels, per pixel, for one and several channels', () => {
-    const out = new Uint8Array(6);
-    stackSlices([Uint8Array.of(1, 2), Uint8Array.of(3, 4), Uint8Array.of(5, 6)], out, 1);
-    expect([...out]).toEqual([1, 3, 5, 2, 4, 6]);
-    const rgb = new Uint16Array(8);
-    stackSlices([Uint16Array.of(1, 2, 3, 4), Uint16Array.of(5, 6, 7, 8)], rgb, 2);
-    expect([...rgb]).toEqual([1, 2, 5, 6, 3, 4, 7, 8]);
-    expect(() => stackSlices([Uint8Array.of(1)], new Uint8Array(2), 1)).toThrow(/needs 1/);
-  });
-
-  it('gives the same bytes on the word-at-a-time path for three uint8 slices, any length', () => {
-    for (const n of [4, 7, 256, 1023]) {
-      const slices = [0, 1, 2].map((j) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + j * 101 + 5) & 255));
-      const fast = new Uint8Array(3 * n);
-      stackSlices(slices, fast, 1);
-      const want = Array.from({ length: 3 * n }, (_, i) => slices[i % 3][Math.floor(i / 3)]);
-      expect([...fast], `n ${n}`).toEqual(want);
-    }
   });
 });

@@ -55,9 +55,28 @@ export interface SampleValues {
   clipped: number;
   /** Distinct uint8 output levels when an intensity mode (not a window) made them; -1 otherwise. */
   levels: number;
-  /** Sparse fine histogram of the values: bin -> count (see fineBin). */
-  bins: Map<number, number>;
+  /** Fine histogram of the values (see fineBin). */
+  bins: FineBins;
 }
+
+/**
+ * Pixel counts of consecutive fine bins, `counts[i]` in bin `first + i`: one typed array that a decoder
+ * thread posts as a block (a Map of the ~1,000 bins of a CT image cost more to build, clone and add up
+ * than the image's value mapping).
+ */
+export interface FineBins {
+  first: number;
+  counts: Int32Array;
+}
+
+/** The bins in use, ascending: [bin, count] with count > 0. */
+export function binEntries(b: FineBins): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < b.counts.length; i++) if (b.counts[i] !== 0) out.push([b.first + i, b.counts[i]]);
+  return out;
+}
+
+const NO_BINS = (): FineBins => ({ first: 0, counts: new Int32Array(0) });
 
 /** Fewer distinct grey levels than this in an image counts as a collapse worth a warning. */
 export const FEW_LEVELS = 32;
@@ -67,6 +86,8 @@ export const FEW_LEVELS = 32;
  * `narrow` is true when the input's stored values were 8-bit (so `auto`/`stored` keep them as they are).
  */
 export function mapValues(values: Float32Array, narrow: boolean, o: ValueOptions): { bytes: Uint8Array; stats: SampleValues } {
+  const fast = mapIntegerValues(values, narrow, o);
+  if (fast) return fast;
   const stats = scan(values);
   const n = values.length;
   if (o.windows) {
@@ -130,15 +151,16 @@ export function mapIntegers(stored: Uint8Array | Uint16Array, narrow: boolean, o
   while (valueCounts[max] === 0) max--;
   const scale = max > min ? 255 / (max - min) : 0;
   const lut = new Uint8Array(max + 1);
-  const bins = new Map<number, number>();
+  const table = integerBins();
+  const first = table[min - INT_LO];
+  const binCounts = new Int32Array(table[max - INT_LO] - first + 1);
   const seen = new Uint8Array(256);
   let levels = 0;
   for (let v = min; v <= max; v++) {
     const c = valueCounts[v];
     if (c === 0) continue;
     valueCounts[v] = 0;
-    const b = fineBin(v);
-    bins.set(b, (bins.get(b) ?? 0) + c);
+    binCounts[table[v - INT_LO] - first] += c;
     // The same expressions mapValues evaluates per pixel, once per value present.
     const out = mode === 'stored' ? roundByte(narrow ? v : v / 257) : roundByte((v - min) * scale);
     lut[v] = out;
@@ -150,7 +172,63 @@ export function mapIntegers(stored: Uint8Array | Uint16Array, narrow: boolean, o
   const bytes = new Uint8Array(n);
   if (mode === 'stored' && narrow) bytes.set(stored);
   else for (let i = 0; i < n; i++) bytes[i] = lut[stored[i]];
-  return { bytes, stats: { min, max, clipped: 0, levels, bins } };
+  return { bytes, stats: { min, max, clipped: 0, levels, bins: { first, counts: binCounts } } };
+}
+
+/** Per-value pixel counts for mapIntegerValues, indexed by value - INT_LO (cleared over the values used after each image). */
+let modalityCounts: Int32Array | undefined;
+
+/**
+ * mapValues for modality values that are all integers in [INT_LO, INT_HI] (most CT and MR: stored values
+ * times slope 1 plus an integer intercept) to uint8 without a window, `stored` or `minmax`: one pass
+ * counts each value, then a table made once per value present gives the statistics, the grey levels
+ * and every pixel's byte (the three passes of scan, map and distinct did float work per pixel).
+ * Undefined when it does not apply (any other option, or a value that is not such an integer), and then
+ * the counts are clean again. Same bytes and statistics as the general path.
+ */
+export function mapIntegerValues(values: Float32Array, narrow: boolean, o: ValueOptions): { bytes: Uint8Array; stats: SampleValues } | undefined {
+  const mode = o.intensity.mode === 'auto' ? (narrow ? 'stored' : 'minmax') : o.intensity.mode;
+  const n = values.length;
+  if (o.windows || o.dtype !== 'uint8' || (mode !== 'stored' && mode !== 'minmax') || n === 0) return undefined;
+  const counts = (modalityCounts ??= new Int32Array(INT_HI - INT_LO + 1));
+  let min = INT_HI;
+  let max = INT_LO;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    const k = v | 0;
+    // -0 passes k === v, but the general path may report it as the minimum: leave such images to it.
+    if (k !== v || k < INT_LO || k > INT_HI || (k === 0 && 1 / v < 0)) {
+      for (let j = 0; j < i; j++) counts[(values[j] | 0) - INT_LO] = 0;
+      return undefined;
+    }
+    counts[k - INT_LO]++;
+    if (k < min) min = k;
+    if (k > max) max = k;
+  }
+  const table = integerBins();
+  const scale = max > min ? 255 / (max - min) : 0;
+  const lut = new Uint8Array(max - min + 1);
+  // fineBin never decreases as v grows, so the bins in use lie between those of min and max.
+  const first = table[min - INT_LO];
+  const binCounts = new Int32Array(table[max - INT_LO] - first + 1);
+  const seen = new Uint8Array(256);
+  let levels = 0;
+  for (let v = min; v <= max; v++) {
+    const c = counts[v - INT_LO];
+    if (c === 0) continue;
+    counts[v - INT_LO] = 0;
+    binCounts[table[v - INT_LO] - first] += c;
+    // The same expressions mapValues evaluates per pixel, once per value present.
+    const out = mode === 'stored' ? roundByte(narrow ? v : v / 257) : roundByte((v - min) * scale);
+    lut[v - min] = out;
+    if (seen[out] === 0) {
+      seen[out] = 1;
+      levels++;
+    }
+  }
+  const bytes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) bytes[i] = lut[(values[i] | 0) - min]; // an integer index (see scan)
+  return { bytes, stats: { min, max, clipped: 0, levels, bins: { first, counts: binCounts } } };
 }
 
 /**
@@ -237,14 +315,11 @@ function scan(values: Float32Array): SampleValues {
     if (v > max) max = v;
     counts[at + MAX_BIN]++;
   }
-  const bins = new Map<number, number>();
-  if (min > max) return { min, max, clipped: 0, levels: -1, bins };
+  if (min > max) return { min, max, clipped: 0, levels: -1, bins: NO_BINS() };
   // fineBin never decreases as v grows, so the bins in use lie between those of min and max.
-  for (let at = fineBin(min) + MAX_BIN, hi = fineBin(max) + MAX_BIN; at <= hi; at++) {
-    if (counts[at] === 0) continue;
-    bins.set(at - MAX_BIN, counts[at]);
-    counts[at] = 0; // the counts array is shared by every scan in this thread
-  }
+  const lo = fineBin(min) + MAX_BIN;
+  const bins = { first: lo - MAX_BIN, counts: counts.slice(lo, fineBin(max) + MAX_BIN + 1) };
+  counts.fill(0, lo, lo + bins.counts.length); // the counts array is shared by every scan in this thread
   return { min, max, clipped: 0, levels: -1, bins };
 }
 
@@ -256,29 +331,62 @@ export interface TotalsJson {
   bins: [number, number][];
 }
 
+/** Fine bins of any finite double (fineBin of Number.MAX_VALUE is 65536): a journal's totals fit too. */
+const TOTAL_MAX_BIN = 1024 * 64 + 1;
+
 /** Running totals over samples; serialisable so a resumed build continues them. */
 export class ValueTotals {
   min = Infinity;
   max = -Infinity;
   clipped = 0;
   fewLevels = 0;
-  bins = new Map<number, number>();
+  /** Counts by fine bin + TOTAL_MAX_BIN, dense (a sample's bins add up in one loop); doubles, as a dataset's pixels pass 2^31. */
+  private readonly dense = new Float64Array(2 * TOTAL_MAX_BIN + 1);
+  /** The range of dense in use (lo > hi while empty). */
+  private lo = this.dense.length;
+  private hi = -1;
 
   add(s: SampleValues): void {
     if (s.min < this.min) this.min = s.min;
     if (s.max > this.max) this.max = s.max;
     this.clipped += s.clipped;
     if (s.levels >= 0 && s.levels < FEW_LEVELS) this.fewLevels++;
-    for (const [b, c] of s.bins) this.bins.set(b, (this.bins.get(b) ?? 0) + c);
+    const { first, counts } = s.bins;
+    if (counts.length === 0) return;
+    const at = this.index(first);
+    this.index(first + counts.length - 1);
+    for (let i = 0; i < counts.length; i++) this.dense[at + i] += counts[i];
   }
 
   merge(o: ValueTotals): void {
-    this.add({ min: o.min, max: o.max, clipped: o.clipped, levels: -1, bins: o.bins });
+    if (o.min < this.min) this.min = o.min;
+    if (o.max > this.max) this.max = o.max;
+    this.clipped += o.clipped;
     this.fewLevels += o.fewLevels;
+    if (o.lo > o.hi) return;
+    this.index(o.lo - TOTAL_MAX_BIN);
+    this.index(o.hi - TOTAL_MAX_BIN);
+    for (let i = o.lo; i <= o.hi; i++) this.dense[i] += o.dense[i];
+  }
+
+  /** The bins in use, bin -> count, ascending. */
+  get bins(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (let i = this.lo; i <= this.hi; i++) if (this.dense[i] !== 0) out.set(i - TOTAL_MAX_BIN, this.dense[i]);
+    return out;
+  }
+
+  /** dense's index of fine bin `b`, widening the range in use to it. */
+  private index(b: number): number {
+    const i = b + TOTAL_MAX_BIN;
+    if (!(Number.isInteger(b) && i >= 0 && i < this.dense.length)) throw new RangeError(`fine bin ${b} is not one fineBin gives`);
+    if (i < this.lo) this.lo = i;
+    if (i > this.hi) this.hi = i;
+    return i;
   }
 
   toJSON(): TotalsJson {
-    return { min: Number.isFinite(this.min) ? this.min : null, max: Number.isFinite(this.max) ? this.max : null, clipped: this.clipped, fewLevels: this.fewLevels, bins: [...this.bins].sort((a, b) => a[0] - b[0]) };
+    return { min: Number.isFinite(this.min) ? this.min : null, max: Number.isFinite(this.max) ? this.max : null, clipped: this.clipped, fewLevels: this.fewLevels, bins: [...this.bins] };
   }
 
   static fromJSON(j: TotalsJson): ValueTotals {
@@ -288,7 +396,7 @@ export class ValueTotals {
     t.max = j.max ?? -Infinity;
     t.clipped = j.clipped;
     t.fewLevels = j.fewLevels;
-    t.bins = new Map(j.bins);
+    for (const [b, c] of j.bins) t.dense[t.index(b)] += c;
     return t;
   }
 
@@ -297,7 +405,7 @@ export class ValueTotals {
     if (!(this.min <= this.max)) return undefined;
     const histogram = new Array<number>(64).fill(0);
     const span = this.max - this.min;
-    for (const [b, c] of [...this.bins].sort((x, y) => x[0] - y[0])) {
+    for (const [b, c] of this.bins) {
       const v = Math.min(this.max, Math.max(this.min, binValue(b)));
       histogram[span > 0 ? Math.min(63, Math.floor(((v - this.min) / span) * 64)) : 0] += c;
     }

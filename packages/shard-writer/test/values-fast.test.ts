@@ -1,7 +1,7 @@
 // The value pipeline's fast paths (integer bin table, dense bin counts, floor-based rounding) give exactly
 // what the plain per-pixel definitions give: same bytes, same min/max, same fine histogram.
 import { describe, expect, it } from 'vitest';
-import { fineBin, mapIntegers, mapValues, roundByte, type ValueOptions } from '../src/values.js';
+import { binEntries, fineBin, mapIntegers, mapIntegerValues, mapValues, roundByte, ValueTotals, type FineBins, type ValueOptions } from '../src/values.js';
 
 /** The definitions the fast paths must reproduce: Math.round, clamp, one fineBin per finite value. */
 function reference(values: Float32Array, narrow: boolean, o: ValueOptions) {
@@ -29,7 +29,7 @@ function random(seed: number) {
   return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
-const sorted = (m: Map<number, number>) => [...m].sort((a, b) => a[0] - b[0]);
+const sorted = (m: Map<number, number> | FineBins) => (m instanceof Map ? [...m].sort((a, b) => a[0] - b[0]) : binEntries(m));
 
 describe('value mapping fast paths', () => {
   it('roundByte is Math.round clamped to 0..255, including halves, NaN, infinities and the double just below 0.5', () => {
@@ -72,7 +72,7 @@ describe('value mapping fast paths', () => {
     }
     // An image with no finite value: no range, no bins, and the next scan starts from clean counts.
     const none = mapValues(new Float32Array([NaN, Infinity]), false, { dtype: 'float32', windows: null, intensity: { mode: 'auto' } });
-    expect(none.stats.bins.size).toBe(0);
+    expect(binEntries(none.stats.bins)).toEqual([]);
     expect(sorted(mapValues(Float32Array.of(5, 5), false, { dtype: 'float32', windows: null, intensity: { mode: 'auto' } }).stats.bins)).toEqual([[fineBin(5), 2]]);
   });
 
@@ -109,5 +109,70 @@ describe('value mapping fast paths', () => {
     expect(mapIntegers(Uint8Array.of(1), true, { dtype: 'uint8', windows: [{ center: 40, width: 80 }], intensity: { mode: 'auto' } })).toBeUndefined();
     expect(mapIntegers(Uint8Array.of(1), true, { dtype: 'float32', windows: null, intensity: { mode: 'auto' } })).toBeUndefined();
     expect(mapIntegers(Uint8Array.of(1), true, { dtype: 'uint8', windows: null, intensity: { mode: 'percentile', lo: 1, hi: 99 } })).toBeUndefined();
+  });
+
+  it('mapIntegerValues (integer modality values through a histogram) gives the reference, and leaves other images clean to the general path', () => {
+    const rnd = random(23);
+    const hu = () => Float32Array.from({ length: 4096 }, () => Math.round(rnd() * 3000) - 1024);
+    const applies: Float32Array[] = [
+      hu(),
+      Float32Array.from({ length: 4096 }, () => Math.round(rnd() * 65535)),
+      Float32Array.from({ length: 4096 }, () => -32768 + Math.round(rnd() * 5)), // the table's low end
+      Float32Array.of(65535, 0, 65535), // and its high end
+      Float32Array.from({ length: 256 * 256 }, (_, i) => (i % 6) * 40 - 1000), // few levels, many pixels each
+      new Float32Array(500).fill(-1024),
+    ];
+    for (const [k, values] of applies.entries()) {
+      for (const [narrow, intensity] of [
+        [false, { mode: 'auto' }],
+        [true, { mode: 'auto' }],
+        [false, { mode: 'stored' }],
+        [false, { mode: 'minmax' }],
+      ] as const) {
+        const o: ValueOptions = { dtype: 'uint8', windows: null, intensity };
+        const got = mapIntegerValues(values, narrow, o);
+        const want = reference(values, narrow, o);
+        const what = `image ${k} ${intensity.mode} narrow=${narrow}`;
+        expect(got, what).toBeDefined();
+        expect(Buffer.from(got!.bytes).equals(Buffer.from(want.out)), what).toBe(true);
+        expect([got!.stats.min, got!.stats.max], what).toEqual([want.min, want.max]);
+        expect(sorted(got!.stats.bins), what).toEqual(sorted(want.bins));
+        expect(got!.stats.levels, what).toBe(new Set(want.out).size);
+      }
+    }
+    // Not such an integer somewhere (late in the image, after many were counted): undefined, and the next image counts from zero.
+    const o: ValueOptions = { dtype: 'uint8', windows: null, intensity: { mode: 'auto' } };
+    const late = (bad: number) => Float32Array.from({ length: 4096 }, (_, i) => (i === 4000 ? bad : 7));
+    for (const bad of [0.5, NaN, Infinity, -32769, 65536, -0]) expect(mapIntegerValues(late(bad), false, o), String(bad)).toBeUndefined();
+    const next = mapIntegerValues(Float32Array.of(7, 8), false, o)!;
+    expect(sorted(next.stats.bins)).toEqual([
+      [fineBin(7), 1],
+      [fineBin(8), 1],
+    ]);
+    expect([next.stats.min, next.stats.max, next.bytes[0], next.bytes[1]]).toEqual([7, 8, 0, 255]);
+    // Windows, other dtypes and percentiles stay with the general path.
+    expect(mapIntegerValues(Float32Array.of(1), false, { dtype: 'uint8', windows: [{ center: 40, width: 80 }], intensity: { mode: 'auto' } })).toBeUndefined();
+    expect(mapIntegerValues(Float32Array.of(1), false, { dtype: 'int16', windows: null, intensity: { mode: 'auto' } })).toBeUndefined();
+    expect(mapIntegerValues(Float32Array.of(1), false, { dtype: 'uint8', windows: null, intensity: { mode: 'percentile', lo: 1, hi: 99 } })).toBeUndefined();
+  });
+});
+
+describe('ValueTotals over dense fine bins', () => {
+  it('adds, merges and round-trips through JSON what a Map of bin counts gives, even bins beyond float32 (a journal of float64 values)', () => {
+    const rnd = random(31);
+    const shards = [new ValueTotals(), new ValueTotals()];
+    const want = new Map<number, number>();
+    for (let k = 0; k < 12; k++) {
+      const values = Float32Array.from({ length: 2000 }, () => (k % 3 === 0 ? (rnd() - 0.5) * 1e6 : Math.round(rnd() * 3000) - 1024));
+      const { stats } = mapValues(values, false, { dtype: 'uint8', windows: null, intensity: { mode: 'auto' } });
+      for (const v of values) want.set(fineBin(v), (want.get(fineBin(v)) ?? 0) + 1);
+      shards[k % 2].add(stats);
+    }
+    const total = new ValueTotals();
+    for (const s of shards) total.merge(ValueTotals.fromJSON(JSON.parse(JSON.stringify(s.toJSON()))));
+    expect(total.toJSON().bins).toEqual(sorted(want));
+    const json = { min: -1e300, max: 1e300, clipped: 0, fewLevels: 0, bins: [[-fineBin(1e300) - 1, 3], [fineBin(1e300), 4]] as [number, number][] };
+    expect(ValueTotals.fromJSON(json).toJSON()).toEqual(json);
+    expect(ValueTotals.fromJSON(json).stats()!.histogram.reduce((a, b) => a + b)).toBe(7);
   });
 });

@@ -57,6 +57,9 @@ const PIN = /^([0-9a-f]{64})\.(\d+)$/;
 /** What one reservation attempt got: a part file holding the bytes, or what holds the space. */
 type Attempt = { part: string } | { pinned: number; processes: number };
 
+/** Work done under the space lock: `scan` is the cycle's scan if one was taken yet; `take` takes it once. */
+type LockedWork<T> = (scan: Scan | undefined, take: () => Scan) => T;
+
 interface Scan {
   objects: { sha: string; file: string; size: number; mtimeMs: number }[];
   reserved: number;
@@ -237,8 +240,7 @@ export class ShardCache {
   /** Under the space lock (so no eviction runs between the check and the pin): pins a complete object. */
   private async pinIfPresent(entry: CacheEntry, file: string): Promise<boolean> {
     if (!existsSync(file)) return false; // a miss needs no lock: the download path takes it
-    const release = await this.space.acquire();
-    try {
+    return this.underSpaceLock((scan) => {
       let size: number;
       try {
         size = statSync(file).size;
@@ -252,10 +254,14 @@ export class ShardCache {
       writeFileSync(this.pinFile(entry.sha256), '');
       const now = new Date();
       utimesSync(file, now, now); // least recently used goes first
+      // A reservation later in this lock cycle must see the pin (its scan was taken before).
+      if (scan) {
+        let pids = scan.pins.get(entry.sha256);
+        if (!pids) scan.pins.set(entry.sha256, (pids = new Set()));
+        pids.add(process.pid);
+      }
       return true;
-    } finally {
-      await release();
-    }
+    });
   }
 
   /**
@@ -265,7 +271,7 @@ export class ShardCache {
   private async reserve(store: ObjectStore, entry: CacheEntry): Promise<string> {
     const deadline = Date.now() + this.spaceWaitMs;
     for (let wait = 20; ; wait = Math.min(500, wait * 2)) {
-      const r = await this.attempt(store, entry);
+      const r = await this.underSpaceLock((_, scan) => this.tryReserve(scan(), store, entry));
       if ('part' in r) return r.part;
       if (this.releasing.size > 0) {
         await Promise.all(this.releasing);
@@ -278,24 +284,24 @@ export class ShardCache {
     }
   }
 
-  private readonly attempts: { store: ObjectStore; entry: CacheEntry; resolve: (r: Attempt) => void; reject: (err: unknown) => void }[] = [];
+  private readonly locked: { work: LockedWork<unknown>; resolve: (r: unknown) => void; reject: (err: unknown) => void }[] = [];
   private cycle: Promise<void> | undefined;
 
   /**
-   * One reservation attempt. Attempts queued meanwhile share one cycle of the space lock and one scan: a window
-   * fetched ahead asks for several shards at once, and one lock cycle each (~50 ms while downloads keep the
-   * event loop busy) delayed the last download's start by a second.
+   * Runs `work` under the space lock. Work queued meanwhile (pins, reservations) shares one cycle of the lock
+   * and one scan of the folder: a window fetched ahead asks for several shards at once, and one lock cycle
+   * each (~50 ms while downloads keep the event loop busy) delayed the last download's start by a second.
    */
-  private attempt(store: ObjectStore, entry: CacheEntry): Promise<Attempt> {
-    const p = new Promise<Attempt>((resolve, reject) => this.attempts.push({ store, entry, resolve, reject }));
+  private underSpaceLock<T>(work: LockedWork<T>): Promise<T> {
+    const p = new Promise<T>((resolve, reject) => this.locked.push({ work, resolve: resolve as (r: unknown) => void, reject }));
     this.cycle ??= this.runAttempts().catch(() => {}); // a failed unlock: the lock goes stale, nothing to report to
     return p;
   }
 
   private async runAttempts(): Promise<void> {
     try {
-      while (this.attempts.length > 0) {
-        const batch = this.attempts.splice(0);
+      while (this.locked.length > 0) {
+        const batch = this.locked.splice(0);
         let release: () => Promise<void>;
         try {
           release = await this.space.acquire();
@@ -304,16 +310,15 @@ export class ShardCache {
           continue;
         }
         try {
-          const s = this.scan(true);
+          let s: Scan | undefined;
+          const scan = () => (s ??= this.scan(true));
           for (const b of batch) {
             try {
-              b.resolve(this.tryReserve(s, b.store, b.entry));
+              b.resolve(b.work(s, scan));
             } catch (err) {
               b.reject(err);
             }
           }
-        } catch (err) {
-          batch.forEach((b) => b.reject(err)); // the scan failed (a settled promise ignores this)
         } finally {
           await release();
         }

@@ -28,6 +28,9 @@ try {
   for (let r = 0; r < 2; r++) {
     const warm = await open();
     const h = await epoch(warm);
+    const h2 = await epoch(warm);
+    const h3 = await epoch(warm);
+    console.log(`warm epochs on one open dataset: ${[h, h2, h3].map((x) => x.samplesPerSec.toFixed(0)).join(', ')}/s`);
     await warm.close();
     const l = await epoch(local);
     // A freshly opened local dataset maps every shard anew, as a remote one does each epoch (pins dropped).

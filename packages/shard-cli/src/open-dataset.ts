@@ -1,5 +1,5 @@
 // Opens a dataset for a CLI command, turning "not a dataset" into a usage error (exit 2).
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_FILE } from 'shard-format';
 import { Command } from 'commander';
@@ -29,15 +29,6 @@ export function datasetLocation(arg: string): string {
   return isRemoteUrl(arg) ? arg : resolveUserPath(arg);
 }
 
-const exists = (file: string) => {
-  try {
-    statSync(file);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** Not a dataset folder at all: the command cannot run (exit 2), as opposed to a damaged dataset (exit 1). */
 export function assertDatasetFolder(dir: string): void {
   let isDir = false;
@@ -50,7 +41,7 @@ export function assertDatasetFolder(dir: string): void {
   try {
     statSync(path.join(dir, MANIFEST_FILE));
   } catch {
-    if (exists(path.join(dir, PART_FILE))) throw new UsageError(`${dir}: one part of a --part build (${PART_FILE}, no ${MANIFEST_FILE}); join the parts first: shard merge <part folders...> --out <dir>`);
+    if (existsSync(path.join(dir, PART_FILE))) throw new UsageError(`${dir}: one part of a --part build (${PART_FILE}, no ${MANIFEST_FILE}); join the parts first: shard merge <part folders...> --out <dir>`);
     throw new UsageError(`${dir}: no ${MANIFEST_FILE} (not a dataset folder, or its build did not finish)`);
   }
 }

@@ -4,7 +4,7 @@
 import { DTYPE_BYTES, type Dtype, type RecordLayout } from 'shard-format';
 import { augmentImage, type AugmentOptions } from '../augment/augment.js';
 import { stackRows } from '../context/stack.js';
-import { CorruptRecordError, type RecordStore } from '../store/record-store.js';
+import { CorruptRecordError, gatherEach, type RecordStore } from '../store/record-store.js';
 import type { AccessHint } from '../io/types.js';
 import { floatConverter } from '../io/convert.js';
 import { BufferPool } from './buffer-pool.js';
@@ -66,20 +66,7 @@ type Skip = (position: number, err: CorruptRecordError) => void;
 
 /** store.gather when the reader has it, else the same contract one copyRecord at a time. */
 function gather(store: RecordReader, indices: Uint32Array, keys: readonly string[], images: Uint8Array, labels: Float32Array, skip?: Skip): number {
-  if (store.gather) return store.gather(indices, keys, images, labels, skip);
-  const { imageBytes, labelCount } = store.spec.layout;
-  let out = 0;
-  for (let i = 0; i < indices.length; i++) {
-    try {
-      store.copyRecord(indices[i], keys[i], images.subarray(out * imageBytes, (out + 1) * imageBytes), labels, out * labelCount);
-    } catch (err) {
-      if (!(skip && err instanceof CorruptRecordError)) throw err;
-      skip(i, err);
-      continue;
-    }
-    out++;
-  }
-  return out;
+  return store.gather ? store.gather(indices, keys, images, labels, skip) : gatherEach(store, indices, keys, images, labels, skip);
 }
 
 export interface ImageSpec {

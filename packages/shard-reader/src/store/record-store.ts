@@ -38,6 +38,29 @@ export interface StoreSpec {
 
 
 /** A record whose bytes do not match their checksum (or belong to another key). */
+/** What a record-by-record gather needs: a copy of one record and the record layout. */
+export type RecordCopier = Pick<RecordStore, 'copyRecord'> & { readonly spec: { readonly layout: RecordLayout } };
+
+/**
+ * gather() one record at a time (pread, remote records): the same results, errors and skipping as the native
+ * gather. Returns how many records were written; a skipped corrupt record leaves no gap.
+ */
+export function gatherEach(store: RecordCopier, indices: Uint32Array, keys: readonly string[], images: Uint8Array, labels: Float32Array, skip?: (position: number, err: CorruptRecordError) => void): number {
+  const { imageBytes, labelCount } = store.spec.layout;
+  let out = 0;
+  for (let i = 0; i < indices.length; i++) {
+    try {
+      store.copyRecord(indices[i], keys[i], images.subarray(out * imageBytes, (out + 1) * imageBytes), labels, out * labelCount);
+    } catch (err) {
+      if (!(skip && err instanceof CorruptRecordError)) throw err;
+      skip(i, err);
+      continue;
+    }
+    out++;
+  }
+  return out;
+}
+
 export class CorruptRecordError extends FormatError {
   override name = 'CorruptRecordError';
 }
@@ -105,7 +128,7 @@ export class RecordStore {
     if (images.length < n * imageBytes) throw new RangeError(`images holds ${images.length} bytes, ${n} records need ${n * imageBytes}`);
     if (labels.length < n * labelCount) throw new RangeError(`labels holds ${labels.length} values, ${n} records need ${n * labelCount}`);
     const args = this.gatherArgsFor(indices, keys);
-    if (!args) return this.gatherEach(indices, keys, images, labels, skip);
+    if (!args) return gatherEach(this, indices, keys, images, labels, skip);
     return this.gatherNative(args, keys, images, labels, skip);
   }
 
@@ -181,23 +204,6 @@ export class RecordStore {
       if (verify) keyCrcs[i] = keyCrc(keys[i], this.seed);
     }
     return { shards: shards.subarray(0, n), offsets: offsets.subarray(0, n), keyCrcs: keyCrcs.subarray(0, n) };
-  }
-
-  /** gather() one record at a time (pread): the same results, errors and skipping. */
-  private gatherEach(indices: Uint32Array, keys: readonly string[], images: Uint8Array, labels: Float32Array, skip?: (position: number, err: CorruptRecordError) => void): number {
-    const { imageBytes, labelCount } = this.spec.layout;
-    let out = 0;
-    for (let i = 0; i < indices.length; i++) {
-      try {
-        this.copyRecord(indices[i], keys[i], images.subarray(out * imageBytes, (out + 1) * imageBytes), labels, out * labelCount);
-      } catch (err) {
-        if (!(skip && err instanceof CorruptRecordError)) throw err;
-        skip(i, err);
-        continue;
-      }
-      out++;
-    }
-    return out;
   }
 
   /**

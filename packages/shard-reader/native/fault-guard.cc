@@ -85,20 +85,12 @@ bool Install(int* error) {
   return g_install_error == 0;
 }
 
-bool Copy(const Span* spans, size_t count, uintptr_t* fault) {
+bool Run(void (*body)(void* ctx, Window* window), void* ctx, uintptr_t* fault) {
   Armed armed;
-  uintptr_t lo = UINTPTR_MAX;
-  uintptr_t hi = 0;
+  armed.window.lo = UINTPTR_MAX;
+  armed.window.hi = 0;
   armed.fault = 0;
-  for (size_t i = 0; i < count; i++) {
-    uintptr_t src = reinterpret_cast<uintptr_t>(spans[i].src);
-    if (spans[i].length == 0) continue;
-    if (src < lo) lo = src;
-    if (src + spans[i].length > hi) hi = src + spans[i].length;
-  }
-  armed.window.lo = lo;
-  armed.window.hi = hi;
-  // savemask 0: no sigprocmask syscall per copy. The price is paid only on a fault, below.
+  // savemask 0: no sigprocmask syscall per run. The price is paid only on a fault, below.
   if (sigsetjmp(armed.jump, 0) != 0) {
     // Back from the handler, which ran with SIGBUS blocked and never returned: unblock it again.
     sigset_t set;
@@ -109,33 +101,41 @@ bool Copy(const Span* spans, size_t count, uintptr_t* fault) {
     return false;
   }
   t_armed = &armed;
-  // Compiler barriers: the copies must stay between arming and disarming.
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  for (size_t i = 0; i < count; i++) std::memcpy(spans[i].dst, spans[i].src, spans[i].length);
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  t_armed = nullptr;
-  return true;
-}
-
-bool Run(void (*body)(void* ctx, Window* window), void* ctx, uintptr_t* fault) {
-  Armed armed;
-  armed.window.lo = UINTPTR_MAX;
-  armed.window.hi = 0;
-  armed.fault = 0;
-  if (sigsetjmp(armed.jump, 0) != 0) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGBUS);
-    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-    *fault = armed.fault;
-    return false;
-  }
-  t_armed = &armed;
+  // Compiler barriers: the body's reads must stay between arming and disarming.
   std::atomic_signal_fence(std::memory_order_seq_cst);
   body(ctx, &armed.window);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t_armed = nullptr;
   return true;
+}
+
+namespace {
+struct CopyJob {
+  const Span* spans;
+  size_t count;
+};
+
+// Copy() as a Run() body: the window is the lowest to the highest source byte of the spans.
+void CopySpans(void* ctx, Window* window) {
+  const CopyJob* job = static_cast<const CopyJob*>(ctx);
+  uintptr_t lo = UINTPTR_MAX;
+  uintptr_t hi = 0;
+  for (size_t i = 0; i < job->count; i++) {
+    uintptr_t src = reinterpret_cast<uintptr_t>(job->spans[i].src);
+    if (job->spans[i].length == 0) continue;
+    if (src < lo) lo = src;
+    if (src + job->spans[i].length > hi) hi = src + job->spans[i].length;
+  }
+  window->lo = lo;
+  window->hi = hi;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  for (size_t i = 0; i < job->count; i++) std::memcpy(job->spans[i].dst, job->spans[i].src, job->spans[i].length);
+}
+}  // namespace
+
+bool Copy(const Span* spans, size_t count, uintptr_t* fault) {
+  CopyJob job{spans, count};
+  return Run(CopySpans, &job, fault);
 }
 
 }  // namespace shard_guard

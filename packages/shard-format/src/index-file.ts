@@ -31,6 +31,7 @@ export interface SampleMeta {
   instanceNumber?: number;
   imagePositionPatient?: number[];
   imageOrientationPatient?: number[];
+  /** Row spacing then column spacing, in mm (DICOM order). */
   pixelSpacing?: number[];
   sliceThickness?: number;
   frame?: number;

@@ -1,9 +1,13 @@
 // The shape every medical decoder yields: one 2-D image (slice or frame) with its values and metadata.
+import type { SampleMeta } from 'shard-format';
 
 /** Stored values exactly as the file holds them, after sign and BitsStored are applied. */
 export type StoredArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
-export interface MedicalMeta {
+/** The identity and geometry fields are the index's own (SampleMeta), so what a decoder reads is what the index can hold. */
+type IndexedFields = 'patientId' | 'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid' | 'instanceNumber' | 'imagePositionPatient' | 'imageOrientationPatient' | 'pixelSpacing' | 'sliceThickness';
+
+export interface MedicalMeta extends Pick<SampleMeta, IndexedFields> {
   /** The input file, as passed to the decoder. */
   source: string;
   format: 'dicom' | 'nifti';
@@ -13,16 +17,6 @@ export interface MedicalMeta {
   invertForDisplay?: boolean;
   transferSyntaxUid?: string;
   bitsStored?: number;
-  patientId?: string;
-  studyInstanceUid?: string;
-  seriesInstanceUid?: string;
-  sopInstanceUid?: string;
-  instanceNumber?: number;
-  imagePositionPatient?: number[];
-  imageOrientationPatient?: number[];
-  /** Row spacing then column spacing, in mm (DICOM order). */
-  pixelSpacing?: number[];
-  sliceThickness?: number;
   windowCenter?: number;
   windowWidth?: number;
   rescaleSlope: number;

@@ -187,16 +187,19 @@ async function writeShards(o: ResolvedOptions, allSlices: PlannedSlice[], exclud
   const totals = resume.values;
   let shardTotals = new ValueTotals();
   const origin = range ? { shard: range.firstShard, sample: range.firstSample } : undefined;
-  const writer = new ShardSetWriter(journal.dir, schema, layout.hash, plan.buildId, layout.perShard, resume.shards, async (entry) => {
+  const writer: ShardSetWriter = new ShardSetWriter(journal.dir, schema, layout.hash, plan.buildId, layout.perShard, resume.shards, async (entry) => {
     await journal.record(writer.shards.length - 1, { entry, inputsConsumed: consumedAtClose, samplesInto: samplesIntoAtClose, skipped: sinceLastShard, values: shardTotals.toJSON() });
     totals.merge(shardTotals);
     shardTotals = new ValueTotals();
     sinceLastShard = [];
     await o.onShardWritten?.(journal.dir, entry);
-  }, origin);
+  }, origin, (): number => expected - writer.written);
 
   configureDecoder();
   const todo = slices.slice(resume.inputsConsumed);
+  // The samples the build will hold if every input is written (a frame count from each DICOM header; a
+  // volume's is unknown): the writer hashes a short last shard as it writes it when this comes true.
+  const expected: number = writer.written - resume.samplesInto + todo.reduce((n, s) => n + (s.error ? 0 : s.format === 'nifti' ? Infinity : (s.dicom?.frames ?? 1)), 0);
   // Only these fields: the options may go to a worker thread (no callbacks).
   const image = { size: o.size, dtype: o.dtype, fit: o.fit, kernel: o.kernel, windows: fixedWindows(o), rescale: o.rescale, intensity: o.intensity };
   // Over the whole plan, not `todo`: a resumed build writes the same series positions.

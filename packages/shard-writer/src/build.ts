@@ -25,7 +25,7 @@ import { DecodePool, PNG_POOL_MIN } from './decode-pool.js';
 import type { MappedSample, MedicalJob } from './medical-slices.js';
 import type { MedicalMeta } from './decode/types.js';
 import { FEW_LEVELS, intensityText, ValueTotals } from './values.js';
-import { discoverSlices, type Exclusion } from './discover.js';
+import { discoverSlices, type Exclusion, type SliceFile } from './discover.js';
 import { InputError } from './errors.js';
 import { hashInput } from './input-hash.js';
 import type { PlannedSlice } from './join-labels.js';
@@ -84,7 +84,13 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
 
 async function buildWith(o: ResolvedOptions, pool: DecodePool, started: number): Promise<BuildSummary> {
   const scan = (file: string) => pool.scan(file, true).then(({ head, content }) => ({ ...(head ? { head: internHead(head) } : {}), ...(content ? { content } : {}) }));
-  const { slices: found, excluded: allExcluded, labelFiles, problems } = await discoverSlices(o.input, { scan }).catch((err: NodeJS.ErrnoException) => {
+  // The threads start as soon as the walk shows they will be used (a medical file, or a big PNG tree), so
+  // their start-up overlaps the rest of the walk.
+  let pngs = 0;
+  const onSlice = (s: SliceFile) => {
+    if (s.format || ++pngs === PNG_POOL_MIN) pool.warm();
+  };
+  const { slices: found, excluded: allExcluded, labelFiles, problems } = await discoverSlices(o.input, { scan, onSlice }).catch((err: NodeJS.ErrnoException) => {
     throw new InputError(err.path ?? o.input, `cannot be scanned (${err.code ?? err.message})`);
   });
   if (found.length === 0) {

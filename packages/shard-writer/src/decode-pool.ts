@@ -51,6 +51,7 @@ export class DecodePool {
   /** Messages each live worker has not answered yet. */
   private readonly messages = new Map<Worker, number>();
   private nextId = 0;
+  private pumpSoon = false;
 
   constructor(private readonly count: number) {}
 
@@ -82,8 +83,15 @@ export class DecodePool {
   private submit(req: WorkerRequest): Promise<Result> {
     return new Promise((resolve, reject) => {
       this.queue.push({ req, resolve, reject });
-      // Sent on the next turn, not now: files submitted together (a chunk of discovery, the plan) then go in one message.
-      if (this.queue.length === 1) queueMicrotask(() => this.pump());
+      // Sent once this turn of the event loop is over, not now: files submitted together (a chunk of
+      // discovery, the plan, the files that replace a group of results just written) go in one message.
+      if (!this.pumpSoon) {
+        this.pumpSoon = true;
+        setImmediate(() => {
+          this.pumpSoon = false;
+          this.pump();
+        });
+      }
     });
   }
 

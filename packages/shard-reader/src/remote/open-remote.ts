@@ -60,6 +60,7 @@ export class RemoteBacking {
   private readonly reader: RangeReader;
   private inline: InlineExecutor | undefined;
   private range: RangeExecutor | undefined;
+  private closing = false;
 
   constructor(
     readonly store: ObjectStore,
@@ -97,20 +98,16 @@ export class RemoteBacking {
     const shards: FeedShard[] = m.shards.map((s) => ({ key: s.file, bytes: s.bytes, sha256: s.sha256, firstSample: s.firstSample, samples: s.samples }));
     const feed: ShardFeed = new ShardFeed(this.cache, this.store, shards, windows, m.recordsPerShard, {
       onOpen: (s, file) => {
-        // Verified by SHA-256 on download and named by it: the manifest's bytes, header included.
-        if (this.users[s]++ === 0) this.sharedFds[s] = this.fds[s] = openSync(file, 'r');
+        // Verified by SHA-256 on download and named by it: the manifest's bytes, header included. A shard
+        // kept from an earlier stream still has its descriptor and the workers' mappings.
+        if (this.users[s]++ === 0 && !this.cache.unkeep(shards[s])) this.sharedFds[s] = this.fds[s] = openSync(file, 'r');
       },
       onClose: (s) => {
         if (--this.users[s] > 0) return;
-        records.drop(s);
-        const fd = this.fds[s];
-        this.fds[s] = this.sharedFds[s] = -1;
-        const close = () => {
-          if (fd >= 0) closeSync(fd);
-        };
-        if (!this.pool) return close();
-        // Workers unmap it first; the pin (and so the file) stays until then.
-        return this.pool.drop(s).then(close);
+        // Kept open and pinned for the next stream (the next epoch) while nobody wants the room: a local
+        // dataset keeps its mappings across epochs, and mapping every shard afresh cost a warm epoch ~half its rate.
+        if (!this.closing) return this.cache.keep(shards[s], () => this.letGo(s, records));
+        return this.letGo(s, records);
       },
     }, {
       // Several windows downloading at once on a cold cache, within cacheBytes; only for a lone stream, so a
@@ -126,6 +123,18 @@ export class RemoteBacking {
         this.feeds.delete(feed);
       },
     };
+  }
+
+  /** Closes a shard no stream uses: workers unmap it first; the caller's pin (and so the file) stays until then. */
+  private letGo(s: number, records: RecordStore): Promise<void> | void {
+    records.drop(s);
+    const fd = this.fds[s];
+    this.fds[s] = this.sharedFds[s] = -1;
+    const close = () => {
+      if (fd >= 0) closeSync(fd);
+    };
+    if (!this.pool) return close();
+    return this.pool.drop(s).then(close);
   }
 
   private executorFor(records: RecordStore, image: ImageSpec): BatchExecutor {
@@ -145,9 +154,11 @@ export class RemoteBacking {
 
   async close(): Promise<void> {
     // Threads stop before the descriptors they read through are closed (drops then resolve at once).
+    this.closing = true;
     await this.pool?.close();
     for (const f of this.feeds) f.close();
     this.feeds.clear();
+    await this.cache.reclaim(); // kept shards' descriptors closed before their pins drop
     this.cache.close();
     await this.store.close();
   }

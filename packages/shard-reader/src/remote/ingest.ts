@@ -1,35 +1,72 @@
-// A download's bytes, hashed and written in a worker thread: the main thread only receives and copies.
+// Downloads off the main thread: fetched, hashed and written in one worker thread (downloadInThread), or, for a
+// store that thread cannot rebuild, received here and hashed and written there (Ingest).
 //
 // SHA-256 on the main thread cost about as much as receiving the bytes (~0.7 GB/s against ~0.6 GB/s from a
 // local server), and one awaited small write per 64 KiB chunk added a thread-pool round trip each: a cold
-// cache filled at under half the server's rate. Chunks are copied into 1 MiB blocks that are transferred
-// (not copied again) to one shared thread, which hashes and writes them in order.
-import type { Worker } from 'node:worker_threads';
+// cache filled at under half the server's rate. Receiving (undici or the AWS SDK's stream) and copying each
+// chunk into 1 MiB blocks still kept the main thread busy for every byte, next to assembling batches, so whole
+// downloads now run in the thread: the main thread sends the request and hears when the file is complete.
+import { SHARE_ENV, type Worker } from 'node:worker_threads';
 import { startWorker, workerEntry } from '../worker-entry.js';
+import type { DownloadTarget } from './download.js';
+import { RemoteError } from './errors.js';
+import type { StoreSpec } from './object-store.js';
 
 const BLOCK = 1 << 20;
 /** Blocks of one download sent and not yet written: bounds its memory at a few MiB. */
 const IN_FLIGHT = 4;
 
-type Reply = { type: 'written'; id: number; error?: { message: string; code?: string } } | { type: 'digest'; id: number; hex: string };
+type ThreadError = { name: string; message: string; url?: string; reason?: string; code?: string };
+type Reply = { type: 'written'; id: number; error?: { message: string; code?: string } } | { type: 'digest'; id: number; hex: string } | { type: 'downloaded'; id: number; error?: ThreadError };
 
 let worker: Worker | undefined;
 let nextId = 0;
 const jobs = new Map<number, Ingest>();
+const downloads = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
 
 function thread(): Worker {
   if (worker) return worker;
   const { file, options } = workerEntry(import.meta.url, 'ingest-worker');
-  const w = startWorker(file, options);
-  w.on('message', (msg: Reply) => jobs.get(msg.id)?.reply(msg));
+  // The thread's S3 client finds credentials and endpoints in the environment, as this thread's does (even set later).
+  const w = startWorker(file, { ...options, env: SHARE_ENV });
+  w.on('message', (msg: Reply) => {
+    if (msg.type !== 'downloaded') return jobs.get(msg.id)?.reply(msg);
+    const d = downloads.get(msg.id);
+    downloads.delete(msg.id);
+    idle();
+    if (!d) return;
+    if (!msg.error) return d.resolve();
+    const e = msg.error;
+    d.reject(e.name === 'RemoteError' && e.url !== undefined && e.reason !== undefined ? new RemoteError(e.url, e.reason) : Object.assign(new Error(e.message), { name: e.name, code: e.code }));
+  });
   const fail = (err: Error) => {
     if (worker === w) worker = undefined;
     for (const j of jobs.values()) j.fail(err);
+    for (const d of downloads.values()) d.reject(err);
+    downloads.clear();
   };
   w.on('error', (err) => fail(new Error(`download worker failed: ${err.message}`)));
   w.on('exit', (code) => fail(new Error(`download worker exited with code ${code}`)));
   w.unref();
   return (worker = w);
+}
+
+/** Nothing running in the thread: it no longer keeps the process alive. */
+function idle(): void {
+  if (jobs.size === 0 && downloads.size === 0) worker?.unref();
+}
+
+/**
+ * Downloads `entry` into the part file `part` in the download thread (same retries, resume and SHA-256 check as
+ * downloadObject). Resolves when the file holds the verified object; cancel() stops it at its next chunk.
+ */
+export function downloadInThread(spec: StoreSpec, entry: DownloadTarget, part: string, digestAttempts: number): { done: Promise<void>; cancel(): void } {
+  const id = nextId++;
+  const w = thread();
+  const done = new Promise<void>((resolve, reject) => downloads.set(id, { resolve, reject }));
+  w.ref();
+  w.postMessage({ type: 'download', id, spec, entry: { key: entry.key, bytes: entry.bytes, sha256: entry.sha256 }, part, digestAttempts });
+  return { done, cancel: () => worker === w && w.postMessage({ type: 'cancel', id }) };
 }
 
 /** One download into the file open as `fd`: push chunks in order, then digest(). */
@@ -87,7 +124,7 @@ export class Ingest {
     await this.until(() => this.acked === this.sent).catch(() => {});
     if (worker) this.post({ type: 'reset', id: this.id });
     jobs.delete(this.id);
-    if (jobs.size === 0) worker?.unref();
+    idle();
   }
 
   /** @internal */

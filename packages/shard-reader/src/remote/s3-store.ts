@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { StatusError } from './errors.js';
-import { BaseStore, type ObjectBody, type ObjectInfo, type StoreOptions } from './object-store.js';
+import { BaseStore, specOptions, type ObjectBody, type ObjectInfo, type StoreOptions, type StoreSpec } from './object-store.js';
 
 export interface S3Options {
   /**
@@ -67,7 +67,12 @@ export class S3Store extends BaseStore {
     this.bucket = bucket;
     this.prefix = prefix;
     this.client = s3ClientFor(options.s3, this.timeoutMs);
+    // A subclass may change how requests are made: only this class can be rebuilt elsewhere from its options.
+    const copy = new.target === S3Store ? specOptions(options) : undefined;
+    this.spec = copy && { kind: 's3', url: this.url, options: copy };
   }
+
+  readonly spec?: StoreSpec;
 
   urlOf(key: string): string {
     return this.url + key;

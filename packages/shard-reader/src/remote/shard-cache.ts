@@ -14,13 +14,13 @@ import { open, rm } from 'node:fs/promises';
 import { MANIFEST_FILE } from 'shard-format';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CacheFullError, DigestError, RemoteError, describeError } from './errors.js';
+import { CacheFullError } from './errors.js';
 
 export { CacheFullError };
-import { Ingest } from './ingest.js';
+import { downloadObject, type DownloadSink } from './download.js';
+import { Ingest, downloadInThread } from './ingest.js';
 import { HELD, fileLock, type FileLock } from './file-lock.js';
 import type { ObjectStore } from './object-store.js';
-import { backoffDelay, isRetryable } from './retry.js';
 
 export interface CacheOptions {
   cacheDir: string;
@@ -278,6 +278,7 @@ export class ShardCache {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const job of this.inThread) job.cancel();
     this.kept.clear();
     this.stopWatch();
     for (const sha of this.pinCount.keys()) rmSync(this.pinFile(sha));
@@ -469,69 +470,44 @@ export class ShardCache {
   }
 
   /**
-   * Downloads into `part`, resuming after a dropped connection from the bytes already written (so a reset late
-   * in a large shard costs little), hashing as it writes. A wrong SHA-256 starts over; `digestAttempts` wrong
-   * downloads, or the store's retry limit of failed attempts in a row without progress, end in a RemoteError.
+   * Downloads into `part` (see downloadObject: resumed after drops, SHA-256 checked, retried). A store the
+   * download thread can rebuild (its spec) is fetched there, so this thread never handles the bytes; any
+   * other store is received here and hashed and written in that thread (Ingest).
    */
   private async download(store: ObjectStore, entry: CacheEntry, part: string): Promise<void> {
-    const url = store.urlOf(entry.key);
-    const policy = store.retryPolicy;
-    const fh = await open(part, 'r+');
-    // Hashed and written in a worker thread (see ingest.ts): this thread only receives.
-    const out = new Ingest(fh.fd);
-    try {
-      let written = 0;
-      let failures = 0;
-      let digestFailures = 0;
-      let lastError: unknown;
-      for (let attempt = 0; attempt < policy.attempts * 4; attempt++) {
-        const before = written;
-        try {
-          const body = await store.open(entry.key, written);
-          if (body.total !== entry.bytes) {
-            body.cancel();
-            throw new RemoteError(url, `is ${body.total} bytes, the manifest says ${entry.bytes} (object replaced or truncated in the store)`);
-          }
-          try {
-            for await (const chunk of body.chunks) {
-              if (this.closed) {
-                body.cancel();
-                throw new RemoteError(url, 'download stopped: the cache was closed');
-              }
-              if (out.offset + chunk.length > entry.bytes) throw new DigestError(`response runs past the ${entry.bytes} bytes the manifest gives`);
-              await out.push(chunk);
-            }
-          } finally {
-            // Bytes received are kept (a resume starts after them); a failed write is thrown from here.
-            await out.flush();
-            written = out.offset;
-          }
-          if (written !== entry.bytes) throw new DigestError(`response ended after ${written} of ${entry.bytes} bytes`);
-          const digest = await out.digest();
-          if (digest === entry.sha256) return;
-          digestFailures++;
-          if (digestFailures >= this.digestAttempts) {
-            throw new RemoteError(url, `SHA-256 of the download does not match the manifest (${digestFailures} downloads; the object is damaged or was replaced in the store)`);
-          }
-          written = 0;
-          await out.restart();
-          await fh.truncate(0);
-          continue;
-        } catch (err) {
-          if (err instanceof RemoteError) throw err;
-          if (!isRetryable(err)) throw new RemoteError(url, describeError(err), { cause: err });
-          lastError = err;
-          failures = written > before ? 1 : failures + 1; // progress resets the count of failures in a row
-          if (failures >= policy.attempts) break;
-          await sleep(backoffDelay(failures, policy));
-        }
+    if (store.spec) {
+      const job = downloadInThread(store.spec, entry, part, this.digestAttempts);
+      this.inThread.add(job);
+      try {
+        return await job.done;
+      } finally {
+        this.inThread.delete(job);
       }
-      throw new RemoteError(url, `gave up after ${failures} failed attempts in a row, ${written} of ${entry.bytes} bytes received (last error: ${describeError(lastError)})`, { cause: lastError });
+    }
+    const fh = await open(part, 'r+');
+    const out = new Ingest(fh.fd);
+    const sink: DownloadSink = {
+      get offset() {
+        return out.offset;
+      },
+      push: (chunk) => out.push(chunk),
+      flush: () => out.flush(),
+      digest: () => out.digest(),
+      restart: async () => {
+        await out.restart();
+        await fh.truncate(0);
+      },
+    };
+    try {
+      await downloadObject(store, entry, sink, this.digestAttempts, () => this.closed);
     } finally {
       await out.close();
       await fh.close();
     }
   }
+
+  /** Downloads running in the download thread: stopped at close. */
+  private readonly inThread = new Set<{ cancel(): void }>();
 
   /** The folder's objects, live reservations and live pins. With `clean`, drops what dead processes left. */
   private scan(clean: boolean): Scan {

@@ -10,7 +10,8 @@ type Message =
   | { type: 'digest'; id: number }
   | { type: 'reset'; id: number }
   | { type: 'download'; id: number; spec: StoreSpec; entry: DownloadTarget; part: string; digestAttempts: number }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  | { type: 'prepare'; id: number; spec?: StoreSpec };
 
 const hashes = new Map<number, Hash>();
 /** Downloads running here: id -> stopped. */
@@ -100,6 +101,14 @@ async function download(msg: Extract<Message, { type: 'download' }>): Promise<vo
 }
 
 parentPort!.on('message', (msg: Message) => {
+  if (msg.type === 'prepare') {
+    const ready = msg.spec ? storeFor(msg.spec).then(() => undefined) : Promise.resolve();
+    void ready.then(
+      () => parentPort!.postMessage({ type: 'prepared', id: msg.id }),
+      (err: Error) => parentPort!.postMessage({ type: 'prepared', id: msg.id, error: { name: err.name, message: err.message } }),
+    );
+    return;
+  }
   if (msg.type === 'download') {
     running.set(msg.id, { stopped: false });
     void download(msg);

@@ -12,6 +12,7 @@ import type { LoadedRemoteDataset } from './load-remote.js';
 import type { ObjectStore } from './object-store.js';
 import { RangeExecutor } from './range-executor.js';
 import { RangeReader } from './range-reader.js';
+import { prepareDownloads } from './ingest.js';
 import { ShardCache } from './shard-cache.js';
 import { ShardFeed, type FeedShard } from './shard-feed.js';
 import type { ImageSpec } from '../batch/assemble.js';
@@ -142,9 +143,10 @@ export class RemoteBacking {
     return (this.pool ??= new WorkerExecutor({ store: { ...records.spec, fds: this.sharedFds }, image }, this.workers, records));
   }
 
-  /** Starts the batch worker threads of whole-shard streams (Dataset.ready): start-up kept out of the first epoch. */
+  /** Starts the batch worker threads of whole-shard streams and the download threads (Dataset.ready): start-up kept out of the first epoch. */
   async ready(records: RecordStore, image: ImageSpec): Promise<void> {
-    await this.executorFor(records, image).ready();
+    // The download threads too: their start-up (and the S3 SDK's loading there) kept out of the first downloads.
+    await Promise.all([this.executorFor(records, image).ready(), prepareDownloads(this.store.spec)]);
   }
 
   /** Whole records by range reads, each checked (CorruptRecordError naming URL, record and key). */

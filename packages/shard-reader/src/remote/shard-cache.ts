@@ -188,6 +188,8 @@ export class ShardCache {
   /** Objects kept after use (keep): sha -> the entry and how its readers let go. */
   private readonly kept = new Map<string, { entry: CacheEntry; letGo: () => unknown }>();
   private watch: NodeJS.Timeout | undefined;
+  /** Reclaims that let go of something, so far: a reservation's scan older than the last one may show stale pins. */
+  private reclaims = 0;
 
   /**
    * Keeps an object pinned after its last reader is done with it, its readers (descriptor, mappings) left
@@ -231,6 +233,7 @@ export class ShardCache {
 
   /** Lets go of every kept object (readers closed, then unpinned); resolves once each pin has dropped. */
   reclaim(): Promise<void> {
+    if (this.kept.size > 0) this.reclaims++;
     for (const [sha, k] of [...this.kept]) {
       this.kept.delete(sha);
       let closing: unknown;
@@ -367,10 +370,13 @@ export class ShardCache {
     let waiting = false;
     try {
       for (let wait = 20; ; wait = Math.min(500, wait * 2)) {
+        const reclaims = this.reclaims;
         const r = await this.underSpaceLock((_, scan) => this.tryReserve(scan(), store, entry));
         if ('part' in r) return r.part;
-        // What this process only keeps for speed goes first; then what it is letting go of is waited for.
-        if (this.kept.size > 0 || this.releasing.size > 0) {
+        // What this process only keeps for speed goes first; then what it is letting go of is waited for. A
+        // reclaim since this attempt's scan (by another reservation of the same lock cycle) means it saw pins
+        // that are gone now: try again rather than report them.
+        if (this.kept.size > 0 || this.releasing.size > 0 || this.reclaims !== reclaims) {
           await this.reclaim();
           continue;
         }

@@ -62,12 +62,12 @@ try {
     const rgw = server as Rgw;
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region });
     const client = s3ClientFor({ endpoint: rgw.endpoint, maxSockets: 8 });
-    await client.send(new CreateBucketCommand({ Bucket: 'p' }));
-    for (const name of [...files, ...local.manifest.shards.map((s) => s.index.file), 'manifest.json']) await client.send(new PutObjectCommand({ Bucket: 'p', Key: `ds/${name}`, Body: readFileSync(path.join(dir, name)) }));
-    url = 's3://p/ds';
+    await client.send(new CreateBucketCommand({ Bucket: 'profile' }));
+    for (const name of [...files, ...local.manifest.shards.map((s) => s.index.file), 'manifest.json']) await client.send(new PutObjectCommand({ Bucket: 'profile', Key: `ds/${name}`, Body: readFileSync(path.join(dir, name)) }));
+    url = 's3://profile/ds';
     s3 = { endpoint: rgw.endpoint };
     get = async (f) => {
-      const r = await client.send(new GetObjectCommand({ Bucket: 'p', Key: `ds/${f}` }));
+      const r = await client.send(new GetObjectCommand({ Bucket: 'profile', Key: `ds/${f}` }));
       let n = 0;
       for await (const c of r.Body as AsyncIterable<Uint8Array>) n += c.length;
       return n;

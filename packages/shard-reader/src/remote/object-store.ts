@@ -1,6 +1,7 @@
 // The object-store abstraction remote datasets read through: whole objects, byte ranges, head, list.
 import { BodyError, RemoteError, TimeoutError } from './errors.js';
 import { checkRetryOptions, withRetry, type RetryOptions } from './retry.js';
+import type { S3Options } from './s3-options.js';
 
 export interface ObjectInfo {
   /** Key relative to the store's base URL. */
@@ -31,7 +32,7 @@ export interface StoreOptions {
 export interface StoreSpec {
   kind: 'http' | 's3';
   url: string;
-  options: StoreOptions & { s3?: import('./s3-store.js').S3Options };
+  options: StoreOptions & { s3?: S3Options };
 }
 
 export interface ObjectStore {

@@ -5,21 +5,10 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { StatusError } from './errors.js';
+import type { S3Options } from './s3-options.js';
 import { BaseStore, specOptions, type ObjectBody, type ObjectInfo, type StoreOptions, type StoreSpec } from './object-store.js';
 
-export interface S3Options {
-  /**
-   * Endpoint of an S3-compatible store, e.g. http://127.0.0.1:7480. Default: AWS_ENDPOINT_URL_S3, then
-   * AWS_ENDPOINT_URL, then AWS itself.
-   */
-  endpoint?: string;
-  /** Path-style addressing (http://host/bucket/key). Default: on whenever a custom endpoint is set. */
-  forcePathStyle?: boolean;
-  /** Default: the SDK's chain (AWS_REGION, profile...), us-east-1 for a custom endpoint that names none. */
-  region?: string;
-  /** Parallel connections to the store (default 16). */
-  maxSockets?: number;
-}
+export type { S3Options } from './s3-options.js';
 
 export interface S3StoreOptions extends StoreOptions {
   s3?: S3Options;

@@ -1,7 +1,7 @@
 // The shared download cache against a real HTTP server (nginx): bound, pins, sharing between processes.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -182,6 +182,37 @@ describe.skipIf(skip)('shared download cache', () => {
     } finally {
       cache.close();
       await store.close();
+    }
+  });
+
+  it('downloads in the download thread (this thread\'s store never opens the object); a store that thread cannot rebuild is read here', async () => {
+    const dir = tempDir();
+    const opened: string[] = [];
+    const store = new HttpStore(base);
+    const open = store.open.bind(store);
+    store.open = (key, ...rest) => {
+      opened.push(key);
+      return open(key, ...rest);
+    };
+    class Counting extends HttpStore {
+      override open(key: string, offset?: number, length?: number) {
+        opened.push(`sub:${key}`);
+        return super.open(key, offset, length);
+      }
+    }
+    const sub = new Counting(base);
+    expect(store.spec).toEqual({ kind: 'http', url: base, options: {} });
+    expect(sub.spec).toBeUndefined(); // it changes how requests are made: a plain HttpStore there would not
+    const cache = ShardCache.open({ cacheDir: dir, cacheBytes: 4 * S });
+    try {
+      const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+      expect(sha(await cache.acquire(store, entries[6]))).toBe(entries[6].sha256);
+      expect(sha(await cache.acquire(sub, entries[7]))).toBe(entries[7].sha256);
+      expect(opened).toEqual([`sub:${entries[7].key}`]);
+    } finally {
+      cache.close();
+      await store.close();
+      await sub.close();
     }
   });
 

@@ -1,4 +1,6 @@
 // openDataset on s3:// (Ceph RGW) and http:// (nginx) URLs: the same orders, batches and checks as the local folder.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -74,6 +76,48 @@ describe.skipIf(skip)('openDataset on remote URLs', () => {
       await remote.close();
       await local.close();
     }
+  });
+
+  it('keeps shards pinned and open across epochs, and lets go of them when another process sharing the cacheDir waits for room', async () => {
+    const cacheDir = path.join(work, 'cache-keep');
+    const shardFiles = readdirSync(data).filter((n) => n.endsWith('.bin'));
+    const all = shardFiles.reduce((n, f) => n + statSync(path.join(data, f)).size, 0);
+    const proxy = await FaultProxy.to(nginx.endpoint); // counts the GETs
+    const local = await openDataset(data, { workers: 0 });
+    const remote = await openDataset(`${proxy.endpoint}/mr/`, { cacheDir, cacheBytes: all, workers: 2 });
+    const shardGets = () => proxy.requests.filter((q) => /^GET \S+\.bin\b/.test(q)).length;
+    const pins = () => readdirSync(path.join(cacheDir, 'pins')).filter((n) => n.endsWith(`.${process.pid}`)).length;
+    try {
+      const o = (epoch: number): BatchOptions => ({ shuffle: 'block', epoch, batchSize: 4, seed: 7, blockShards: 2, prefetch: 2 });
+      expect(await collect(remote, o(0))).toEqual(await collect(local, o(0)));
+      // The epoch is over (and its workers had time to let go), and every shard is still pinned and mapped for the next one.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(pins()).toBe(shardFiles.length);
+      const gets = shardGets();
+      expect(gets).toBe(shardFiles.length);
+      expect(await collect(remote, o(1))).toEqual(await collect(local, o(1)));
+      expect(shardGets()).toBe(gets); // nothing fetched again
+      // Another process with the same bound needs room for one more object: the kept shards are let go of.
+      const idx = local.manifest.shards[0].index.file;
+      const bytes = readFileSync(path.join(data, idx));
+      const entry = { key: idx, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+      const started = Date.now();
+      const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(import.meta.dirname, 'helpers/cache-child.ts'), cacheDir, String(all), `${nginx.endpoint}/mr/`, JSON.stringify([entry]), '1'], { cwd: path.join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      await new Promise((r) => child.on('exit', r));
+      expect(JSON.parse(out)).toEqual({ ok: 1 });
+      expect(Date.now() - started).toBeLessThan(15_000); // not the 20 s the child would wait in vain
+      expect(pins()).toBe(0);
+      // Reading on fetches what the other process evicted, and the batches are still the local ones.
+      expect(await collect(remote, o(2))).toEqual(await collect(local, o(2)));
+      expect(shardGets()).toBeGreaterThan(gets);
+    } finally {
+      await remote.close();
+      await local.close();
+      await proxy.stop();
+    }
+    expect(pins()).toBe(0);
   });
 
   it('the server stopped mid-epoch: the batches before are intact, then one clear error naming a shard', async () => {

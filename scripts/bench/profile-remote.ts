@@ -1,46 +1,140 @@
-// Scratch profiler for the remote bench: one nginx server, cold then warm block-shuffle epochs vs local (PROFILE_WORKERS, PROFILE_QUICK).
-import { mkdtempSync, rmSync } from 'node:fs';
+// Scratch profiler for the remote bench: raw limit, cold and warm block-shuffle epochs against local, side by side (PROFILE_STORE=http|s3, PROFILE_ROUNDS, PROFILE_WORKERS, PROFILE_QUICK).
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { measureThroughput, openDataset, type Dataset } from 'shard-reader';
-import { startNginx } from '../../test/helpers/servers.js';
+import { s3ClientFor } from 'shard-reader/remote';
+import { startNginx, startRgw, type Rgw, type RunningServer } from '../../test/helpers/servers.js';
 import { ensureShards, ensureSource } from './data.js';
 
 const quick = process.env.PROFILE_QUICK === '1';
+const useS3 = process.env.PROFILE_STORE === 's3';
+const rounds = Number(process.env.PROFILE_ROUNDS ?? 3);
 const workers = process.env.PROFILE_WORKERS === undefined ? undefined : Number(process.env.PROFILE_WORKERS);
 const ctx = { quick, dataDir: path.resolve('.bench-data'), seconds: 1, log: (m: string) => console.log(m) } as never;
 const spec = quick ? { patients: 5, slices: 120, size: 256, bits: 16 as const } : { patients: 20, slices: 200, size: 256, bits: 16 as const };
 const dir = await ensureShards(ctx, await ensureSource(ctx, spec), quick ? 'remote-quick' : 'remote-full', { size: 256, shardBytes: (quick ? 4 : 16) * 2 ** 20 });
 const epoch = async (ds: Dataset) => measureThroughput(ds, { batchSize: 32, seed: 1, shuffle: 'block', blockShards: 2, seconds: 3600, maxSamples: ds.size });
-const nginx = await startNginx(path.dirname(dir));
+/** CPU seconds of each thread of this process (Linux /proc): tid -> [name, seconds]. */
+const threadCpu = (): Map<string, [string, number]> => {
+  const out = new Map<string, [string, number]>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out.set(tid, [name, (Number(f[11]) + Number(f[12])) / 100]);
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+};
+const threadReport = (before: Map<string, [string, number]>) =>
+  [...threadCpu()]
+    .map(([tid, [name, s]]) => [`${name}${tid === String(process.pid) ? '(main)' : ''}`, s - (before.get(tid)?.[1] ?? 0)] as const)
+    .filter(([, s]) => s >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([n, s]) => `${n} ${s.toFixed(2)}`)
+    .join(', ');
+/** CPU seconds (user + system, every thread of this process) since `from`. */
+const cpuSince = (from: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+};
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const work = mkdtempSync(path.join(os.tmpdir(), 'rp-'));
+const server: RunningServer | Rgw = useS3 ? await startRgw() : await startNginx(path.dirname(dir));
 try {
   const local = await openDataset(dir, { workers });
-  await epoch(local);
+  const files = local.manifest.shards.map((s) => s.file);
   const bytes = local.manifest.shards.reduce((n, s) => n + s.bytes, 0);
-  const url = `${nginx.endpoint}/${path.basename(dir)}/`;
-  const open = () => openDataset(url, { cacheDir: path.join(work, 'c'), cacheBytes: bytes, workers });
-  const t0 = performance.now();
-  const cold = await open();
-  const c = await epoch(cold);
-  await cold.close();
-  console.log(`cold ${(c.bytesPerSec / 1e9).toFixed(3)} GB/s (${((performance.now() - t0) / 1000).toFixed(2)} s)`);
-  for (let r = 0; r < 2; r++) {
+  let url: string;
+  let get: (f: string) => Promise<number>;
+  let s3: { endpoint: string } | undefined;
+  if (useS3) {
+    const rgw = server as Rgw;
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region });
+    const client = s3ClientFor({ endpoint: rgw.endpoint, maxSockets: 8 });
+    await client.send(new CreateBucketCommand({ Bucket: 'profile' }));
+    for (const name of [...files, ...local.manifest.shards.map((s) => s.index.file), 'manifest.json']) await client.send(new PutObjectCommand({ Bucket: 'profile', Key: `ds/${name}`, Body: readFileSync(path.join(dir, name)) }));
+    url = 's3://profile/ds';
+    s3 = { endpoint: rgw.endpoint };
+    get = async (f) => {
+      const r = await client.send(new GetObjectCommand({ Bucket: 'profile', Key: `ds/${f}` }));
+      let n = 0;
+      for await (const c of r.Body as AsyncIterable<Uint8Array>) n += c.length;
+      return n;
+    };
+  } else {
+    url = `${server.endpoint}/${path.basename(dir)}/`;
+    get = async (f) => {
+      const r = await fetch(url + f);
+      let n = 0;
+      for await (const c of r.body as unknown as AsyncIterable<Uint8Array>) n += c.length;
+      return n;
+    };
+  }
+  const raw = async () => {
+    const t = performance.now();
+    let next = 0;
+    let n = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (next < files.length) {
+        const got = await get(files[next++]);
+        n += got;
+      }
+    }));
+    return n / ((performance.now() - t) / 1000);
+  };
+  await raw();
+  await epoch(local);
+  const open = () => openDataset(url, { cacheDir: path.join(work, 'c'), cacheBytes: bytes, workers, s3 });
+  for (let r = 0; r < rounds; r++) {
+    // Cold against raw, side by side: a fresh cacheDir each round.
+    rmSync(path.join(work, 'c'), { recursive: true, force: true });
+    let cpu = process.cpuUsage();
+    const rawRate = await raw();
+    const rawCpu = cpuSince(cpu);
+    const cold = await open();
+    await cold.ready();
+    cpu = process.cpuUsage();
+    const threads = threadCpu();
+    const elu = performance.eventLoopUtilization();
+    const c = await epoch(cold);
+    console.log(`  cold epoch CPU s by thread: ${threadReport(threads)}`);
+    const coldElu = performance.eventLoopUtilization(elu).utilization;
+    const coldCpu = cpuSince(cpu);
+    await cold.close();
+    const rawAfter = await raw();
+    const limit = (rawRate + rawAfter) / 2;
+    // Warm against local: one warm-up epoch each (local had its own), then alternating epochs.
     const warm = await open();
-    const h = await epoch(warm);
-    const h2 = await epoch(warm);
-    const h3 = await epoch(warm);
-    console.log(`warm epochs on one open dataset: ${[h, h2, h3].map((x) => x.samplesPerSec.toFixed(0)).join(', ')}/s`);
+    await warm.ready();
+    cpu = process.cpuUsage();
+    await epoch(warm);
+    const firstWarmCpu = cpuSince(cpu);
+    cpu = process.cpuUsage();
+    await epoch(local);
+    const localCpu = cpuSince(cpu);
+    const h: number[] = [];
+    const l: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      h.push((await epoch(warm)).samplesPerSec);
+      l.push((await epoch(local)).samplesPerSec);
+    }
     await warm.close();
-    const l = await epoch(local);
-    // A freshly opened local dataset maps every shard anew, as a remote one does each epoch (pins dropped).
-    const freshLocal = await openDataset(dir, { workers });
-    const f = await epoch(freshLocal);
-    await freshLocal.close();
-    console.log(`warm ${h.samplesPerSec.toFixed(0)}/s local ${l.samplesPerSec.toFixed(0)}/s ratio ${(h.samplesPerSec / l.samplesPerSec).toFixed(2)}; local freshly opened ${f.samplesPerSec.toFixed(0)}/s`);
+    console.log(`  this process's CPU per GB: raw ${(rawCpu / (bytes / 1e9)).toFixed(2)} s, cold epoch ${(coldCpu / (bytes / 1e9)).toFixed(2)} s (main thread busy ${(coldElu * 100).toFixed(0)}% of the cold epoch), first warm epoch ${(firstWarmCpu / (bytes / 1e9)).toFixed(2)} s, local epoch ${(localCpu / (bytes / 1e9)).toFixed(2)} s`);
+    console.log(`round ${r}: raw ${(limit / 1e9).toFixed(3)} GB/s, cold ${(c.bytesPerSec / 1e9).toFixed(3)} GB/s = ${(c.bytesPerSec / limit).toFixed(2)}x; warm ${mean(h).toFixed(0)}/s vs local ${mean(l).toFixed(0)}/s = ${(mean(h) / mean(l)).toFixed(2)}x (warm ${h.map((x) => x.toFixed(0)).join(' ')}; local ${l.map((x) => x.toFixed(0)).join(' ')})`);
   }
   await local.close();
 } finally {
-  await nginx.stop();
+  await server.stop();
   rmSync(work, { recursive: true, force: true });
 }

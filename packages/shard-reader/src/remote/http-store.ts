@@ -1,6 +1,6 @@
 // ObjectStore over plain HTTP(S): GET with Range requests (any static server, e.g. nginx), HEAD, index pages.
 import { BodyError, StatusError } from './errors.js';
-import { BaseStore, type ObjectBody, type ObjectInfo, type StoreOptions } from './object-store.js';
+import { BaseStore, specOptions, type ObjectBody, type ObjectInfo, type StoreOptions, type StoreSpec } from './object-store.js';
 
 export class HttpStore extends BaseStore {
   private readonly controllers = new Set<AbortController>();
@@ -12,7 +12,12 @@ export class HttpStore extends BaseStore {
     u.search = '';
     u.hash = '';
     super(u.href, options);
+    // A subclass may change how requests are made: only this class can be rebuilt elsewhere from its options.
+    const copy = new.target === HttpStore ? specOptions(options) : undefined;
+    this.spec = copy && { kind: 'http', url: this.url, options: copy };
   }
+
+  readonly spec?: StoreSpec;
 
   /** Keys are paths below the base URL; each segment is percent-encoded. */
   urlOf(key: string): string {

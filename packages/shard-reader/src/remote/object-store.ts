@@ -1,6 +1,7 @@
 // The object-store abstraction remote datasets read through: whole objects, byte ranges, head, list.
 import { BodyError, RemoteError, TimeoutError } from './errors.js';
 import { checkRetryOptions, withRetry, type RetryOptions } from './retry.js';
+import type { S3Options } from './s3-options.js';
 
 export interface ObjectInfo {
   /** Key relative to the store's base URL. */
@@ -24,9 +25,21 @@ export interface StoreOptions {
   retry?: RetryOptions;
 }
 
+/**
+ * How to build the same store in another thread (the download thread fetches whole objects itself, so the
+ * main thread never touches their bytes): plain data only. Stores that cannot be rebuilt have none.
+ */
+export interface StoreSpec {
+  kind: 'http' | 's3';
+  url: string;
+  options: StoreOptions & { s3?: S3Options };
+}
+
 export interface ObjectStore {
   /** Base URL of the dataset, ending in '/': s3://bucket/prefix/ or https://host/path/. */
   readonly url: string;
+  /** Set when another thread can open the same store (see StoreSpec). */
+  readonly spec?: StoreSpec;
   /** How this store retries; callers that resume downloads themselves follow the same policy. */
   readonly retryPolicy: Required<RetryOptions>;
   /** Full URL of an object, as errors name it. */
@@ -42,6 +55,16 @@ export interface ObjectStore {
   /** Objects whose key starts with `prefix` (relative to the base URL), sorted by key. */
   list(prefix?: string): Promise<ObjectInfo[]>;
   close(): Promise<void>;
+}
+
+/** `options` as a StoreSpec's, or undefined when they are not plain data (a copy must behave the same). */
+export function specOptions(options: StoreSpec['options']): StoreSpec['options'] | undefined {
+  try {
+    const copy = structuredClone(options);
+    return JSON.stringify(copy) === JSON.stringify(options) ? copy : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Retries, timeouts and body checks shared by every store; subclasses make single attempts. */

@@ -12,6 +12,7 @@ import type { LoadedRemoteDataset } from './load-remote.js';
 import type { ObjectStore } from './object-store.js';
 import { RangeExecutor } from './range-executor.js';
 import { RangeReader } from './range-reader.js';
+import { prepareDownloads } from './ingest.js';
 import { ShardCache } from './shard-cache.js';
 import { ShardFeed, type FeedShard } from './shard-feed.js';
 import type { ImageSpec } from '../batch/assemble.js';
@@ -60,6 +61,7 @@ export class RemoteBacking {
   private readonly reader: RangeReader;
   private inline: InlineExecutor | undefined;
   private range: RangeExecutor | undefined;
+  private closing = false;
 
   constructor(
     readonly store: ObjectStore,
@@ -97,20 +99,16 @@ export class RemoteBacking {
     const shards: FeedShard[] = m.shards.map((s) => ({ key: s.file, bytes: s.bytes, sha256: s.sha256, firstSample: s.firstSample, samples: s.samples }));
     const feed: ShardFeed = new ShardFeed(this.cache, this.store, shards, windows, m.recordsPerShard, {
       onOpen: (s, file) => {
-        // Verified by SHA-256 on download and named by it: the manifest's bytes, header included.
-        if (this.users[s]++ === 0) this.sharedFds[s] = this.fds[s] = openSync(file, 'r');
+        // Verified by SHA-256 on download and named by it: the manifest's bytes, header included. A shard
+        // kept from an earlier stream still has its descriptor and the workers' mappings.
+        if (this.users[s]++ === 0 && !this.cache.unkeep(shards[s])) this.sharedFds[s] = this.fds[s] = openSync(file, 'r');
       },
       onClose: (s) => {
         if (--this.users[s] > 0) return;
-        records.drop(s);
-        const fd = this.fds[s];
-        this.fds[s] = this.sharedFds[s] = -1;
-        const close = () => {
-          if (fd >= 0) closeSync(fd);
-        };
-        if (!this.pool) return close();
-        // Workers unmap it first; the pin (and so the file) stays until then.
-        return this.pool.drop(s).then(close);
+        // Kept open and pinned for the next stream (the next epoch) while nobody wants the room: a local
+        // dataset keeps its mappings across epochs, and mapping every shard afresh cost a warm epoch ~half its rate.
+        if (!this.closing) return this.cache.keep(shards[s], () => this.letGo(s, records));
+        return this.letGo(s, records);
       },
     }, {
       // Several windows downloading at once on a cold cache, within cacheBytes; only for a lone stream, so a
@@ -128,14 +126,27 @@ export class RemoteBacking {
     };
   }
 
+  /** Closes a shard no stream uses: workers unmap it first; the caller's pin (and so the file) stays until then. */
+  private letGo(s: number, records: RecordStore): Promise<void> | void {
+    records.drop(s);
+    const fd = this.fds[s];
+    this.fds[s] = this.sharedFds[s] = -1;
+    const close = () => {
+      if (fd >= 0) closeSync(fd);
+    };
+    if (!this.pool) return close();
+    return this.pool.drop(s).then(close);
+  }
+
   private executorFor(records: RecordStore, image: ImageSpec): BatchExecutor {
     if (this.workers === 0) return (this.inline ??= new InlineExecutor({ store: records.spec, image }, records));
     return (this.pool ??= new WorkerExecutor({ store: { ...records.spec, fds: this.sharedFds }, image }, this.workers, records));
   }
 
-  /** Starts the batch worker threads of whole-shard streams (Dataset.ready): start-up kept out of the first epoch. */
+  /** Starts the batch worker threads of whole-shard streams and the download threads (Dataset.ready): start-up kept out of the first epoch. */
   async ready(records: RecordStore, image: ImageSpec): Promise<void> {
-    await this.executorFor(records, image).ready();
+    // The download threads too: their start-up (and the S3 SDK's loading there) kept out of the first downloads.
+    await Promise.all([this.executorFor(records, image).ready(), prepareDownloads(this.store.spec)]);
   }
 
   /** Whole records by range reads, each checked (CorruptRecordError naming URL, record and key). */
@@ -145,9 +156,11 @@ export class RemoteBacking {
 
   async close(): Promise<void> {
     // Threads stop before the descriptors they read through are closed (drops then resolve at once).
+    this.closing = true;
     await this.pool?.close();
     for (const f of this.feeds) f.close();
     this.feeds.clear();
+    await this.cache.reclaim(); // kept shards' descriptors closed before their pins drop
     this.cache.close();
     await this.store.close();
   }

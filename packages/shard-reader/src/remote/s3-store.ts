@@ -5,21 +5,10 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { StatusError } from './errors.js';
-import { BaseStore, type ObjectBody, type ObjectInfo, type StoreOptions } from './object-store.js';
+import type { S3Options } from './s3-options.js';
+import { BaseStore, specOptions, type ObjectBody, type ObjectInfo, type StoreOptions, type StoreSpec } from './object-store.js';
 
-export interface S3Options {
-  /**
-   * Endpoint of an S3-compatible store, e.g. http://127.0.0.1:7480. Default: AWS_ENDPOINT_URL_S3, then
-   * AWS_ENDPOINT_URL, then AWS itself.
-   */
-  endpoint?: string;
-  /** Path-style addressing (http://host/bucket/key). Default: on whenever a custom endpoint is set. */
-  forcePathStyle?: boolean;
-  /** Default: the SDK's chain (AWS_REGION, profile...), us-east-1 for a custom endpoint that names none. */
-  region?: string;
-  /** Parallel connections to the store (default 16). */
-  maxSockets?: number;
-}
+export type { S3Options } from './s3-options.js';
 
 export interface S3StoreOptions extends StoreOptions {
   s3?: S3Options;
@@ -67,7 +56,12 @@ export class S3Store extends BaseStore {
     this.bucket = bucket;
     this.prefix = prefix;
     this.client = s3ClientFor(options.s3, this.timeoutMs);
+    // A subclass may change how requests are made: only this class can be rebuilt elsewhere from its options.
+    const copy = new.target === S3Store ? specOptions(options) : undefined;
+    this.spec = copy && { kind: 's3', url: this.url, options: copy };
   }
+
+  readonly spec?: StoreSpec;
 
   urlOf(key: string): string {
     return this.url + key;

@@ -6,6 +6,7 @@
 //   objects/<sha256>.<pid>.<bytes>.<nonce>.part   a download in progress; its bytes are reserved up front
 //   pins/<sha256>.<pid>         process <pid> has the object in use: it is never evicted
 //   locks/                      proper-lockfile locks: 'space' (accounting, eviction) and one per object download
+//   waits/<pid>                 process <pid> is waiting for room: others let go of the objects they only keep
 // Content addressing makes a hit exact: an object from another build has another name, never stale bytes.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -13,13 +14,13 @@ import { open, rm } from 'node:fs/promises';
 import { MANIFEST_FILE } from 'shard-format';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CacheFullError, DigestError, RemoteError, describeError } from './errors.js';
+import { CacheFullError } from './errors.js';
 
 export { CacheFullError };
-import { Ingest } from './ingest.js';
+import { downloadObject, type DownloadSink } from './download.js';
+import { Ingest, downloadInThread } from './ingest.js';
 import { HELD, fileLock, type FileLock } from './file-lock.js';
 import type { ObjectStore } from './object-store.js';
-import { backoffDelay, isRetryable } from './retry.js';
 
 export interface CacheOptions {
   cacheDir: string;
@@ -53,9 +54,12 @@ const MARKER = '.shard-cache';
 const OBJ = /^([0-9a-f]{64})\.obj$/;
 const PART = /^([0-9a-f]{64})\.(\d+)\.(\d+)\.[0-9a-f]+\.part$/;
 const PIN = /^([0-9a-f]{64})\.(\d+)$/;
+const WAIT = /^(\d+)$/;
+/** How often a process keeping objects looks for another one waiting for room. */
+const WAIT_POLL_MS = 100;
 
-/** What one reservation attempt got: a part file holding the bytes, or what holds the space. */
-type Attempt = { part: string } | { pinned: number; processes: number };
+/** What one reservation attempt got: a part file holding the bytes, or what holds the space (`ours`: by this process). */
+type Attempt = { part: string } | { pinned: number; processes: number; ours: number };
 
 /** Work done under the space lock: `scan` is the cycle's scan if one was taken yet; `take` takes it once. */
 type LockedWork<T> = (scan: Scan | undefined, take: () => Scan) => T;
@@ -73,6 +77,7 @@ export class ShardCache {
   private readonly objects: string;
   private readonly pinsDir: string;
   private readonly locksDir: string;
+  private readonly waitsDir: string;
   private readonly space: FileLock;
   private readonly pinCount = new Map<string, number>();
   private readonly pending = new Map<string, Promise<void>>();
@@ -88,6 +93,7 @@ export class ShardCache {
     this.objects = path.join(dir, 'objects');
     this.pinsDir = path.join(dir, 'pins');
     this.locksDir = path.join(dir, 'locks');
+    this.waitsDir = path.join(dir, 'waits');
     this.spaceWaitMs = options.spaceWaitMs ?? 120_000;
     this.digestAttempts = options.digestAttempts ?? 3;
     const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'ShardCacheWarning'));
@@ -105,7 +111,7 @@ export class ShardCache {
     if (options.digestAttempts !== undefined && (!Number.isInteger(options.digestAttempts) || options.digestAttempts < 1)) throw new RangeError(`digestAttempts must be an integer >= 1 (got ${options.digestAttempts})`);
     const dir = path.resolve(cacheDir);
     if (existsSync(path.join(dir, MANIFEST_FILE))) throw new RangeError(`cacheDir ${dir} holds a dataset (manifest.json): give the cache a folder of its own`);
-    for (const d of [dir, path.join(dir, 'objects'), path.join(dir, 'pins'), path.join(dir, 'locks')]) mkdirSync(d, { recursive: true });
+    for (const d of [dir, path.join(dir, 'objects'), path.join(dir, 'pins'), path.join(dir, 'locks'), path.join(dir, 'waits')]) mkdirSync(d, { recursive: true });
     const marker = path.join(dir, MARKER);
     if (!existsSync(marker)) writeFileSync(marker, 'shard-reader cache: objects/ holds downloads named by SHA-256; safe to delete when no reader runs\n');
     return new ShardCache(dir, cacheBytes, options);
@@ -179,6 +185,93 @@ export class ShardCache {
     return (this.pinCount.get(entry.sha256) ?? 0) > 0;
   }
 
+  /** Objects kept after use (keep): sha -> the entry and how its readers let go. */
+  private readonly kept = new Map<string, { entry: CacheEntry; letGo: () => unknown }>();
+  private watch: NodeJS.Timeout | undefined;
+  /** Reclaims that let go of something, so far: a reservation's scan older than the last one may show stale pins. */
+  private reclaims = 0;
+
+  /**
+   * Keeps an object pinned after its last reader is done with it, its readers (descriptor, mappings) left
+   * open by the caller: a later use then needs no lock cycle, no open and no new mapping. Kept objects are
+   * let go of (`letGo` closes the readers; a returned promise delays the unpin until it settles) as soon as
+   * room is wanted: by a reservation of this process, by another process sharing the folder that waits for
+   * room (it says so in waits/, looked at every 100 ms), or by reclaim(). The caller holds a pin on it.
+   */
+  keep(entry: CacheEntry, letGo: () => unknown): void {
+    this.assertOpen();
+    const n = this.pinCount.get(entry.sha256) ?? 0;
+    if (n <= 0) throw new Error(`keep of ${entry.sha256}, which is not pinned`);
+    if (this.kept.has(entry.sha256)) return;
+    this.pinCount.set(entry.sha256, n + 1);
+    this.kept.set(entry.sha256, { entry, letGo });
+    try {
+      const now = new Date();
+      utimesSync(this.pathOf(entry), now, now); // last used now: least recently used goes first once let go
+    } catch {
+      // pinned, so present; a failed touch only changes the eviction order
+    }
+    this.watch ??= setInterval(() => {
+      if (this.othersWaiting()) void this.reclaim();
+    }, WAIT_POLL_MS).unref();
+  }
+
+  /** Takes a kept object back into use: true when it was kept (its readers are still open). The caller holds its own pin. */
+  unkeep(entry: Pick<CacheEntry, 'sha256'>): boolean {
+    if (!this.kept.delete(entry.sha256)) return false;
+    this.release(entry);
+    this.stopWatch();
+    return true;
+  }
+
+  /** Bytes of the objects kept after use. */
+  get keptBytes(): number {
+    let n = 0;
+    for (const k of this.kept.values()) n += k.entry.bytes;
+    return n;
+  }
+
+  /** Lets go of every kept object (readers closed, then unpinned); resolves once each pin has dropped. */
+  reclaim(): Promise<void> {
+    if (this.kept.size > 0) this.reclaims++;
+    for (const [sha, k] of [...this.kept]) {
+      this.kept.delete(sha);
+      let closing: unknown;
+      try {
+        closing = k.letGo();
+      } catch {
+        closing = undefined;
+      }
+      if (closing instanceof Promise) this.releaseAfter(k.entry, closing);
+      else this.release(k.entry);
+    }
+    this.stopWatch();
+    return Promise.all(this.releasing).then(() => undefined);
+  }
+
+  private stopWatch(): void {
+    if (this.kept.size > 0 || !this.watch) return;
+    clearInterval(this.watch);
+    this.watch = undefined;
+  }
+
+  /** True when a live process other than this one is waiting for room in the folder. */
+  private othersWaiting(): boolean {
+    let names: string[];
+    try {
+      names = readdirSync(this.waitsDir);
+    } catch {
+      return false;
+    }
+    for (const name of names) {
+      const m = WAIT.exec(name);
+      if (!m || Number(m[1]) === process.pid) continue;
+      if (alive(Number(m[1]))) return true;
+      rmSync(path.join(this.waitsDir, name)); // a dead process's: it waits no more
+    }
+    return false;
+  }
+
   usage(): CacheUsage {
     const s = this.scan(false);
     return { bytes: s.objects.reduce((a, o) => a + o.size, 0) + s.reserved, objects: s.objects.length, pinned: s.objects.filter((o) => s.pins.has(o.sha)).length };
@@ -188,6 +281,9 @@ export class ShardCache {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const job of this.inThread) job.cancel();
+    this.kept.clear();
+    this.stopWatch();
     for (const sha of this.pinCount.keys()) rmSync(this.pinFile(sha));
     this.pinCount.clear();
   }
@@ -270,17 +366,37 @@ export class ShardCache {
    */
   private async reserve(store: ObjectStore, entry: CacheEntry): Promise<string> {
     const deadline = Date.now() + this.spaceWaitMs;
-    for (let wait = 20; ; wait = Math.min(500, wait * 2)) {
-      const r = await this.underSpaceLock((_, scan) => this.tryReserve(scan(), store, entry));
-      if ('part' in r) return r.part;
-      if (this.releasing.size > 0) {
-        await Promise.all(this.releasing);
-        continue;
+    const waitFile = path.join(this.waitsDir, String(process.pid));
+    let waiting = false;
+    try {
+      for (let wait = 20; ; wait = Math.min(500, wait * 2)) {
+        const reclaims = this.reclaims;
+        const r = await this.underSpaceLock((_, scan) => this.tryReserve(scan(), store, entry));
+        if ('part' in r) return r.part;
+        // What this process only keeps for speed goes first; then what it is letting go of is waited for. A
+        // reclaim since this attempt's scan (by another reservation of the same lock cycle) means it saw pins
+        // that are gone now: try again rather than report them.
+        if (this.kept.size > 0 || this.releasing.size > 0 || this.reclaims !== reclaims) {
+          await this.reclaim();
+          continue;
+        }
+        // What else this process pins or is downloading will not be released while it waits here: waiting cannot help.
+        if (r.ours + entry.bytes > this.cacheBytes) {
+          throw new CacheFullError(`cacheDir ${this.dir}: ${store.urlOf(entry.key)} (${entry.bytes} bytes) does not fit: this process has ${r.ours} of the ${this.cacheBytes} cacheBytes in use`);
+        }
+        if (Date.now() > deadline) {
+          throw new CacheFullError(`cacheDir ${this.dir}: no room for ${store.urlOf(entry.key)} (${entry.bytes} bytes) after ${Math.round(this.spaceWaitMs / 1000)} s: ${r.pinned} of the ${this.cacheBytes} cacheBytes are in use by ${r.processes} process(es) sharing the folder (or downloading); raise cacheBytes`);
+        }
+        if (!waiting) {
+          // Other processes keeping objects after use let go of them when they see this.
+          mkdirSync(this.waitsDir, { recursive: true });
+          writeFileSync(waitFile, '');
+          waiting = true;
+        }
+        await sleep(wait);
       }
-      if (Date.now() > deadline) {
-        throw new CacheFullError(`cacheDir ${this.dir}: no room for ${store.urlOf(entry.key)} (${entry.bytes} bytes) after ${Math.round(this.spaceWaitMs / 1000)} s: ${r.pinned} of the ${this.cacheBytes} cacheBytes are in use by ${r.processes} process(es) sharing the folder (or downloading); raise cacheBytes`);
-      }
-      await sleep(wait);
+    } finally {
+      if (waiting) rmSync(waitFile);
     }
   }
 
@@ -356,78 +472,48 @@ export class ShardCache {
       by.forEach((p) => pids.add(p));
       if (by.has(process.pid)) ours += o.size;
     }
-    // What this process pins or is downloading will not be released while it waits here: waiting cannot
-    // help, unless some of it is being let go of (releaseAfter): then wait for that.
-    if (ours + entry.bytes > this.cacheBytes && this.releasing.size === 0) {
-      throw new CacheFullError(`cacheDir ${this.dir}: ${store.urlOf(entry.key)} (${entry.bytes} bytes) does not fit: this process has ${ours} of the ${this.cacheBytes} cacheBytes in use`);
-    }
-    return { pinned, processes: pids.size };
+    return { pinned, processes: pids.size, ours };
   }
 
   /**
-   * Downloads into `part`, resuming after a dropped connection from the bytes already written (so a reset late
-   * in a large shard costs little), hashing as it writes. A wrong SHA-256 starts over; `digestAttempts` wrong
-   * downloads, or the store's retry limit of failed attempts in a row without progress, end in a RemoteError.
+   * Downloads into `part` (see downloadObject: resumed after drops, SHA-256 checked, retried). A store the
+   * download thread can rebuild (its spec) is fetched there, so this thread never handles the bytes; any
+   * other store is received here and hashed and written in that thread (Ingest).
    */
   private async download(store: ObjectStore, entry: CacheEntry, part: string): Promise<void> {
-    const url = store.urlOf(entry.key);
-    const policy = store.retryPolicy;
-    const fh = await open(part, 'r+');
-    // Hashed and written in a worker thread (see ingest.ts): this thread only receives.
-    const out = new Ingest(fh.fd);
-    try {
-      let written = 0;
-      let failures = 0;
-      let digestFailures = 0;
-      let lastError: unknown;
-      for (let attempt = 0; attempt < policy.attempts * 4; attempt++) {
-        const before = written;
-        try {
-          const body = await store.open(entry.key, written);
-          if (body.total !== entry.bytes) {
-            body.cancel();
-            throw new RemoteError(url, `is ${body.total} bytes, the manifest says ${entry.bytes} (object replaced or truncated in the store)`);
-          }
-          try {
-            for await (const chunk of body.chunks) {
-              if (this.closed) {
-                body.cancel();
-                throw new RemoteError(url, 'download stopped: the cache was closed');
-              }
-              if (out.offset + chunk.length > entry.bytes) throw new DigestError(`response runs past the ${entry.bytes} bytes the manifest gives`);
-              await out.push(chunk);
-            }
-          } finally {
-            // Bytes received are kept (a resume starts after them); a failed write is thrown from here.
-            await out.flush();
-            written = out.offset;
-          }
-          if (written !== entry.bytes) throw new DigestError(`response ended after ${written} of ${entry.bytes} bytes`);
-          const digest = await out.digest();
-          if (digest === entry.sha256) return;
-          digestFailures++;
-          if (digestFailures >= this.digestAttempts) {
-            throw new RemoteError(url, `SHA-256 of the download does not match the manifest (${digestFailures} downloads; the object is damaged or was replaced in the store)`);
-          }
-          written = 0;
-          await out.restart();
-          await fh.truncate(0);
-          continue;
-        } catch (err) {
-          if (err instanceof RemoteError) throw err;
-          if (!isRetryable(err)) throw new RemoteError(url, describeError(err), { cause: err });
-          lastError = err;
-          failures = written > before ? 1 : failures + 1; // progress resets the count of failures in a row
-          if (failures >= policy.attempts) break;
-          await sleep(backoffDelay(failures, policy));
-        }
+    if (store.spec) {
+      const job = downloadInThread(store.spec, entry, part, this.digestAttempts);
+      this.inThread.add(job);
+      try {
+        return await job.done;
+      } finally {
+        this.inThread.delete(job);
       }
-      throw new RemoteError(url, `gave up after ${failures} failed attempts in a row, ${written} of ${entry.bytes} bytes received (last error: ${describeError(lastError)})`, { cause: lastError });
+    }
+    const fh = await open(part, 'r+');
+    const out = new Ingest(fh.fd);
+    const sink: DownloadSink = {
+      get offset() {
+        return out.offset;
+      },
+      push: (chunk) => out.push(chunk),
+      flush: () => out.flush(),
+      digest: () => out.digest(),
+      restart: async () => {
+        await out.restart();
+        await fh.truncate(0);
+      },
+    };
+    try {
+      await downloadObject(store, entry, sink, this.digestAttempts, () => this.closed);
     } finally {
       await out.close();
       await fh.close();
     }
   }
+
+  /** Downloads running in the download thread: stopped at close. */
+  private readonly inThread = new Set<{ cancel(): void }>();
 
   /** The folder's objects, live reservations and live pins. With `clean`, drops what dead processes left. */
   private scan(clean: boolean): Scan {

@@ -13,7 +13,7 @@ const store = new RecordStore(spec.store);
 const pool = new BufferPool();
 const scratch = new BufferPool(SCRATCH_BUFFERS);
 
-type Message = { type: 'batch'; id: number; req: BatchRequest } | { type: 'recycle'; buffers: ArrayBuffer[] } | { type: 'drop'; id: number; shard: number };
+type Message = { type: 'batch'; id: number; req: BatchRequest; buffers?: ArrayBuffer[] } | { type: 'recycle'; buffers: ArrayBuffer[] } | { type: 'drop'; id: number; shard: number };
 
 parentPort!.on('message', (msg: Message) => {
   if (msg.type === 'recycle') {
@@ -27,6 +27,8 @@ parentPort!.on('message', (msg: Message) => {
     return;
   }
   const { id, req } = msg;
+  // Buffers the consumer released come back with the next request (WorkerPool.recycle).
+  msg.buffers?.forEach((b) => pool.give(b));
   try {
     const data = assembleBatch(store, req, spec.image, pool, scratch);
     parentPort!.postMessage({ type: 'result', id, data }, [data.images.buffer as ArrayBuffer, data.labels.buffer as ArrayBuffer]);

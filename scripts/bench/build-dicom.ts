@@ -48,7 +48,7 @@ function count(ctx: BenchContext, f: DicomFamily): number {
 async function decodeOneThread(files: string[]): Promise<number> {
   const decodeAll = async (list: string[]) => {
     let n = 0;
-    for (const f of list) for await (const _ of decodeDicom(f, await readFile(f))) n++;
+    for (const f of list) for await (const s of decodeDicom(f, await readFile(f))) n += s.modality.length > 0 ? 1 : 0; // modality values are lazy: computed here, as before
     return n;
   };
   await decodeAll(files.slice(0, WARM));

@@ -6,7 +6,7 @@ import { decodeDicom } from '../../packages/shard-writer/src/decode/index.js';
 const { files, warm } = workerData as { files: string[]; warm: string[] };
 async function decodeAll(list: string[]): Promise<number> {
   let slices = 0;
-  for (const f of list) for await (const _ of decodeDicom(f, await readFile(f))) slices++;
+  for (const f of list) for await (const s of decodeDicom(f, await readFile(f))) slices += s.modality.length > 0 ? 1 : 0; // modality values are lazy: computed here, as before
   return slices;
 }
 await decodeAll(warm); // WASM instantiation and JIT, as the build's workers pay before their first file

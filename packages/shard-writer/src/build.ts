@@ -30,7 +30,7 @@ import { InputError } from './errors.js';
 import { hashInput } from './input-hash.js';
 import type { PlannedSlice } from './join-labels.js';
 import { joinInputs } from './label-source.js';
-import { dicomMetaLookup } from './dicom-slice-meta.js';
+import { dicomMetaLookup, internHead } from './dicom-slice-meta.js';
 import { seriesPlaces } from './series-order.js';
 import { findDatasetRange, needsDatasetRange } from './dataset-range.js';
 import { Journal } from './journal.js';
@@ -71,7 +71,20 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   const started = performance.now();
   const o = resolveOptions(options);
   await assertFolder(o.input);
-  const { slices: found, excluded: allExcluded, labelFiles, problems } = await discoverSlices(o.input).catch((err: NodeJS.ErrnoException) => {
+  // Medical files decode in worker threads (synchronous JS/WASM); PNG/JPEG/TIFF in sharp's own threads, or
+  // these threads for a big tree of plain PNGs. Before that, the same threads read every DICOM header and
+  // hash the inputs for the plan, so the main thread neither parses nor hashes and both cores plan.
+  const pool = new DecodePool(Math.min(o.workers, os.availableParallelism()));
+  try {
+    return await buildWith(o, pool, started);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function buildWith(o: ResolvedOptions, pool: DecodePool, started: number): Promise<BuildSummary> {
+  const scan = (file: string) => pool.scan(file, true).then(({ head, content }) => ({ ...(head ? { head: internHead(head) } : {}), ...(content ? { content } : {}) }));
+  const { slices: found, excluded: allExcluded, labelFiles, problems } = await discoverSlices(o.input, { scan }).catch((err: NodeJS.ErrnoException) => {
     throw new InputError(err.path ?? o.input, `cannot be scanned (${err.code ?? err.message})`);
   });
   if (found.length === 0) {
@@ -101,16 +114,14 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   const layout = { hash: schemaHash(schema), perShard: recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride) };
   await checkOutFolder(o.out); // refuse a folder that is not ours before writing anything into it
   const lock = acquireLock(o.out);
-  // Medical files decode in worker threads (synchronous JS/WASM); PNG/JPEG/TIFF in sharp's own threads.
-  // The workers start now, loading their modules while the plan below hashes every input.
-  const pool = new DecodePool(Math.min(o.workers, os.availableParallelism()));
+  // A big PNG tree's decoder threads start now, loading their modules while the plan below hashes every input.
   const pngInPool = slices.filter((s) => !s.format).length >= PNG_POOL_MIN;
   if (pngInPool || slices.some((s) => s.format)) pool.warm();
   try {
     // A swap a killed build began is finished first: the folder then holds one whole dataset again.
     await completeSwap(o.out);
     const { ours } = await checkOutFolder(o.out);
-    const plan = await buildPlan(o, join.slices, excluded, schema);
+    const plan = await buildPlan(o, join.slices, excluded, schema, pool);
     const decoders = pngInPool ? { pool, png: true } : { pool };
     if (o.part) {
       const write = (range: PartRange, journal: string) => writeShards(o, join.slices, [], schema, layout, { ...plan, journal }, decoders, range);
@@ -153,7 +164,6 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
   } catch (err) {
     throw asDiskError(err, o.out);
   } finally {
-    await pool.close();
     lock.release();
   }
 }
@@ -192,7 +202,10 @@ async function writeShards(o: ResolvedOptions, allSlices: PlannedSlice[], exclud
   // Over the whole plan, not `todo`: a resumed build writes the same series positions.
   const places = seriesPlaces(slices);
   const job: MedicalJob = { size: o.size, fit: o.fit, kernel: o.kernel, values: valueOptions(o), dicomWindow: o.window === 'dicom' };
-  const decoded = mapOrdered(todo, o.workers, (s): Promise<MappedSample[] | { bytes: Uint8Array; stats: MappedSample['stats'] }[]> =>
+  // Enough files in flight to fill every decoder thread's messages (several files each); a tree with files
+  // of many samples (volumes, multi-frame) keeps the smaller bound, which is what caps memory there.
+  const inFlight = (png || todo.some((s) => s.format)) && !todo.some((s) => s.many) ? Math.max(o.workers, pool.capacity) : o.workers;
+  const decoded = mapOrdered(todo, inFlight, (s): Promise<MappedSample[] | { bytes: Uint8Array; stats: MappedSample['stats'] }[]> =>
     s.error ? Promise.reject(s.error) : s.format ? pool.run(s.file, job) : decodeImage(s.file, png ? pool : undefined, image).then((p) => [p]),
   );
   try {
@@ -300,7 +313,7 @@ interface BuildPlan {
  * different plan, and the same files in another clone or on another machine are the same plan, so
  * identical builds stay byte-identical while builds of different data never share a build id.
  */
-async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema): Promise<BuildPlan> {
+async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], excluded: Exclusion[], schema: Schema, pool: DecodePool): Promise<BuildPlan> {
   // Hashed as it goes, a few dozen files at a time: memory and open files stay flat however many inputs.
   // Files left out by name change the manifest, so they are part of the plan (only when there are any: a
   // tree without them keeps the build id it always had).
@@ -310,7 +323,8 @@ async function buildPlan(o: ResolvedOptions, slices: PlannedSlice[], excluded: E
   for (let i = 0; i < slices.length; i += CHUNK) {
     const rows = await Promise.all(
       slices.slice(i, i + CHUNK).map(async (s) => {
-        const content = await hashInput(s.file);
+        // Discovery hashed DICOM files already; the rest are hashed in the decoder threads when they run.
+        const content = s.content ?? (pool.started ? (await pool.scan(s.file, false)).content : await hashInput(s.file));
         return JSON.stringify([s.rel, content?.size ?? -1, content?.sha256 ?? null, s.labels ?? s.error?.message ?? null]);
       }),
     );

@@ -3,7 +3,8 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { InputError } from './errors.js';
 import type { MappedSample, MedicalJob } from './medical-slices.js';
 import type { Preprocessed, PreprocessOptions } from './png-slice.js';
-import type { WorkerReply, WorkerRequest } from './medical-worker.js';
+import type { WorkerAnswer, WorkerMessage, WorkerRequest } from './medical-worker.js';
+import type { InputScan } from './scan-input.js';
 
 /** The built .js beside this module, or its .ts source through tsx (tests, `pnpm shard`). */
 function workerEntry(name: string): { file: URL; options: WorkerOptions } {
@@ -12,18 +13,29 @@ function workerEntry(name: string): { file: URL; options: WorkerOptions } {
   return { file: new URL('./dev-worker.mjs', import.meta.url), options: { execArgv: [...process.execArgv, ...conditions], argv: [new URL(`./${name}.ts`, import.meta.url).href] } };
 }
 
+type Result = MappedSample[] | Preprocessed[] | InputScan | undefined;
+
 interface Task {
   req: WorkerRequest;
-  resolve: (s: MappedSample[] | Preprocessed[] | undefined) => void;
+  resolve: (s: Result) => void;
   reject: (e: Error) => void;
+  /** Sent alone: it was in a group whose worker died, so a second death names it alone. */
+  solo?: boolean;
 }
 
 /**
- * Files handed to one worker before it answers: the next request already waits in its port while it
+ * Messages handed to one worker before it answers: the next already waits in its port while it
  * decodes, so it never idles while the main thread is busy writing (one at a time left each worker
  * ~20% idle in the profile).
  */
 const DEPTH = 2;
+
+/**
+ * Files per message, at most. A worker's post to a main thread that sleeps costs the worker 0.2-0.55 ms
+ * here (the wake-up), against ~3 us to one that is busy: about half a small DICOM file's decode. So
+ * queued files go several to a message, and are answered in one (scripts/bench/notes/build-dicom.md).
+ */
+const GROUP = 8;
 
 /**
  * PNG trees at least this large decode in the pool too (both cores decode, the main thread writes);
@@ -36,9 +48,16 @@ export class DecodePool {
   private readonly queue: Task[] = [];
   /** Requests each live worker holds, by id (a worker answers them in order, but ids keep that moot). */
   private readonly running = new Map<Worker, Map<number, Task>>();
+  /** Messages each live worker has not answered yet. */
+  private readonly messages = new Map<Worker, number>();
   private nextId = 0;
 
   constructor(private readonly count: number) {}
+
+  /** Files that keep every worker's messages full: callers keep this many in flight. */
+  get capacity(): number {
+    return this.count * DEPTH * GROUP;
+  }
 
   /** Decodes and maps every image of `file` in a worker; workers start on first use (a PNG tree starts none). */
   run(file: string, job: MedicalJob): Promise<MappedSample[]> {
@@ -47,14 +66,25 @@ export class DecodePool {
 
   /** A PNG slice decoded in a worker (png-slice.ts), or undefined when it needs sharp (the caller decodes it). */
   runPng(file: string, png: PreprocessOptions): Promise<Preprocessed | undefined> {
-    return this.submit({ id: this.nextId++, file, png }).then((s) => (s ? (s[0] as Preprocessed) : undefined));
+    return this.submit({ id: this.nextId++, file, png }).then((s) => (s ? (s as Preprocessed[])[0] : undefined));
   }
 
-  private submit(req: WorkerRequest): Promise<MappedSample[] | Preprocessed[] | undefined> {
+  /** Planning: size, SHA-256 and (when `dicom`) the header of `file`, read once in a worker. */
+  scan(file: string, dicom: boolean): Promise<InputScan> {
+    return this.submit({ id: this.nextId++, file, scan: { dicom } }) as Promise<InputScan>;
+  }
+
+  /** True once workers run (or are starting): work sent now does not wait for a first start-up. */
+  get started(): boolean {
+    return this.workers.length > 0;
+  }
+
+  private submit(req: WorkerRequest): Promise<Result> {
     return new Promise((resolve, reject) => {
       this.queue.push({ req, resolve, reject });
-      if (this.workers.length < this.count && this.workers.every((w) => this.running.get(w)!.size > 0)) this.spawn();
-      this.pump();
+      if (this.workers.length < this.count && this.workers.every((w) => this.messages.get(w)! > 0)) this.spawn();
+      // Sent on the next turn, not now: files submitted together (a chunk of discovery, the plan) then go in one message.
+      if (this.queue.length === 1) queueMicrotask(() => this.pump());
     });
   }
 
@@ -67,25 +97,29 @@ export class DecodePool {
     const { file, options } = workerEntry('medical-worker');
     const w = new Worker(file, options);
     const tasks = new Map<number, Task>();
-    w.on('message', (reply: WorkerReply) => {
-      const task = tasks.get(reply.id);
-      tasks.delete(reply.id);
-      if (task) {
-        if (reply.ok) task.resolve(reply.sharp ? undefined : reply.samples);
-        else task.reject(reply.file !== undefined && reply.reason !== undefined ? new InputError(reply.file, reply.reason) : new Error(reply.message));
+    w.on('message', ({ replies }: WorkerAnswer) => {
+      for (const reply of replies) {
+        const task = tasks.get(reply.id);
+        tasks.delete(reply.id);
+        if (!task) continue;
+        if (!reply.ok) task.reject(reply.file !== undefined && reply.reason !== undefined ? new InputError(reply.file, reply.reason) : new Error(reply.message));
+        else if ('scan' in reply) task.resolve(reply.scan);
+        else task.resolve(reply.sharp ? undefined : reply.samples);
       }
+      this.messages.set(w, this.messages.get(w)! - 1);
       this.pump();
     });
-    // A worker that dies (out of memory in a codec) fails the files it held, never the build silently.
-    // The worker takes its requests one at a time, in order: the oldest it held is the one it died on; the
-    // others go back to the front of the queue for another worker.
+    // A worker that dies (out of memory in a codec) fails the file it died on, never the build silently.
+    // It takes its files one at a time, in order: holding one, that one is the file; holding several
+    // (a group, answered at its end), they all go back to the queue to be sent alone, so a second death names it.
     const fail = (err: Error) => {
-      const [first, ...rest] = tasks.values();
+      const held = [...tasks.values()];
       tasks.clear();
       this.running.delete(w);
+      this.messages.delete(w);
       this.workers.splice(this.workers.indexOf(w), 1);
-      this.queue.unshift(...rest);
-      first?.reject(new Error(`decoder thread failed: ${err.message}`));
+      if (held.length === 1) held[0].reject(new Error(`decoder thread failed: ${err.message}`));
+      else this.queue.unshift(...held.map((t) => ({ ...t, solo: true })));
       if (this.queue.length) this.spawn();
       this.pump();
     };
@@ -93,17 +127,24 @@ export class DecodePool {
     w.on('exit', (code) => this.workers.includes(w) && fail(new Error(`exited with code ${code}`)));
     this.workers.push(w);
     this.running.set(w, tasks);
+    this.messages.set(w, 0);
   }
 
-  /** Each request goes to the live worker holding the fewest, up to DEPTH each. */
+  /** Each message goes to the live worker holding the fewest, up to DEPTH each; queued files are shared out evenly among the free ones. */
   private pump(): void {
     while (this.queue.length) {
       let best: Worker | undefined;
-      for (const w of this.workers) if (this.running.get(w)!.size < (best ? this.running.get(best)!.size : DEPTH)) best = w;
+      for (const w of this.workers) if (this.messages.get(w)! < (best ? this.messages.get(best)! : DEPTH)) best = w;
       if (!best) return;
-      const task = this.queue.shift()!;
-      this.running.get(best)!.set(task.req.id, task);
-      best.postMessage(task.req);
+      const free = this.workers.reduce((n, w) => n + (DEPTH - this.messages.get(w)!), 0);
+      const size = this.queue[0].solo ? 1 : Math.min(GROUP, Math.max(1, Math.ceil(this.queue.length / free)));
+      const group: Task[] = [];
+      while (group.length < size && this.queue.length && !this.queue[0].solo) group.push(this.queue.shift()!);
+      if (group.length === 0) group.push(this.queue.shift()!);
+      const tasks = this.running.get(best)!;
+      for (const t of group) tasks.set(t.req.id, t);
+      this.messages.set(best, this.messages.get(best)! + 1);
+      best.postMessage({ requests: group.map((t) => t.req) } satisfies WorkerMessage);
     }
   }
 

@@ -1,6 +1,7 @@
 // What discovery learns from a DICOM header, read once and only up to the pixel data: frame count,
 // identity tags (PatientID, Study/Series/SOP Instance UID, for splits and label joins) and where each
 // frame lies (for series order), so no later step opens the file again just for its tags.
+import { readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import dicomParser, { type DataSet } from 'dicom-parser';
 import { parseDicomBytes } from './decode/dicom-header.js';
@@ -42,16 +43,43 @@ export async function readDicomHead(file: string): Promise<DicomHead> {
       if (n >= size) break;
       const bytes = new Uint8Array(n);
       const { bytesRead } = await handle.read(bytes, 0, n, 0);
-      const ds = parseHead(bytes.subarray(0, bytesRead));
-      // A prefix that ends between two elements parses without error: only the pixel data element proves the header is whole.
-      if (ds?.elements[PIXEL_DATA]) return headOf(ds);
+      const head = headFromPrefix(bytes.subarray(0, bytesRead));
+      if (head) return head;
     }
     const bytes = new Uint8Array(size);
     const { bytesRead } = await handle.read(bytes, 0, size, 0);
-    return headOf(parseDicomBytes(file, bytes.subarray(0, bytesRead)));
+    return headFromWhole(file, bytes.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * readDicomHead on an open descriptor, synchronously (a decoder thread scanning inputs does nothing else
+ * meanwhile). `whole` is the file's bytes when the caller read them all already (to hash them).
+ */
+export function readDicomHeadSync(file: string, fd: number, size: number, whole?: Uint8Array): DicomHead {
+  if (whole) return headFromWhole(file, whole);
+  for (const n of HEAD_BYTES) {
+    if (n >= size) break;
+    const bytes = new Uint8Array(n);
+    const head = headFromPrefix(bytes.subarray(0, readSync(fd, bytes, 0, n, 0)));
+    if (head) return head;
+  }
+  const bytes = new Uint8Array(size);
+  return headFromWhole(file, bytes.subarray(0, readSync(fd, bytes, 0, size, 0)));
+}
+
+/** The head from a file's first bytes, or undefined when they end inside the header. */
+function headFromPrefix(bytes: Uint8Array): DicomHead | undefined {
+  const ds = parseHead(bytes);
+  // A prefix that ends between two elements parses without error: only the pixel data element proves the header is whole.
+  return ds?.elements[PIXEL_DATA] ? headOf(ds) : undefined;
+}
+
+/** The head from all of a file's bytes (a whole parse: dicom-parser's untilTag parse is the slower of the two here). */
+function headFromWhole(file: string, bytes: Uint8Array): DicomHead {
+  return headOf(parseDicomBytes(file, bytes));
 }
 
 function parseHead(bytes: Uint8Array): DataSet | undefined {
@@ -95,6 +123,13 @@ function intern(s: string): string {
   if (interned.size > 1 << 16) interned.clear(); // a bound, for trees of very many series
   interned.set(s, s);
   return s;
+}
+
+/** The same head with its repeated UIDs shared again: a head that came from a decoder thread is a fresh copy of every string. */
+export function internHead(head: DicomHead): DicomHead {
+  const ids: SliceMeta = {};
+  for (const [field, value] of Object.entries(head.ids) as [keyof SliceMeta, string][]) ids[field] = field === 'sopInstanceUid' ? value : intern(value);
+  return { ...head, ids };
 }
 
 /** Identity tags by slice key, from what discovery read (no file is opened again). */

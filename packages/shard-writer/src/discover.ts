@@ -31,6 +31,19 @@ export interface SliceFile {
   many?: boolean;
   /** DICOM: what its header says (frames, identity tags, slice positions); absent when the header is unreadable. */
   dicom?: DicomHead;
+  /** Size and SHA-256 when a scanner read the file during discovery (the build plan then does not read it again). */
+  content?: { size: number; sha256: string };
+}
+
+/**
+ * Reads a DICOM file's header, and optionally its size and SHA-256 in the same read (the build passes
+ * its decoder threads'). Never throws: what it cannot read is left for decoding to report.
+ */
+export type HeadScanner = (file: string) => Promise<{ head?: DicomHead; content?: { size: number; sha256: string } }>;
+
+export interface DiscoverOptions {
+  /** Defaults to a header-only read on this thread. */
+  scan?: HeadScanner;
 }
 
 /** An image file that is counted as an input but never written, and why. */
@@ -57,10 +70,10 @@ export interface Discovery {
 }
 
 /** Lists images below `root`, sorted by key (UTF-16 code-unit order, locale-independent). */
-export async function discoverSlices(root: string): Promise<Discovery> {
+export async function discoverSlices(root: string, options: DiscoverOptions = {}): Promise<Discovery> {
   const found: Discovery = { slices: [], excluded: [], labelFiles: [], problems: [] };
   await walk(root, '', [await realpath(root)], found);
-  await readMedicalHeads(root, found.slices);
+  await readMedicalHeads(root, found.slices, options.scan ?? readHeadHere);
   // A file of several samples sorts as `key/`: its keys `key/f000`.. then fall where sorted keys put them.
   found.slices.sort((a, b) => compare(sortKey(a), sortKey(b)) || compare(a.rel, b.rel));
   found.excluded.sort((a, b) => compare(a.rel, b.rel));
@@ -196,9 +209,10 @@ export function sortKey(s: SliceFile): string {
  * header (only the bytes before the pixel data), a few files at a time. Unreadable files decide
  * nothing: decoding reports them.
  */
-async function readMedicalHeads(root: string, slices: SliceFile[]): Promise<void> {
+async function readMedicalHeads(root: string, slices: SliceFile[], scan: HeadScanner): Promise<void> {
   const medical = slices.filter((s) => s.format);
-  const CHUNK = 32;
+  // Enough in flight that a pool of decoder threads never waits for the next file at a chunk's end.
+  const CHUNK = scan === readHeadHere ? 32 : 256;
   for (let i = 0; i < medical.length; i += CHUNK) {
     await Promise.all(
       medical.slice(i, i + CHUNK).map(async (s) => {
@@ -206,13 +220,16 @@ async function readMedicalHeads(root: string, slices: SliceFile[]): Promise<void
           s.many = true;
           return;
         }
-        const head = await readDicomHead(path.join(root, s.rel)).catch(() => undefined);
+        const { head, content } = await scan(path.join(root, s.rel));
         s.many = (head?.frames ?? 1) > 1;
         if (head) s.dicom = head;
+        if (content) s.content = content;
       }),
     );
   }
 }
+
+const readHeadHere: HeadScanner = (file) => readDicomHead(file).then((head) => ({ head }), () => ({}));
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

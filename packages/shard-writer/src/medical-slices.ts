@@ -9,7 +9,7 @@ import type { MedicalMeta } from './decode/types.js';
 import { InputError } from './errors.js';
 import type { Kernel } from './options.js';
 import { resampleTo, toGrey } from './resample.js';
-import { mapValues, type SampleValues, type ValueOptions } from './values.js';
+import { mapIntegers, mapValues, type SampleValues, type ValueOptions } from './values.js';
 
 export interface MedicalJob {
   size: number;
@@ -32,8 +32,6 @@ export interface MappedSample {
 export async function mapMedicalFile(file: string, job: MedicalJob): Promise<MappedSample[]> {
   const out: MappedSample[] = [];
   for await (const slice of decodeFile(file)) {
-    const grey = toGrey(slice.modality, slice.channels);
-    const values = resampleTo(grey, slice.width, slice.height, job.size, job.fit, job.kernel);
     let options = job.values;
     if (job.dicomWindow) {
       const { windowCenter: center, windowWidth: width } = slice.meta;
@@ -44,10 +42,22 @@ export async function mapMedicalFile(file: string, job: MedicalJob): Promise<Map
     }
     // 8-bit stored values are display values already: auto/stored keep them as they are.
     const narrow = (slice.meta.bitsStored ?? 16) <= 8 && slice.meta.rescaleSlope === 1 && slice.meta.rescaleIntercept === 0;
-    const { bytes, stats } = mapValues(values, narrow, options);
+    const { bytes, stats } = mapStored(slice, narrow, options, job) ?? mapValues(resampleTo(toGrey(slice.modality, slice.channels), slice.width, slice.height, job.size, job.fit, job.kernel), narrow, options);
     out.push({ suffix: slice.suffix, bytes, meta: slice.meta, stats });
   }
   return out;
+}
+
+/**
+ * The common CT/MR case straight from the stored values: one channel at the output size, modality values
+ * `stored + integer intercept`, uint8 by intensity (mapIntegers). Undefined otherwise; the slice's
+ * float modality values are then computed (they are lazy) and mapped the general way.
+ */
+function mapStored(slice: MedicalSlice, narrow: boolean, options: ValueOptions, job: MedicalJob): ReturnType<typeof mapIntegers> {
+  const { stored, meta } = slice;
+  if (slice.channels !== 1 || slice.width !== job.size || slice.height !== job.size || meta.modalityLut || meta.rescaleSlope !== 1) return undefined;
+  if (!(stored instanceof Uint8Array || stored instanceof Uint16Array || stored instanceof Int8Array || stored instanceof Int16Array)) return undefined;
+  return mapIntegers(stored, narrow, options, meta.rescaleIntercept);
 }
 
 /**

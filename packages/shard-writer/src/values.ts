@@ -132,46 +132,64 @@ function datasetRange(m: IntensityMode): [number, number] {
   return [m.lo, m.hi];
 }
 
-/** Per-value pixel counts for mapIntegers (one per thread, cleared over the range used after each image). */
+/** Per-value pixel counts for mapIntegers (one per thread, cleared over the range used after each image), at value + the array's offset. */
 const valueCounts = new Int32Array(65536);
 
+/** 8/16-bit stored values, as PNG and most DICOM decode to. */
+export type SmallIntegers = Uint8Array | Uint16Array | Int8Array | Int16Array;
+
 /**
- * mapValues for unscaled 8/16-bit stored values (a PNG slice) to uint8 without a window, through a
- * histogram and a per-value table instead of float arithmetic per pixel; undefined for anything else
- * (the caller then uses mapValues). Same bytes and statistics as mapValues on the same values.
+ * mapValues for 8/16-bit stored values whose modality values are `stored + intercept` (a PNG slice, or a
+ * CT/MR image with slope 1 and an integer intercept) to uint8 without a window, through a histogram of the
+ * stored values and a per-value table: no float array of modality values and no arithmetic per pixel.
+ * Undefined for anything else (the caller then uses mapValues on the modality values). Same bytes and
+ * statistics as mapValues on `stored + intercept`.
  */
-export function mapIntegers(stored: Uint8Array | Uint16Array, narrow: boolean, o: ValueOptions): { bytes: Uint8Array; stats: SampleValues } | undefined {
+export function mapIntegers(stored: SmallIntegers, narrow: boolean, o: ValueOptions, intercept = 0): { bytes: Uint8Array; stats: SampleValues } | undefined {
   const mode = o.intensity.mode === 'auto' ? (narrow ? 'stored' : 'minmax') : o.intensity.mode;
-  if (o.windows || o.dtype !== 'uint8' || (mode !== 'stored' && mode !== 'minmax') || stored.length === 0) return undefined;
+  if (o.windows || o.dtype !== 'uint8' || (mode !== 'stored' && mode !== 'minmax') || stored.length === 0 || !Number.isInteger(intercept)) return undefined;
   const n = stored.length;
-  for (let i = 0; i < n; i++) valueCounts[stored[i]]++;
-  let min = 0;
-  while (valueCounts[min] === 0) min++;
-  let max = narrow ? 255 : 65535;
-  while (valueCounts[max] === 0) max--;
+  // Signed values are counted at value + 32768, so one table serves every type.
+  const offset = stored instanceof Int16Array || stored instanceof Int8Array ? 32768 : 0;
+  for (let i = 0; i < n; i++) valueCounts[stored[i] + offset]++;
+  let lo = offset - (stored instanceof Int8Array ? 128 : offset);
+  while (valueCounts[lo] === 0) lo++;
+  let hi = stored instanceof Uint8Array ? 255 : stored instanceof Int8Array ? offset + 127 : 65535;
+  while (valueCounts[hi] === 0) hi--;
+  const min = lo - offset + intercept;
+  const max = hi - offset + intercept;
+  if (min < INT_LO || max > INT_HI) {
+    valueCounts.fill(0, lo, hi + 1);
+    return undefined;
+  }
   const scale = max > min ? 255 / (max - min) : 0;
-  const lut = new Uint8Array(max + 1);
+  const lut = new Uint8Array(hi - lo + 1);
   const table = integerBins();
+  // fineBin never decreases as v grows, so the bins in use lie between those of min and max.
   const first = table[min - INT_LO];
   const binCounts = new Int32Array(table[max - INT_LO] - first + 1);
   const seen = new Uint8Array(256);
   let levels = 0;
-  for (let v = min; v <= max; v++) {
-    const c = valueCounts[v];
+  for (let k = lo; k <= hi; k++) {
+    const c = valueCounts[k];
     if (c === 0) continue;
-    valueCounts[v] = 0;
+    valueCounts[k] = 0;
+    const v = k - offset + intercept;
     binCounts[table[v - INT_LO] - first] += c;
     // The same expressions mapValues evaluates per pixel, once per value present.
     const out = mode === 'stored' ? roundByte(narrow ? v : v / 257) : roundByte((v - min) * scale);
-    lut[v] = out;
+    lut[k - lo] = out;
     if (seen[out] === 0) {
       seen[out] = 1;
       levels++;
     }
   }
   const bytes = new Uint8Array(n);
-  if (mode === 'stored' && narrow) bytes.set(stored);
-  else for (let i = 0; i < n; i++) bytes[i] = lut[stored[i]];
+  if (mode === 'stored' && narrow && stored instanceof Uint8Array && intercept === 0) bytes.set(stored);
+  else {
+    const at = offset - lo;
+    for (let i = 0; i < n; i++) bytes[i] = lut[stored[i] + at];
+  }
   return { bytes, stats: { min, max, clipped: 0, levels, bins: { first, counts: binCounts } } };
 }
 

@@ -111,6 +111,46 @@ describe('value mapping fast paths', () => {
     expect(mapIntegers(Uint8Array.of(1), true, { dtype: 'uint8', windows: null, intensity: { mode: 'percentile', lo: 1, hi: 99 } })).toBeUndefined();
   });
 
+  it('mapIntegers on signed stored values plus an integer intercept (CT: stored + RescaleIntercept) gives what mapValues gives on the modality values', () => {
+    const rnd = random(41);
+    const cases: [Int16Array | Int8Array | Uint16Array | Uint8Array, number][] = [
+      [Int16Array.from({ length: 4096 }, () => Math.round(rnd() * 3000) - 1000), -1024], // signed CT
+      [Uint16Array.from({ length: 4096 }, () => Math.round(rnd() * 4095)), -1024], // unsigned CT, 12-bit
+      [Int16Array.from({ length: 4096 }, () => Math.round(rnd() * 65535) - 32768), 0], // the whole int16 range
+      [Int8Array.from({ length: 1000 }, () => Math.round(rnd() * 255) - 128), 0], // signed 8-bit
+      [Int8Array.from({ length: 1000 }, () => Math.round(rnd() * 255) - 128), 100],
+      [new Int16Array(500).fill(-5), 3], // one value
+      [Uint16Array.of(0, 1, 2, 65535), 0],
+    ];
+    for (const [k, [stored, intercept]] of cases.entries()) {
+      const modality = Float32Array.from(stored, (v) => v + intercept);
+      for (const [narrow, intensity] of [
+        [false, { mode: 'auto' }],
+        [false, { mode: 'stored' }],
+        [false, { mode: 'minmax' }],
+        [true, { mode: 'auto' }],
+      ] as const) {
+        const o: ValueOptions = { dtype: 'uint8', windows: null, intensity };
+        const got = mapIntegers(stored, narrow, o, intercept)!;
+        const want = mapValues(modality, narrow, o);
+        const what = `case ${k} narrow=${narrow} ${intensity.mode}`;
+        expect(got, what).toBeDefined();
+        expect(Buffer.from(got.bytes).equals(Buffer.from(want.bytes)), what).toBe(true);
+        expect({ ...got.stats, bins: sorted(got.stats.bins) }, what).toEqual({ ...want.stats, bins: sorted(want.stats.bins) });
+      }
+    }
+    // Modality values beyond the integer table, or a fractional intercept: undefined, and the counts are clean for the next image.
+    const o: ValueOptions = { dtype: 'uint8', windows: null, intensity: { mode: 'auto' } };
+    expect(mapIntegers(Int16Array.of(-32768, 5), false, o, -1)).toBeUndefined();
+    expect(mapIntegers(Uint16Array.of(65535, 5), false, o, 1)).toBeUndefined();
+    expect(mapIntegers(Int16Array.of(1, 2), false, o, 0.5)).toBeUndefined();
+    const next = mapIntegers(Int16Array.of(7, 8), false, o, 0)!;
+    expect(sorted(next.stats.bins)).toEqual([
+      [fineBin(7), 1],
+      [fineBin(8), 1],
+    ]);
+  });
+
   it('mapIntegerValues (integer modality values through a histogram) gives the reference, and leaves other images clean to the general path', () => {
     const rnd = random(23);
     const hu = () => Float32Array.from({ length: 4096 }, () => Math.round(rnd() * 3000) - 1024);

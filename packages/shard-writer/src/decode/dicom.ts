@@ -150,13 +150,17 @@ export async function* decodeDicom(file: string, bytes: Uint8Array): AsyncGenera
     const decoded = await decodeFrame(file, frames[i], h);
     const stored = toStored(checkAndConvert(file, decoded, h), sampleFormat(decoded, h));
     const meta = frameMeta(file, h, i, lut);
+    let modality: Float32Array | undefined;
     yield {
       suffix: h.frames > 1 ? indexSuffix('f', i, h.frames) : '',
       width: h.columns,
       height: h.rows,
       channels: h.samplesPerPixel,
       stored,
-      modality: lut ? applyModalityLut(stored, lut) : toModality(stored, meta.rescaleSlope, meta.rescaleIntercept),
+      // Computed on first use: the build maps most CT/MR straight from the stored values (medical-slices.ts).
+      get modality() {
+        return (modality ??= lut ? applyModalityLut(stored, lut) : toModality(stored, meta.rescaleSlope, meta.rescaleIntercept));
+      },
       meta,
     };
   }

@@ -91,16 +91,24 @@ export class WorkerPool {
   }
 
   send(worker: number, req: BatchRequest): Promise<BatchData> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
+    return this.sendGroup(worker, [req])[0];
+  }
+
+  /**
+   * Several batches for one worker in one message (with the buffers released since its last one); each
+   * result comes back, and settles, on its own as soon as it is assembled.
+   */
+  sendGroup(worker: number, reqs: BatchRequest[]): Promise<BatchData>[] {
+    const failure = this.failure;
+    if (failure) return reqs.map(() => Promise.reject(failure));
+    const ids = reqs.map(() => this.nextId++);
+    const results = ids.map((id) => new Promise<BatchData>((resolve, reject) => this.pending.set(id, { resolve, reject })));
     const w = this.workers[worker];
     const buffers = this.returning[worker];
     if (buffers.length) this.returning[worker] = [];
-    return new Promise<BatchData>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.ref();
-      w.postMessage({ type: 'batch', id, req, buffers }, buffers);
-    });
+    w.ref();
+    w.postMessage({ type: 'batch', ids, reqs, buffers }, buffers);
+    return results;
   }
 
   /**

@@ -182,17 +182,20 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
   }
 
   /**
-   * Keeps up to `prefetch` batches requested, handed to the executor REQUEST_GROUP at a time (one message
-   * to one worker for the group): each message to a worker, and each wake-up of a worker that ran out of
-   * work, costs as much on both threads as a large part of the copy (scripts/bench/notes/peers.md). So a
-   * freed slot waits for the next one unless the epoch's last batches are all that is left.
+   * Keeps up to `prefetch` batches requested. When the queue is deep enough for every worker to keep a
+   * batch queued behind a group (prefetch >= 2 x REQUEST_GROUP x workers), batches go REQUEST_GROUP at a
+   * time (one message to one worker): each message costs both threads a fixed part of a batch
+   * (scripts/bench/notes/peers.md). Grouping a shallower queue would leave a worker idle after each group
+   * until the consumer frees the next slots. A freed slot then waits for the next one unless the epoch's
+   * last batches are all that is left.
    */
   private topUp(): void {
     const room = this.options.prefetch - (this.requested - this.nextBatch);
     const left = this.plan.batches - this.requested;
-    const group = this.ctx.stage ? 1 : Math.min(REQUEST_GROUP, this.options.prefetch);
-    if (room <= 0 || left <= 0 || (room < group && left > room)) return;
     const executor = this.ctx.stage ? undefined : this.ctx.executor();
+    const deep = executor?.runGroup && this.options.prefetch >= 2 * REQUEST_GROUP * (executor.threads ?? Infinity);
+    const group = deep ? REQUEST_GROUP : 1;
+    if (room <= 0 || left <= 0 || (room < group && left > room)) return;
     for (let n = Math.min(room, left); n > 0; ) {
       const size = Math.min(group, n);
       const bs = Array.from({ length: size }, () => this.requested++);

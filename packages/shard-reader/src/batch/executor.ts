@@ -15,6 +15,8 @@ export interface BatchExecutor {
   run(req: BatchRequest): Promise<AssembledBatch>;
   /** Optional: several batches handed off together (one message to one worker); each settles on its own. */
   runGroup?(reqs: BatchRequest[]): Promise<AssembledBatch>[];
+  /** With runGroup: the worker threads the groups are spread over. */
+  readonly threads?: number;
   /** Resolves when every thread it uses has started. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -54,6 +56,10 @@ export class WorkerExecutor implements BatchExecutor {
     private readonly store?: RecordStore,
   ) {
     this.pool = new WorkerPool(spec, workers);
+  }
+
+  get threads(): number {
+    return this.pool.size;
   }
 
   run(req: BatchRequest): Promise<AssembledBatch> {

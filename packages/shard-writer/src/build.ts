@@ -25,7 +25,7 @@ import { DecodePool, PNG_POOL_MIN } from './decode-pool.js';
 import type { MappedSample, MedicalJob } from './medical-slices.js';
 import type { MedicalMeta } from './decode/types.js';
 import { FEW_LEVELS, intensityText, ValueTotals } from './values.js';
-import { discoverSlices, type Exclusion } from './discover.js';
+import { discoverSlices, type Exclusion, type SliceFile } from './discover.js';
 import { InputError } from './errors.js';
 import { hashInput } from './input-hash.js';
 import type { PlannedSlice } from './join-labels.js';
@@ -84,7 +84,13 @@ export async function buildShards(options: BuildOptions): Promise<BuildSummary> 
 
 async function buildWith(o: ResolvedOptions, pool: DecodePool, started: number): Promise<BuildSummary> {
   const scan = (file: string) => pool.scan(file, true).then(({ head, content }) => ({ ...(head ? { head: internHead(head) } : {}), ...(content ? { content } : {}) }));
-  const { slices: found, excluded: allExcluded, labelFiles, problems } = await discoverSlices(o.input, { scan }).catch((err: NodeJS.ErrnoException) => {
+  // The threads start as soon as the walk shows they will be used (a medical file, or a big PNG tree), so
+  // their start-up overlaps the rest of the walk.
+  let pngs = 0;
+  const onSlice = (s: SliceFile) => {
+    if (s.format || ++pngs === PNG_POOL_MIN) pool.warm();
+  };
+  const { slices: found, excluded: allExcluded, labelFiles, problems } = await discoverSlices(o.input, { scan, onSlice }).catch((err: NodeJS.ErrnoException) => {
     throw new InputError(err.path ?? o.input, `cannot be scanned (${err.code ?? err.message})`);
   });
   if (found.length === 0) {
@@ -187,16 +193,19 @@ async function writeShards(o: ResolvedOptions, allSlices: PlannedSlice[], exclud
   const totals = resume.values;
   let shardTotals = new ValueTotals();
   const origin = range ? { shard: range.firstShard, sample: range.firstSample } : undefined;
-  const writer = new ShardSetWriter(journal.dir, schema, layout.hash, plan.buildId, layout.perShard, resume.shards, async (entry) => {
+  const writer: ShardSetWriter = new ShardSetWriter(journal.dir, schema, layout.hash, plan.buildId, layout.perShard, resume.shards, async (entry) => {
     await journal.record(writer.shards.length - 1, { entry, inputsConsumed: consumedAtClose, samplesInto: samplesIntoAtClose, skipped: sinceLastShard, values: shardTotals.toJSON() });
     totals.merge(shardTotals);
     shardTotals = new ValueTotals();
     sinceLastShard = [];
     await o.onShardWritten?.(journal.dir, entry);
-  }, origin);
+  }, origin, (): number => expected - writer.written);
 
   configureDecoder();
   const todo = slices.slice(resume.inputsConsumed);
+  // The samples the build will hold if every input is written (a frame count from each DICOM header; a
+  // volume's is unknown): the writer hashes a short last shard as it writes it when this comes true.
+  const expected: number = writer.written - resume.samplesInto + todo.reduce((n, s) => n + (s.error ? 0 : s.format === 'nifti' ? Infinity : (s.dicom?.frames ?? 1)), 0);
   // Only these fields: the options may go to a worker thread (no callbacks).
   const image = { size: o.size, dtype: o.dtype, fit: o.fit, kernel: o.kernel, windows: fixedWindows(o), rescale: o.rescale, intensity: o.intensity };
   // Over the whole plan, not `todo`: a resumed build writes the same series positions.

@@ -59,7 +59,7 @@ export class DecodePool {
     return this.count * DEPTH * GROUP;
   }
 
-  /** Decodes and maps every image of `file` in a worker; workers start on first use (a PNG tree starts none). */
+  /** Decodes and maps every image of `file` in a worker; workers start when files wait for one (a PNG tree starts none). */
   run(file: string, job: MedicalJob): Promise<MappedSample[]> {
     return this.submit({ id: this.nextId++, file, job }) as Promise<MappedSample[]>;
   }
@@ -82,7 +82,6 @@ export class DecodePool {
   private submit(req: WorkerRequest): Promise<Result> {
     return new Promise((resolve, reject) => {
       this.queue.push({ req, resolve, reject });
-      if (this.workers.length < this.count && this.workers.every((w) => this.messages.get(w)! > 0)) this.spawn();
       // Sent on the next turn, not now: files submitted together (a chunk of discovery, the plan) then go in one message.
       if (this.queue.length === 1) queueMicrotask(() => this.pump());
     });
@@ -135,7 +134,12 @@ export class DecodePool {
     while (this.queue.length) {
       let best: Worker | undefined;
       for (const w of this.workers) if (this.messages.get(w)! < (best ? this.messages.get(best)! : DEPTH)) best = w;
-      if (!best) return;
+      if (!best) {
+        // Every live worker is full and files still wait: another worker, up to the count.
+        if (this.workers.length >= this.count) return;
+        this.spawn();
+        continue;
+      }
       const free = this.workers.reduce((n, w) => n + (DEPTH - this.messages.get(w)!), 0);
       const size = this.queue[0].solo ? 1 : Math.min(GROUP, Math.max(1, Math.ceil(this.queue.length / free)));
       const group: Task[] = [];

@@ -44,6 +44,8 @@ export type HeadScanner = (file: string) => Promise<{ head?: DicomHead; content?
 export interface DiscoverOptions {
   /** Defaults to a header-only read on this thread. */
   scan?: HeadScanner;
+  /** Told of each slice file as the walk finds it (the build starts its decoder threads on what it sees). */
+  onSlice?: (s: SliceFile) => void;
 }
 
 /** An image file that is counted as an input but never written, and why. */
@@ -72,7 +74,7 @@ export interface Discovery {
 /** Lists images below `root`, sorted by key (UTF-16 code-unit order, locale-independent). */
 export async function discoverSlices(root: string, options: DiscoverOptions = {}): Promise<Discovery> {
   const found: Discovery = { slices: [], excluded: [], labelFiles: [], problems: [] };
-  await walk(root, '', [await realpath(root)], found);
+  await walk(root, '', [await realpath(root)], found, options.onSlice);
   await readMedicalHeads(root, found.slices, options.scan ?? readHeadHere);
   // A file of several samples sorts as `key/`: its keys `key/f000`.. then fall where sorted keys put them.
   found.slices.sort((a, b) => compare(sortKey(a), sortKey(b)) || compare(a.rel, b.rel));
@@ -83,7 +85,7 @@ export async function discoverSlices(root: string, options: DiscoverOptions = {}
 }
 
 /** `ancestors` are the real paths of the folders this walk is inside: a link back to one of them is a loop. */
-async function walk(dirAbs: string, prefix: string, ancestors: string[], found: Discovery): Promise<void> {
+async function walk(dirAbs: string, prefix: string, ancestors: string[], found: Discovery, onSlice?: (s: SliceFile) => void): Promise<void> {
   const { problems } = found;
   // fast-glob drops names with a newline and mangles invalid UTF-8 (and cannot read into such folders, hence
   // suppressErrors): each folder it lists is read once more as raw bytes, and only names that survive both count.
@@ -102,7 +104,7 @@ async function walk(dirAbs: string, prefix: string, ancestors: string[], found: 
     if (!valid.has(e.path)) continue;
     const rel = prefix + e.path;
     if (e.dirent.isFile()) {
-      await addFile(rel, e.name, path.join(dirAbs, e.path), found);
+      await addFile(rel, e.name, path.join(dirAbs, e.path), found, onSlice);
       continue;
     }
     if (!e.dirent.isSymbolicLink()) continue;
@@ -117,25 +119,29 @@ async function walk(dirAbs: string, prefix: string, ancestors: string[], found: 
     }
     const st = await stat(real);
     if (st.isFile()) {
-      await addFile(rel, e.name, abs, found);
+      await addFile(rel, e.name, abs, found, onSlice);
     } else if (st.isDirectory()) {
       const inside = [...ancestors, ...ancestorsOf(e.path, ancestors[ancestors.length - 1])];
       if (inside.some((a) => real === a || a.startsWith(real + path.sep))) problems.push(new InputError(abs, `symlink loop: points back to ${real} (not followed)`));
-      else await walk(real, `${rel}/`, [...inside, real], found);
+      else await walk(real, `${rel}/`, [...inside, real], found, onSlice);
     }
   }
 }
 
-async function addFile(rel: string, name: string, abs: string, found: Discovery): Promise<void> {
+async function addFile(rel: string, name: string, abs: string, found: Discovery, onSlice?: (s: SliceFile) => void): Promise<void> {
+  const add = (slice: SliceFile) => {
+    found.slices.push(slice);
+    onSlice?.(slice);
+  };
   const hidden = rel.split('/').some((seg) => seg.startsWith('.'));
   if (IMAGE_RE.test(name) || MEDICAL_RE.test(name)) {
     if (hidden) found.excluded.push({ rel, reason: HIDDEN_REASON, fatal: false });
-    else found.slices.push(toSlice(rel, MEDICAL_RE.test(name) ? await detectMedical(abs) : undefined));
+    else add(toSlice(rel, MEDICAL_RE.test(name) ? await detectMedical(abs) : undefined));
   } else if (name === LABELS_FILE && !hidden) found.labelFiles.push(rel);
   else if (!hidden && MAYBE_DICOM_RE.test(name)) {
     // Only extensionless (or UID-named) files are opened: a PNG tree costs no extra reads.
     const format = await detectMedical(abs).catch(() => undefined);
-    if (format) found.slices.push(toSlice(rel, format));
+    if (format) add(toSlice(rel, format));
   }
 }
 

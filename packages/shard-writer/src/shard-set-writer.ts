@@ -19,6 +19,11 @@ import {
 } from 'shard-format';
 
 const FLUSH_BYTES = 4 << 20;
+/**
+ * Dirty bytes after which a shard's data is synced in the background while writing goes on: the fsync
+ * at its close then waits only for the rest (it was most of a small build's tail, the threads idle).
+ */
+const SYNC_BYTES = 16 << 20;
 
 interface OpenShard {
   index: number;
@@ -31,6 +36,13 @@ interface OpenShard {
   /** Records waiting to be written, flushed in ~4 MiB writes. */
   pending: Uint8Array;
   pendingCount: number;
+  /** SHA-256 of the file as written, begun with the header it will have if it holds `guess` records. */
+  hasher: { update(data: Uint8Array): void; hex(): string };
+  guess: Uint8Array;
+  /** A background datasync in flight, its failure (reported at close), and the bytes written since the last. */
+  syncing?: Promise<void>;
+  syncError?: unknown;
+  unsynced: number;
 }
 
 export class ShardSetWriter {
@@ -55,6 +67,8 @@ export class ShardSetWriter {
     done: ShardEntry[] = [],
     private readonly onShardClosed: (entry: ShardEntry) => Promise<void> = async () => {},
     private readonly origin: { shard: number; sample: number } = { shard: 0, sample: 0 },
+    /** Samples still to come (this one included), when known: a last, short shard is then hashed as it is written, not read back. */
+    private readonly remaining: () => number = () => Infinity,
   ) {
     this.recordsPerFlush = Math.max(1, Math.floor(FLUSH_BYTES / schema.record.stride));
     this.seed = buildSeed(buildId);
@@ -103,6 +117,7 @@ export class ShardSetWriter {
     const shard = this.current;
     this.current = undefined;
     if (!shard) return;
+    await shard.syncing;
     await shard.handle.close().catch(() => {});
     await rm(shard.tempPath, { force: true });
   }
@@ -111,14 +126,55 @@ export class ShardSetWriter {
     const index = this.origin.shard + this.shards.length;
     const tempPath = path.join(this.outDir, `${shardFileName(index)}.partial`);
     const handle = await withPath(tempPath, () => open(tempPath, 'w'));
-    return { index, firstSample: this.origin.sample + this.samples, handle, tempPath, keys: [], labels: [], meta: [], pending: new Uint8Array(this.recordsPerFlush * this.schema.record.stride), pendingCount: 0 };
+    const firstSample = this.origin.sample + this.samples;
+    // The header goes in last (only then is the count known); the hash begins with the likely one.
+    const guess = this.header(index, firstSample, Math.max(1, Math.min(this.perShard, this.remaining())));
+    const hasher = createSha256();
+    hasher.update(guess);
+    return { index, firstSample, handle, tempPath, keys: [], labels: [], meta: [], pending: new Uint8Array(this.recordsPerFlush * this.schema.record.stride), pendingCount: 0, hasher, guess, unsynced: 0 };
+  }
+
+  /** A shard's first DATA_OFFSET bytes: its header, then the zero gap (part of the file). */
+  private header(shardIndex: number, firstSample: number, recordCount: number): Uint8Array {
+    const [h, w, c] = this.schema.shape;
+    const header = new Uint8Array(DATA_OFFSET);
+    header.set(
+      encodeHeader({
+        schemaHash: this.hash,
+        buildId: this.buildId,
+        shardIndex,
+        recordCount,
+        recordStride: this.schema.record.stride,
+        firstSample,
+        imageBytes: this.schema.record.imageBytes,
+        labelCount: this.schema.labelNames.length,
+        dtype: this.schema.dtype,
+        height: h,
+        width: w,
+        channels: c,
+      }),
+    );
+    return header;
   }
 
   private async flush(shard: OpenShard): Promise<void> {
     if (shard.pendingCount === 0) return;
     const offset = DATA_OFFSET + (shard.keys.length - shard.pendingCount) * this.schema.record.stride;
-    await withPath(shard.tempPath, () => shard.handle.write(shard.pending, 0, shard.pendingCount * this.schema.record.stride, offset));
+    const length = shard.pendingCount * this.schema.record.stride;
+    shard.hasher.update(shard.pending.subarray(0, length)); // the data is written in order, so the hash follows it
+    await withPath(shard.tempPath, () => shard.handle.write(shard.pending, 0, length, offset));
     shard.pendingCount = 0;
+    shard.unsynced += length;
+    if (shard.unsynced >= SYNC_BYTES && !shard.syncing) {
+      shard.unsynced = 0;
+      shard.syncing = shard.handle.datasync().then(
+        () => void (shard.syncing = undefined),
+        (err: unknown) => {
+          shard.syncError ??= err;
+          shard.syncing = undefined;
+        },
+      );
+    }
   }
 
   private async closeShard(): Promise<void> {
@@ -128,6 +184,7 @@ export class ShardSetWriter {
       await this.writeOut(shard);
     } catch (err) {
       // A full disk (or any failure) while closing must not leave an open handle or a half-written shard behind.
+      await shard.syncing;
       await shard.handle.close().catch(() => {});
       await rm(shard.tempPath, { force: true });
       throw err;
@@ -136,25 +193,9 @@ export class ShardSetWriter {
 
   private async writeOut(shard: OpenShard): Promise<void> {
     await this.flush(shard);
-    const [h, w, c] = this.schema.shape;
-    // The header goes in last: only now is the record count known. The zero gap up to DATA_OFFSET is part of the file.
-    const header = new Uint8Array(DATA_OFFSET);
-    header.set(
-      encodeHeader({
-        schemaHash: this.hash,
-        buildId: this.buildId,
-        shardIndex: shard.index,
-        recordCount: shard.keys.length,
-        recordStride: this.schema.record.stride,
-        firstSample: shard.firstSample,
-        imageBytes: this.schema.record.imageBytes,
-        labelCount: this.schema.labelNames.length,
-        dtype: this.schema.dtype,
-        height: h,
-        width: w,
-        channels: c,
-      }),
-    );
+    const header = this.header(shard.index, shard.firstSample, shard.keys.length);
+    await shard.syncing;
+    if (shard.syncError) throw Object.assign(shard.syncError as Error, { path: shard.tempPath });
     await withPath(shard.tempPath, async () => {
       await shard.handle.write(header, 0, header.length, 0);
       await shard.handle.sync();
@@ -168,7 +209,9 @@ export class ShardSetWriter {
       encodeShardIndex({ shard: file, firstSample: shard.firstSample, keys: shard.keys, labels: shard.labels, ...metaList(shard) }),
     );
     const bytes = DATA_OFFSET + shard.keys.length * this.schema.record.stride;
-    const sha256 = await hashFile(shard.tempPath);
+    // Hashed as written when the header is the one the hash began with; else read back (a short last shard
+    // whose inputs were skipped or held more samples than planned).
+    const sha256 = Buffer.from(header).equals(shard.guess) ? shard.hasher.hex() : await hashFile(shard.tempPath);
     await rename(shard.tempPath, path.join(this.outDir, file));
     await syncDir(this.outDir);
     const entry = { file, bytes, sha256, samples: shard.keys.length, firstSample: shard.firstSample, index };

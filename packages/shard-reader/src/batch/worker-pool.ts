@@ -90,10 +90,6 @@ export class WorkerPool {
     return this.failure;
   }
 
-  send(worker: number, req: BatchRequest): Promise<BatchData> {
-    return this.sendGroup(worker, [req])[0];
-  }
-
   /**
    * Several batches for one worker in one message (with the buffers released since its last one); each
    * result comes back, and settles, on its own as soon as it is assembled.

@@ -5,6 +5,7 @@ import { readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import dicomParser, { type DataSet } from 'dicom-parser';
 import { parseDicomBytes } from './decode/dicom-header.js';
+import { quickHeadDataSet } from './dicom-quick-head.js';
 import { frameAttributes, text } from './decode/dicom-meta.js';
 import type { SliceMeta, SliceMetaLookup } from './slice-meta.js';
 
@@ -77,9 +78,9 @@ function headFromPrefix(bytes: Uint8Array): DicomHead | undefined {
   return ds?.elements[PIXEL_DATA] ? headOf(ds) : undefined;
 }
 
-/** The head from all of a file's bytes (a whole parse: dicom-parser's untilTag parse is the slower of the two here). */
+/** The head from all of a file's bytes: the quick walk when it is sure, else a whole parse (dicom-parser's untilTag parse is the slower of its two here). */
 function headFromWhole(file: string, bytes: Uint8Array): DicomHead {
-  return headOf(parseDicomBytes(file, bytes));
+  return headOf(quickHeadDataSet(bytes) ?? parseDicomBytes(file, bytes));
 }
 
 function parseHead(bytes: Uint8Array): DataSet | undefined {

@@ -8,7 +8,7 @@
 // CRC is over the bytes written, never re-read from the mapping, so a record that changes under the
 // mapping is caught exactly as a damaged one. Images are written with streaming (non-temporal) stores: the
 // batch buffer is read by the consumer's thread after the hand-off, not by this one, and skipping the read
-// of each destination line takes the gather from 0.74x to 0.86x of the C memcpy into one cache-resident
+// of each destination line takes a C memcpy into rotating buffers from 0.73-0.75x to 0.83-0.85x of one into a cache-resident
 // buffer on this machine (scripts/bench/notes/peers.md).
 //
 // JS API (typed in src/io/addon.ts):

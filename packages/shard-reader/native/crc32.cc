@@ -34,11 +34,21 @@ uint32_t TableUpdate(uint32_t crc, const uint8_t* p, size_t len) {
 }
 
 #ifdef SHARD_HAVE_CLMUL
-// Folds len bytes (len >= 64, multiple of 16) into the running crc (inverted form in and out). With kCopy
-// every 16-byte block loaded for the fold is also stored to dst: the copy and the checksum are one pass
-// over the source, which is read from memory once instead of copied and then read again.
-template <bool kCopy>
+enum Store { kNoCopy, kCopy, kStream };
+
+// kStream: dst is 16-byte aligned and written with non-temporal stores (the caller fences).
+template <Store kStore>
+__attribute__((target("sse4.1,pclmul"))) inline void Put(uint8_t* dst, __m128i x) {
+  if (kStore == kStream) _mm_stream_si128(reinterpret_cast<__m128i*>(dst), x);
+  if (kStore == kCopy) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), x);
+}
+
+// Folds len bytes (len >= 64, multiple of 16) into the running crc (inverted form in and out). Unless
+// kNoCopy, every 16-byte block loaded for the fold is also stored to dst: the copy and the checksum are one
+// pass over the source, which is read from memory once instead of copied and then read again.
+template <Store kStore>
 __attribute__((target("sse4.1,pclmul"))) uint32_t ClmulFold(uint32_t crc, const uint8_t* buf, uint8_t* dst, size_t len) {
+  constexpr bool kCopy = kStore != kNoCopy;
   alignas(16) static const uint64_t k1k2[] = {0x0154442bd4, 0x01c6e41596};
   alignas(16) static const uint64_t k3k4[] = {0x01751997d0, 0x00ccaa009e};
   alignas(16) static const uint64_t k5k0[] = {0x0163cd6124, 0x0000000000};
@@ -50,10 +60,10 @@ __attribute__((target("sse4.1,pclmul"))) uint32_t ClmulFold(uint32_t crc, const 
   x3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf + 0x20));
   x4 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf + 0x30));
   if (kCopy) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 0x00), x1);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 0x10), x2);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 0x20), x3);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 0x30), x4);
+    Put<kStore>(dst + 0x00, x1);
+    Put<kStore>(dst + 0x10, x2);
+    Put<kStore>(dst + 0x20, x3);
+    Put<kStore>(dst + 0x30, x4);
     dst += 64;
   }
   x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128(static_cast<int>(crc)));
@@ -76,10 +86,10 @@ __attribute__((target("sse4.1,pclmul"))) uint32_t ClmulFold(uint32_t crc, const 
     y7 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf + 0x20));
     y8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf + 0x30));
     if (kCopy) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 0x00), y5);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 0x10), y6);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 0x20), y7);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 0x30), y8);
+      Put<kStore>(dst + 0x00, y5);
+      Put<kStore>(dst + 0x10, y6);
+      Put<kStore>(dst + 0x20, y7);
+      Put<kStore>(dst + 0x30, y8);
       dst += 64;
     }
     x1 = _mm_xor_si128(_mm_xor_si128(x1, x5), y5);
@@ -102,7 +112,7 @@ __attribute__((target("sse4.1,pclmul"))) uint32_t ClmulFold(uint32_t crc, const 
   while (len >= 16) {
     x2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf));
     if (kCopy) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), x2);
+      Put<kStore>(dst, x2);
       dst += 16;
     }
     x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
@@ -146,7 +156,7 @@ uint32_t Crc32(uint32_t value, const uint8_t* p, size_t len) {
 #ifdef SHARD_HAVE_CLMUL
   if (useClmul && len >= 64) {
     size_t chunk = len & ~static_cast<size_t>(15);
-    crc = ClmulFold<false>(crc, p, nullptr, chunk);
+    crc = ClmulFold<kNoCopy>(crc, p, nullptr, chunk);
     p += chunk;
     len -= chunk;
   }
@@ -160,12 +170,13 @@ namespace shard_crc {
 
 uint32_t Update(uint32_t value, const uint8_t* p, size_t len) { return Crc32(value, p, len); }
 
-uint32_t CopyUpdate(uint32_t value, uint8_t* dst, const uint8_t* src, size_t len) {
+uint32_t CopyUpdate(uint32_t value, uint8_t* dst, const uint8_t* src, size_t len, bool stream) {
 #ifdef SHARD_HAVE_CLMUL
   if (useClmul && len >= 64) {
     uint32_t crc = ~value;
     size_t chunk = len & ~static_cast<size_t>(15);
-    crc = ClmulFold<true>(crc, src, dst, chunk);
+    bool aligned = (reinterpret_cast<uintptr_t>(dst) & 15) == 0;
+    crc = stream && aligned ? ClmulFold<kStream>(crc, src, dst, chunk) : ClmulFold<kCopy>(crc, src, dst, chunk);
     std::memcpy(dst + chunk, src + chunk, len - chunk);
     return ~TableUpdate(crc, dst + chunk, len - chunk);
   }
@@ -179,6 +190,35 @@ uint32_t CopyUpdate(uint32_t value, uint8_t* dst, const uint8_t* src, size_t len
     crc = Crc32(crc, dst + at, n);
   }
   return crc;
+}
+
+void StreamCopy(uint8_t* dst, const uint8_t* src, size_t len) {
+#if defined(__x86_64__)
+  // SSE2 is part of x86-64: no CPU check. Head up to 16-byte alignment of dst and the tail are plain copies.
+  size_t head = (16 - (reinterpret_cast<uintptr_t>(dst) & 15)) & 15;
+  if (head > len) head = len;
+  std::memcpy(dst, src, head);
+  size_t at = head;
+  for (; at + 64 <= len; at += 64) {
+    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + at));
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + at + 16));
+    __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + at + 32));
+    __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + at + 48));
+    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + at), a);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + at + 16), b);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + at + 32), c);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + at + 48), d);
+  }
+  std::memcpy(dst + at, src + at, len - at);
+#else
+  std::memcpy(dst, src, len);
+#endif
+}
+
+void StreamFence() {
+#if defined(__x86_64__)
+  _mm_sfence();
+#endif
 }
 
 }  // namespace shard_crc

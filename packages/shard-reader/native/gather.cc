@@ -6,7 +6,10 @@
 // record's image is copied and checksummed in the same pass (shard_crc::CopyUpdate), its small tail (labels,
 // key CRC, CRC) is copied to a local buffer, checked, and its labels land in the batch's label buffer. The
 // CRC is over the bytes written, never re-read from the mapping, so a record that changes under the
-// mapping is caught exactly as a damaged one.
+// mapping is caught exactly as a damaged one. Images are written with streaming (non-temporal) stores: the
+// batch buffer is read by the consumer's thread after the hand-off, not by this one, and skipping the read
+// of each destination line takes a C memcpy into rotating buffers from 0.73-0.75x to 0.83-0.85x of one into a cache-resident
+// buffer on this machine (scripts/bench/notes/peers.md).
 //
 // JS API (typed in src/io/addon.ts):
 //   gather(mappings, shards, offsets, images, labels, keyCrcs, layout) -> number
@@ -31,6 +34,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crc32.h"
@@ -81,8 +85,11 @@ void Body(void* ctx, shard_guard::Window* window) {
     window->lo = reinterpret_cast<uintptr_t>(src);
     window->hi = reinterpret_cast<uintptr_t>(src) + l.stride;
     std::atomic_signal_fence(std::memory_order_seq_cst);
+    // Straight into the batch buffer, which only another thread reads (after the hand-off): streaming
+    // stores. Context slices go to `row`, read back at once for the stacking: ordinary stores.
+    const bool stream = job.stack_width == 1;
     if (job.key_crcs != nullptr) {
-      uint32_t crc = shard_crc::CopyUpdate(0, image, src, l.image_bytes);
+      uint32_t crc = shard_crc::CopyUpdate(0, image, src, l.image_bytes, stream);
       std::memcpy(job.tail, src + l.image_bytes, tail_bytes);
       crc = shard_crc::Update(crc, job.tail, l.crc_offset - l.image_bytes);
       if (crc != LoadLe32(job.tail + (l.crc_offset - l.image_bytes))) {
@@ -94,7 +101,8 @@ void Body(void* ctx, shard_guard::Window* window) {
         return;
       }
     } else {
-      std::memcpy(image, src, l.image_bytes);
+      if (stream) shard_crc::StreamCopy(image, src, l.image_bytes);
+      else std::memcpy(image, src, l.image_bytes);
       std::memcpy(job.tail, src + l.image_bytes, tail_bytes);
     }
     // Labels are little-endian float32 in the record, as in a Float32Array on every platform we build for.
@@ -157,15 +165,26 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   // Resolve every record to its source address before the guard is armed (N-API calls stay outside it).
   std::vector<const uint8_t*> sources(n);
   std::vector<shard_mmap::Mapping*> of(n);
-  uint32_t last_shard = UINT32_MAX;
-  shard_mmap::Mapping* mapping = nullptr;
+  // Each shard's handle is looked up and checked once per call: a globally shuffled batch changes shard at
+  // almost every record, and the array read plus type-tag check per record was most of this call's glue.
+  // (A batch reads at most n distinct shards, so a short list searched linearly is enough.)
+  const uint32_t shard_count = mappings.Length();
+  std::vector<std::pair<uint32_t, shard_mmap::Mapping*>> resolved;
+  resolved.reserve(n);
   for (size_t i = 0; i < n; i++) {
     uint32_t s = shards[i];
-    if (s != last_shard) {
-      mapping = s < mappings.Length() ? shard_mmap::MappingOf(env, mappings.Get(s)) : nullptr;
+    shard_mmap::Mapping* mapping = nullptr;
+    for (const auto& r : resolved) {
+      if (r.first == s) {
+        mapping = r.second;
+        break;
+      }
+    }
+    if (mapping == nullptr) {
+      mapping = s < shard_count ? shard_mmap::MappingOf(env, mappings.Get(s)) : nullptr;
       if (mapping == nullptr) Fail(env, "mappings[" + std::to_string(s) + "] is not a handle returned by map()");
       if (mapping->unmapped) throw Napi::Error::New(env, "shard_mmap: gather needs live mappings (mappings[" + std::to_string(s) + "] is unmapped)");
-      last_shard = s;
+      resolved.emplace_back(s, mapping);
     }
     double at = offsets[i];
     if (!(at >= 0 && at <= kMaxSafeInteger && std::trunc(at) == at) || static_cast<uint64_t>(at) > mapping->length ||
@@ -180,7 +199,9 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   std::vector<uint8_t> row(stack_width > 1 ? stack_width * l.image_bytes : 0);
   Job job{n, sources.data(), images.Data(), reinterpret_cast<uint8_t*>(labels.Data()), verify ? key_crcs.Data() : nullptr, l, tail.data(), stack_width, pixel_bytes, row.data(), 0, 0};
   uintptr_t fault = 0;
-  if (!shard_guard::Run(Body, &job, &fault)) {
+  bool ran = shard_guard::Run(Body, &job, &fault);
+  shard_crc::StreamFence();  // the streamed images are complete before JavaScript (or another thread) sees them
+  if (!ran) {
     shard_mmap::Mapping* m = of[job.at];
     Napi::Error error = shard_mmap::MappingFault(env, static_cast<uint64_t>(fault - reinterpret_cast<uintptr_t>(m->addr)), m->length);
     error.Set("record", Napi::Number::New(env, static_cast<double>(job.at)));

@@ -63,6 +63,9 @@ export interface StreamContext {
   labelCount?: number;
 }
 
+/** Batches per hand-off to a worker (see BatchStream.topUp). */
+const REQUEST_GROUP = 2;
+
 /** Context tables and balance weights depend only on the dataset: computed once per dataset, not per epoch. */
 const contextTables = new WeakMap<readonly string[], Map<number, ContextTable>>();
 const balanceWeights = new WeakMap<Float32Array, Map<string, Float64Array>>();
@@ -147,7 +150,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
       this.end();
       return { done: true, value: undefined };
     }
-    while (this.requested < this.plan.batches && this.requested - this.nextBatch < this.options.prefetch) this.request(this.requested++);
+    this.topUp();
     const b = this.nextBatch++;
     const queued = this.queue.shift()!;
     const { images, labels, recycle, corrupt } = await queued.batch;
@@ -178,9 +181,37 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
     return this;
   }
 
-  private request(b: number): void {
+  /**
+   * Keeps up to `prefetch` batches requested. When the queue is deep enough for every worker to keep a
+   * batch queued behind a group (prefetch >= 2 x REQUEST_GROUP x workers), batches go REQUEST_GROUP at a
+   * time (one message to one worker): each message costs both threads a fixed part of a batch
+   * (scripts/bench/notes/peers.md). Grouping a shallower queue would leave a worker idle after each group
+   * until the consumer frees the next slots. A freed slot then waits for the next one unless the epoch's
+   * last batches are all that is left.
+   */
+  private topUp(): void {
+    const room = this.options.prefetch - (this.requested - this.nextBatch);
+    const left = this.plan.batches - this.requested;
+    const executor = this.ctx.stage ? undefined : this.ctx.executor();
+    const deep = executor?.runGroup && this.options.prefetch >= 2 * REQUEST_GROUP * (executor.threads ?? Infinity);
+    const group = deep ? REQUEST_GROUP : 1;
+    if (room <= 0 || left <= 0 || (room < group && left > room)) return;
+    for (let n = Math.min(room, left); n > 0; ) {
+      const size = Math.min(group, n);
+      const bs = Array.from({ length: size }, () => this.requested++);
+      n -= size;
+      if (!executor?.runGroup || size === 1) {
+        bs.forEach((b) => this.request(b));
+        continue;
+      }
+      const reqs = bs.map((b) => this.requestFor(b));
+      executor.runGroup(reqs).forEach((batch, k) => this.enqueue(batch, reqs[k]));
+    }
+  }
+
+  private requestFor(b: number): BatchRequest {
     const indices = this.plan.batch(b);
-    const req: BatchRequest = {
+    return {
       indices,
       keys: Array.from(indices, (i) => this.ctx.keys[i]),
       float: this.options.float,
@@ -189,6 +220,16 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
       skipCorrupt: this.ctx.onCorrupt !== undefined,
       context: this.contextFor(indices),
     };
+  }
+
+  private enqueue(batch: Promise<AssembledBatch>, req: BatchRequest): void {
+    batch.catch(() => {}); // surfaced when this batch is consumed; never an unhandled rejection if it is not
+    this.queue.push({ batch, indices: req.indices, keys: req.keys });
+  }
+
+  private request(b: number): void {
+    const req = this.requestFor(b);
+    const indices = req.indices;
     const stage = this.ctx.stage;
     const batch = stage
       ? stage(indices).then(async (done) => {
@@ -199,8 +240,7 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
           }
         })
       : this.ctx.executor().run(req);
-    batch.catch(() => {}); // surfaced when this batch is consumed; never an unhandled rejection if it is not
-    this.queue.push({ batch, indices, keys: req.keys });
+    this.enqueue(batch, req);
   }
 
   private contextFor(indices: Uint32Array): BatchRequest['context'] {

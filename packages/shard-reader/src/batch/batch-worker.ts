@@ -13,7 +13,7 @@ const store = new RecordStore(spec.store);
 const pool = new BufferPool();
 const scratch = new BufferPool(SCRATCH_BUFFERS);
 
-type Message = { type: 'batch'; id: number; req: BatchRequest } | { type: 'recycle'; buffers: ArrayBuffer[] } | { type: 'drop'; id: number; shard: number };
+type Message = { type: 'batch'; ids: number[]; reqs: BatchRequest[]; buffers?: ArrayBuffer[] } | { type: 'recycle'; buffers: ArrayBuffer[] } | { type: 'drop'; id: number; shard: number };
 
 parentPort!.on('message', (msg: Message) => {
   if (msg.type === 'recycle') {
@@ -26,13 +26,18 @@ parentPort!.on('message', (msg: Message) => {
     parentPort!.postMessage({ type: 'dropped', id: msg.id });
     return;
   }
-  const { id, req } = msg;
-  try {
-    const data = assembleBatch(store, req, spec.image, pool, scratch);
-    parentPort!.postMessage({ type: 'result', id, data }, [data.images.buffer as ArrayBuffer, data.labels.buffer as ArrayBuffer]);
-  } catch (err) {
-    parentPort!.postMessage({ type: 'result', id, error: serializeError(err) });
-  }
+  // Buffers the consumer released come back with the next request (WorkerPool.recycle).
+  msg.buffers?.forEach((b) => pool.give(b));
+  // A group's batches are posted one by one as they are done: the first is never held back by the others.
+  msg.reqs.forEach((req, k) => {
+    const id = msg.ids[k];
+    try {
+      const data = assembleBatch(store, req, spec.image, pool, scratch);
+      parentPort!.postMessage({ type: 'result', id, data }, [data.images.buffer as ArrayBuffer, data.labels.buffer as ArrayBuffer]);
+    } catch (err) {
+      parentPort!.postMessage({ type: 'result', id, error: serializeError(err) });
+    }
+  });
 });
 
 // The flag first: the main thread may be too busy to receive the message (see ReadySignal). The listener

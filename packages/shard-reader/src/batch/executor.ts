@@ -13,6 +13,10 @@ export interface AssembledBatch extends BatchData {
 
 export interface BatchExecutor {
   run(req: BatchRequest): Promise<AssembledBatch>;
+  /** Optional: several batches handed off together (one message to one worker); each settles on its own. */
+  runGroup?(reqs: BatchRequest[]): Promise<AssembledBatch>[];
+  /** With runGroup: the worker threads the groups are spread over. */
+  readonly threads?: number;
   /** Resolves when every thread it uses has started. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -54,17 +58,32 @@ export class WorkerExecutor implements BatchExecutor {
     this.pool = new WorkerPool(spec, workers);
   }
 
-  async run(req: BatchRequest): Promise<AssembledBatch> {
+  get threads(): number {
+    return this.pool.size;
+  }
+
+  run(req: BatchRequest): Promise<AssembledBatch> {
+    return this.runGroup([req])[0];
+  }
+
+  runGroup(reqs: BatchRequest[]): Promise<AssembledBatch>[] {
     const w = this.readyWorker();
     // Until a worker has started (~50 ms built, ~300 ms from TypeScript source), batches are assembled
     // here, so the first batch never waits for thread start-up. The content is the same either way.
     // A pool that failed is reported, never silently replaced by this thread.
-    if (w < 0 && !this.pool.failed) return (this.inline ??= new InlineExecutor(this.spec, this.store)).run(req);
-    const data = await this.pool.send(w, req).catch((err: SerializedError) => {
-      throw reviveError(err);
-    });
-    // Transferring the buffers back detaches them here, so a view kept by mistake reads as empty, never as reused data.
-    return { ...data, recycle: () => this.pool.recycle(w, [data.images.buffer as ArrayBuffer, data.labels.buffer as ArrayBuffer]) };
+    if (w < 0 && !this.pool.failed) {
+      const inline = (this.inline ??= new InlineExecutor(this.spec, this.store));
+      return reqs.map((req) => inline.run(req));
+    }
+    return this.pool.sendGroup(w, reqs).map((sent) =>
+      sent.then(
+        // Transferring the buffers back detaches them here, so a view kept by mistake reads as empty, never as reused data.
+        (data): AssembledBatch => ({ ...data, recycle: () => this.pool.recycle(w, [data.images.buffer as ArrayBuffer, data.labels.buffer as ArrayBuffer]) }),
+        (err: SerializedError) => {
+          throw reviveError(err);
+        },
+      ),
+    );
   }
 
   ready(): Promise<void> {

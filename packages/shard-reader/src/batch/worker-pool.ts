@@ -15,6 +15,12 @@ export interface ReadySignal {
   slot: number;
 }
 
+/**
+ * Released buffers wait on this thread for their worker's next request and travel with it (see recycle); past
+ * this many (a consumer that releases batches but stops asking for more) they go back in a message of their own.
+ */
+const RETURN_WITH_REQUEST = 8;
+
 interface Pending {
   resolve: (d: BatchData) => void;
   reject: (e: SerializedError) => void;
@@ -30,12 +36,15 @@ export class WorkerPool {
   /** The workers' shared ready flags (see ReadySignal). */
   private readonly readyFlags: Int32Array;
   private readonly allReady: Promise<void>;
+  /** Per worker: released buffers (already detached from the consumer's views) for its next request. */
+  private readonly returning: ArrayBuffer[][];
   private markReady!: () => void;
   private failReady!: (err: Error) => void;
 
   constructor(spec: ExecutorSpec, count: number) {
     const { file, options } = workerEntry(import.meta.url, 'batch-worker');
     this.ready = new Array(count).fill(false);
+    this.returning = Array.from({ length: count }, () => []);
     this.readyFlags = new Int32Array(new SharedArrayBuffer(4 * Math.max(count, 1)));
     this.allReady = new Promise((resolve, reject) => {
       this.markReady = resolve;
@@ -81,15 +90,21 @@ export class WorkerPool {
     return this.failure;
   }
 
-  send(worker: number, req: BatchRequest): Promise<BatchData> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
+  /**
+   * Several batches for one worker in one message (with the buffers released since its last one); each
+   * result comes back, and settles, on its own as soon as it is assembled.
+   */
+  sendGroup(worker: number, reqs: BatchRequest[]): Promise<BatchData>[] {
+    const failure = this.failure;
+    if (failure) return reqs.map(() => Promise.reject(failure));
+    const ids = reqs.map(() => this.nextId++);
+    const results = ids.map((id) => new Promise<BatchData>((resolve, reject) => this.pending.set(id, { resolve, reject })));
     const w = this.workers[worker];
-    return new Promise<BatchData>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.ref();
-      w.postMessage({ type: 'batch', id, req });
-    });
+    const buffers = this.returning[worker];
+    if (buffers.length) this.returning[worker] = [];
+    w.ref();
+    w.postMessage({ type: 'batch', ids, reqs, buffers }, buffers);
+    return results;
   }
 
   /**
@@ -123,10 +138,20 @@ export class WorkerPool {
     if (this.pending.size === 0 && this.drops.size === 0) this.workers.forEach((w) => w.unref());
   }
 
-  /** Hands released batch buffers back to the worker that made them. */
+  /**
+   * Hands released batch buffers back to the worker that made them, with its next request: a message of
+   * their own per batch woke the worker a second time per batch (its message dispatch, ~5% of its time in
+   * the peers profile). They are detached from the consumer's views here and now, as a transfer would.
+   */
   recycle(worker: number, buffers: ArrayBuffer[]): void {
     const live = buffers.filter((b) => b.byteLength > 0);
-    if (!this.failure && live.length) this.workers[worker].postMessage({ type: 'recycle', buffers: live }, live);
+    if (this.failure || !live.length) return;
+    const waiting = this.returning[worker];
+    waiting.push(...structuredClone(live, { transfer: live }));
+    if (waiting.length > RETURN_WITH_REQUEST) {
+      this.returning[worker] = [];
+      this.workers[worker].postMessage({ type: 'recycle', buffers: waiting }, waiting);
+    }
   }
 
   async close(): Promise<void> {

@@ -35,7 +35,7 @@ const DEPTH = 2;
  * here (the wake-up), against ~3 us to one that is busy: about half a small DICOM file's decode. So
  * queued files go several to a message, and are answered in one (scripts/bench/notes/build-dicom.md).
  */
-const GROUP = 8;
+const GROUP = 16;
 
 /**
  * PNG trees at least this large decode in the pool too (both cores decode, the main thread writes);

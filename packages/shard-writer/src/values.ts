@@ -151,11 +151,17 @@ export function mapIntegers(stored: SmallIntegers, narrow: boolean, o: ValueOpti
   const n = stored.length;
   // Signed values are counted at value + 32768, so one table serves every type.
   const offset = stored instanceof Int16Array || stored instanceof Int8Array ? 32768 : 0;
-  for (let i = 0; i < n; i++) valueCounts[stored[i] + offset]++;
-  let lo = offset - (stored instanceof Int8Array ? 128 : offset);
-  while (valueCounts[lo] === 0) lo++;
-  let hi = stored instanceof Uint8Array ? 255 : stored instanceof Int8Array ? offset + 127 : 65535;
-  while (valueCounts[hi] === 0) hi--;
+  // The range in the same pass: finding it by walking the 65,536 counts cost more than counting a 64x64 image.
+  let least = stored[0];
+  let most = least;
+  for (let i = 0; i < n; i++) {
+    const v = stored[i];
+    valueCounts[v + offset]++;
+    if (v < least) least = v;
+    if (v > most) most = v;
+  }
+  const lo = least + offset;
+  const hi = most + offset;
   const min = lo - offset + intercept;
   const max = hi - offset + intercept;
   if (min < INT_LO || max > INT_HI) {

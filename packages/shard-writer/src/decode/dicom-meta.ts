@@ -20,10 +20,11 @@ export interface FrameAttributes {
 }
 
 function numbers(ds: DataSet | undefined, tag: string): number[] | undefined {
-  const count = ds?.numStringValues(tag);
-  if (!ds || !count) return undefined;
-  const values = Array.from({ length: count }, (_, i) => ds.floatString(tag, i));
-  return values.every((v): v is number => v !== undefined && Number.isFinite(v)) ? values : undefined;
+  // What numStringValues and floatString(tag, i) give, from one read of the string (each of them reads it again).
+  const text = ds?.string(tag);
+  if (text === undefined) return undefined;
+  const values = text.split('\\').map((v) => parseFloat(v));
+  return values.every((v) => Number.isFinite(v)) ? values : undefined;
 }
 
 function number(ds: DataSet | undefined, tag: string): number | undefined {

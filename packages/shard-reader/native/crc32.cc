@@ -192,29 +192,6 @@ uint32_t CopyUpdate(uint32_t value, uint8_t* dst, const uint8_t* src, size_t len
   return crc;
 }
 
-void StreamCopy(uint8_t* dst, const uint8_t* src, size_t len) {
-#if defined(__x86_64__)
-  // SSE2 is part of x86-64: no CPU check. Head up to 16-byte alignment of dst and the tail are plain copies.
-  size_t head = (16 - (reinterpret_cast<uintptr_t>(dst) & 15)) & 15;
-  if (head > len) head = len;
-  std::memcpy(dst, src, head);
-  size_t at = head;
-  for (; at + 64 <= len; at += 64) {
-    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + at));
-    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + at + 16));
-    __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + at + 32));
-    __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + at + 48));
-    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + at), a);
-    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + at + 16), b);
-    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + at + 32), c);
-    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + at + 48), d);
-  }
-  std::memcpy(dst + at, src + at, len - at);
-#else
-  std::memcpy(dst, src, len);
-#endif
-}
-
 void StreamFence() {
 #if defined(__x86_64__)
   _mm_sfence();

@@ -17,13 +17,12 @@ uint32_t Update(uint32_t value, const uint8_t* data, size_t len);
 uint32_t CopyUpdate(uint32_t value, uint8_t* dst, const uint8_t* src, size_t len, bool stream = false);
 
 /**
- * With `stream` (CopyUpdate) or in StreamCopy (a plain copy), dst is written with non-temporal stores where
+ * With `stream` (CopyUpdate), dst is written with non-temporal stores where
  * it is 16-byte aligned: for output that this thread will not read again, such as a batch buffer handed to
  * another thread. The stores skip the read of each destination line before it is written (a third of the
  * memory traffic of a gather into buffers that are not in cache) and leave the cache to the source. They
  * are weakly ordered: call StreamFence() before anyone else may read dst.
  */
-void StreamCopy(uint8_t* dst, const uint8_t* src, size_t len);
 void StreamFence();
 
 }  // namespace shard_crc

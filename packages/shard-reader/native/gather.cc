@@ -6,10 +6,11 @@
 // record's image is copied and checksummed in the same pass (shard_crc::CopyUpdate), its small tail (labels,
 // key CRC, CRC) is copied to a local buffer, checked, and its labels land in the batch's label buffer. The
 // CRC is over the bytes written, never re-read from the mapping, so a record that changes under the
-// mapping is caught exactly as a damaged one. Images are written with streaming (non-temporal) stores: the
-// batch buffer is read by the consumer's thread after the hand-off, not by this one, and skipping the read
-// of each destination line takes a C memcpy into rotating buffers from 0.73-0.75x to 0.83-0.85x of one into a cache-resident
-// buffer on this machine (scripts/bench/notes/peers.md).
+// mapping is caught exactly as a damaged one. Checked images are written with streaming (non-temporal) stores:
+// the batch buffer is read by the consumer's thread after the hand-off, not by this one, and skipping the read
+// of each destination line takes a C memcpy into rotating buffers from 0.73-0.75x to 0.83-0.85x of one into a
+// cache-resident buffer on this machine (scripts/bench/notes/peers.md); unchecked ones (verify off) are copied
+// plainly, which measured faster there.
 //
 // JS API (typed in src/io/addon.ts):
 //   gather(mappings, shards, offsets, images, labels, keyCrcs, layout) -> number
@@ -101,8 +102,9 @@ void Body(void* ctx, shard_guard::Window* window) {
         return;
       }
     } else {
-      if (stream) shard_crc::StreamCopy(image, src, l.image_bytes);
-      else std::memcpy(image, src, l.image_bytes);
+      // No CRC: a plain copy. Streaming stores made this path 0.87x as fast (scripts/bench/peers-gather-ab.ts,
+      // quiet machine, 4 rotating buffers), where with the CRC folded in they were even (1.00x).
+      std::memcpy(image, src, l.image_bytes);
       std::memcpy(job.tail, src + l.image_bytes, tail_bytes);
     }
     // Labels are little-endian float32 in the record, as in a Float32Array on every platform we build for.

@@ -31,9 +31,9 @@ interface Task {
 const DEPTH = 2;
 
 /**
- * Files per message, at most. A worker's post to a main thread that sleeps costs the worker 0.2-0.55 ms
+ * Files per message, at most. A worker's post to a main thread that sleeps costs the worker 0.05-0.55 ms
  * here (the wake-up), against ~3 us to one that is busy: about half a small DICOM file's decode. So
- * queued files go several to a message, and are answered in one (scripts/bench/notes/build-dicom.md).
+ * queued files go several to a message, and are answered in one (scripts/bench/post-wake.mjs, notes/build-dicom.md).
  */
 const GROUP = 16;
 

@@ -1,4 +1,5 @@
 // Worker thread: decodes DICOM/NIfTI files (synchronous JS/WASM) and plain greyscale PNGs, and scans inputs for the plan, off the main thread, one job at a time.
+import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { InputError } from './errors.js';
 import { mapMedicalFile, type MedicalJob } from './medical-slices.js';
@@ -38,9 +39,19 @@ parentPort!.on('message', ({ requests }: WorkerMessage) => {
   });
 });
 
+/** A PNG's bytes, read synchronously (this thread does nothing else meanwhile); undefined leaves it to the async path, which reports why. */
+function readPng(file: string): Uint8Array | undefined {
+  if (!/\.png$/i.test(file)) return undefined;
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
 function handle(req: WorkerRequest, transfer: ArrayBuffer[]): Promise<WorkerReply> {
   if ('scan' in req) return Promise.resolve({ id: req.id, ok: true, scan: scanInput(req.file, req.scan.dicom) });
-  const work = 'png' in req ? decodePngSlice(req.file, req.png).then((p) => (p ? [p] : undefined)) : mapMedicalFile(req.file, req.job);
+  const work = 'png' in req ? decodePngSlice(req.file, req.png, readPng(req.file)).then((p) => (p ? [p] : undefined)) : mapMedicalFile(req.file, req.job);
   return work.then(
     (decoded): WorkerReply => {
       const samples = decoded ?? [];

@@ -26,12 +26,14 @@ export interface Preprocessed {
 /**
  * A greyscale 8/16-bit PNG already at the output size, or undefined for sharp to decode: same stored
  * values as sharp's raw output; anything resized, colour, interlaced, with transparency or a colour
- * profile, unreadable or damaged goes to sharp, which also words every error.
+ * profile, unreadable or damaged goes to sharp, which also words every error. `bytes`: the file, when the
+ * caller read it already (a decoder thread reads synchronously: a FileHandle's open, stat and close cost
+ * about a third of a slice's decode there).
  */
-export async function decodePngSlice(file: string, opts: PreprocessOptions): Promise<Preprocessed | undefined> {
+export async function decodePngSlice(file: string, opts: PreprocessOptions, bytes?: Uint8Array): Promise<Preprocessed | undefined> {
   if (!/\.png$/i.test(file)) return undefined;
   // 8-bit input for --dtype uint16 is widened by sharp's grey16 conversion: left to sharp.
-  const png = decodeGreyPng((await readFile(file).catch(() => undefined)) ?? new Uint8Array(0), opts.size);
+  const png = decodeGreyPng(bytes ?? (await readFile(file).catch(() => undefined)) ?? new Uint8Array(0), opts.size);
   if (!png || (png.depth === 8 && opts.dtype === 'uint16' && !opts.rescale)) return undefined;
   return mapStored(png.stored, png.depth === 16, opts);
 }

@@ -2,22 +2,15 @@
 // workers, with the same bytes, labels, skipped records and context stacks as the record-by-record pread path.
 import { openSync, readSync, rmSync, writeSync, closeSync, cpSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildShards } from 'shard-writer';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openDataset, type Batch, type BatchOptions, type Dataset } from 'shard-reader';
 import { loadMmapAddon } from '../packages/shard-reader/src/io/addon.js';
+import { realMrShards } from './helpers/real-mr-shards.js';
 import { tempDir } from './helpers/tree.js';
 
-const REAL_MR = path.join(import.meta.dirname, 'fixtures/real-mr');
 const addon = loadMmapAddon();
+const shards = realMrShards();
 const dirs: string[] = [];
-let data = '';
-beforeAll(async () => {
-  const d = tempDir();
-  dirs.push(d);
-  // 51 samples of 24x24 uint8, 9 per shard: 6 shards, the last one short.
-  data = (await buildShards({ input: REAL_MR, out: path.join(d, 'shards'), size: 24, shardBytes: 4096 + 9 * 640 })).out;
-});
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 type Read = { images: number[][]; labels: number[][]; keys: string[][] };
@@ -53,7 +46,7 @@ function damaged(index: number): string {
   const d = tempDir();
   dirs.push(d);
   const copy = path.join(d, 'shards');
-  cpSync(data, copy, { recursive: true });
+  cpSync(shards.dir, copy, { recursive: true });
   const shard = Math.floor(index / 9);
   const file = path.join(copy, `shard-${String(shard).padStart(5, '0')}.bin`);
   const fd = openSync(file, 'r+');
@@ -72,7 +65,7 @@ describe.skipIf(!addon)('batch gather', () => {
     const copy = vi.spyOn(addon!, 'copy');
     const crc = vi.spyOn(addon!, 'crc32');
     try {
-      const ds = await openDataset(data, { backend: 'mmap', workers: 0 });
+      const ds = await openDataset(shards.dir, { backend: 'mmap', workers: 0 });
       const r = await readAll(ds, { batchSize: 8, seed: 3, shuffle: 'global' });
       await ds.close();
       expect(r.keys.length).toBe(7);
@@ -88,9 +81,9 @@ describe.skipIf(!addon)('batch gather', () => {
 
   it('gives the bytes, labels and keys of the pread path, inline and in workers, with and without context', async () => {
     for (const o of [{ batchSize: 8, seed: 1, shuffle: 'global' }, { batchSize: 5, seed: 2, shuffle: 'block', context: 1 }, { batchSize: 7, seed: 4, context: 2, float: { scale: 2, offset: -1 } }] as BatchOptions[]) {
-      const want = await read(data, 'pread', o);
-      expect(await read(data, 'mmap', o, 0)).toEqual(want);
-      expect(await read(data, 'mmap', o, 2)).toEqual(want);
+      const want = await read(shards.dir, 'pread', o);
+      expect(await read(shards.dir, 'mmap', o, 0)).toEqual(want);
+      expect(await read(shards.dir, 'mmap', o, 2)).toEqual(want);
     }
   });
 
@@ -112,7 +105,7 @@ describe.skipIf(!addon)('batch gather', () => {
     const d = tempDir();
     dirs.push(d);
     const mixed = path.join(d, 'mixed');
-    cpSync(data, mixed, { recursive: true });
+    cpSync(shards.dir, mixed, { recursive: true });
     const fd = openSync(path.join(mixed, 'shard-00002.bin'), 'r+');
     const record = Buffer.alloc(640);
     readSync(fd, record, 0, 640, 4096);

@@ -1,25 +1,14 @@
 // The hand-off between the main thread and the batch workers: with a deep enough prefetch queue, requests
 // two batches per message; released buffers ride with the next request, never a message of their own.
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildShards } from 'shard-writer';
+import { expect, it } from 'vitest';
 import { openDataset } from 'shard-reader';
-import { tempDir } from './helpers/tree.js';
+import { realMrShards } from './helpers/real-mr-shards.js';
 
-const REAL_MR = path.join(import.meta.dirname, 'fixtures/real-mr');
-const dirs: string[] = [];
-let data = '';
-beforeAll(async () => {
-  const d = tempDir();
-  dirs.push(d);
-  data = (await buildShards({ input: REAL_MR, out: path.join(d, 'shards'), size: 24, shardBytes: 4096 + 9 * 640 })).out;
-});
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const shards = realMrShards();
 
 it('at prefetch 8 batches go two per message to 2 workers, and released buffers go back with the next request: none per release', async () => {
-  const ds = await openDataset(data, { workers: 2 });
+  const ds = await openDataset(shards.dir, { workers: 2 });
   await ds.ready();
   const sent: { type: string; buffers: number; batches: number }[] = [];
   // Every message the main thread posts to a worker, by type and how many buffers it hands over.
@@ -64,7 +53,7 @@ it('at prefetch 8 batches go two per message to 2 workers, and released buffers 
 }, 60_000);
 
 it('at the default prefetch (4) with 2 workers, batches go one per message: each worker keeps one queued', async () => {
-  const ds = await openDataset(data, { workers: 2 });
+  const ds = await openDataset(shards.dir, { workers: 2 });
   await ds.ready();
   const realPost = Worker.prototype.postMessage;
   const sizes: number[] = [];

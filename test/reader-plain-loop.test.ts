@@ -1,23 +1,12 @@
 // A consumer loop that never yields to the event loop (the README's) still gets its batches from the worker threads.
-import { rmSync } from 'node:fs';
-import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildShards } from 'shard-writer';
+import { expect, it } from 'vitest';
 import { openDataset } from 'shard-reader';
-import { tempDir } from './helpers/tree.js';
+import { realMrShards } from './helpers/real-mr-shards.js';
 
-const REAL_MR = path.join(import.meta.dirname, 'fixtures/real-mr');
-const dirs: string[] = [];
-let data = '';
-beforeAll(async () => {
-  const d = tempDir();
-  dirs.push(d);
-  data = (await buildShards({ input: REAL_MR, out: path.join(d, 'shards'), size: 24, shardBytes: 4096 + 9 * 640 })).out;
-});
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const shards = realMrShards();
 
 it('a plain for-await loop without ready() reaches the worker threads', async () => {
-  const ds = await openDataset(data, { workers: 2 });
+  const ds = await openDataset(shards.dir, { workers: 2 });
   // Workers start in ~50-300 ms (longer on a loaded machine); the loop runs epochs back to back until a
   // batch comes from a worker. Such a batch's buffers are transferred back on release and read as
   // detached here; an inline batch's go to this thread's pool and keep their length.

@@ -3,23 +3,16 @@
 import { appendFileSync, copyFileSync, cpSync, openSync, readFileSync, rmSync, truncateSync, writeSync, closeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildShards } from 'shard-writer';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CorruptRecordError, SHUFFLE_MODES, liveMappings, openDataset, type Batch, type BatchOptions, type Dataset } from 'shard-reader';
 // Internal: the raw addon, to know whether the mmap paths can run here.
 import { loadMmapAddon } from '../packages/shard-reader/src/io/addon.js';
 import { readDataset } from './helpers/read-shards.js';
+import { realMrShards } from './helpers/real-mr-shards.js';
 import { tempDir } from './helpers/tree.js';
 
-const REAL_MR = path.join(import.meta.dirname, 'fixtures/real-mr');
+const shards = realMrShards();
 const dirs: string[] = [];
-let data = '';
-beforeAll(async () => {
-  const d = tempDir();
-  dirs.push(d);
-  // 51 samples of 24x24 uint8, 9 per shard: 6 shards, the last one short.
-  data = (await buildShards({ input: REAL_MR, out: path.join(d, 'shards'), size: 24, shardBytes: 4096 + 9 * 640 })).out;
-});
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 async function collect(ds: Dataset, o: BatchOptions): Promise<Batch[]> {
@@ -31,8 +24,8 @@ const keysOf = (batches: Batch[]) => batches.flatMap((b) => b.keys);
 
 describe('reading batches', () => {
   it('yields every sample exactly once per epoch with the bytes and labels on disk', async () => {
-    const truth = new Map(readDataset(data).samples.map((s) => [s.key, s]));
-    const ds = await openDataset(data, { workers: 1 });
+    const truth = new Map(readDataset(shards.dir).samples.map((s) => [s.key, s]));
+    const ds = await openDataset(shards.dir, { workers: 1 });
     try {
       for (const shuffle of SHUFFLE_MODES) {
         const batches = await collect(ds, { batchSize: 8, seed: 1, shuffle });
@@ -53,7 +46,7 @@ describe('reading batches', () => {
     const o: BatchOptions = { batchSize: 5, seed: 11, epoch: 3, shuffle: 'global', worldSize: 2, rank: 1 };
     const runs: Batch[][] = [];
     for (const [workers, prefetch] of [[0, 1], [1, 1], [1, 8], [2, 3]]) {
-      const ds = await openDataset(data, { workers });
+      const ds = await openDataset(shards.dir, { workers });
       runs.push(await collect(ds, { ...o, prefetch }));
       await ds.close();
     }
@@ -65,7 +58,7 @@ describe('reading batches', () => {
 
   it('recycles released buffers without changing a single byte, and detaches what was released', async () => {
     for (const workers of [0, 1]) {
-      const ds = await openDataset(data, { workers });
+      const ds = await openDataset(shards.dir, { workers });
       await ds.ready(); // batches come from the worker from here on
       const o: BatchOptions = { batchSize: 4, seed: 9, shuffle: 'global' };
       const fresh = (await collect(ds, o)).map((b) => ({ keys: b.keys, images: b.images.slice(), labels: b.labels.slice() }));
@@ -86,7 +79,7 @@ describe('reading batches', () => {
   });
 
   it('resumes at startBatch with exactly the suffix of the epoch, and exposes the state to checkpoint', async () => {
-    const ds = await openDataset(data, { workers: 0 });
+    const ds = await openDataset(shards.dir, { workers: 0 });
     try {
       const o: BatchOptions = { batchSize: 4, seed: 5, epoch: 1, shuffle: 'block', blockShards: 2 };
       const full = await collect(ds, o);
@@ -104,7 +97,7 @@ describe('reading batches', () => {
   });
 
   it('gives concurrent next() calls distinct, correctly labelled batches; return() keeps the resume point', async () => {
-    const ds = await openDataset(data, { workers: 1 });
+    const ds = await openDataset(shards.dir, { workers: 1 });
     try {
       const o: BatchOptions = { batchSize: 4, seed: 4, shuffle: 'global' };
       const full = await collect(ds, o);
@@ -121,8 +114,8 @@ describe('reading batches', () => {
     }
   });
 
-  it('augments deterministically per (seed, epoch, sample), and never in place of the stored data', async () => {
-    const ds = await openDataset(data, { workers: 1 });
+  it('augments deterministically per (seed, epoch, sample), and never in place of the stored shards.dir', async () => {
+    const ds = await openDataset(shards.dir, { workers: 1 });
     try {
       const aug = { flipH: true, flipV: true, rot90: true, cropPad: 2, scale: [0.9, 1.1] as [number, number], noise: 0.01 };
       const o: BatchOptions = { batchSize: 8, seed: 2, shuffle: 'none', augment: aug };
@@ -140,7 +133,7 @@ describe('reading batches', () => {
   });
 
   it('refuses augmentation options that would silently damage images', async () => {
-    const ds = await openDataset(data, { workers: 0 });
+    const ds = await openDataset(shards.dir, { workers: 0 });
     for (const augment of [{ noise: NaN }, { cropPad: 1.5 }, { scale: [2, 1] as [number, number] }, { shift: [0, Infinity] as [number, number] }]) {
       expect(() => ds.batches({ augment }), JSON.stringify(augment)).toThrow(RangeError);
     }
@@ -148,7 +141,7 @@ describe('reading batches', () => {
   });
 
   it('flipH mirrors each row exactly', async () => {
-    const ds = await openDataset(data, { workers: 0 });
+    const ds = await openDataset(shards.dir, { workers: 0 });
     try {
       // Every sample flips with probability 1/2: over 51 samples some must flip, and a flip must be an exact mirror.
       const plain = await collect(ds, { batchSize: 51, shuffle: 'none' });
@@ -173,8 +166,8 @@ describe('reading batches', () => {
 describe('I/O backends', () => {
   const hasMmap = Boolean(loadMmapAddon());
   it.skipIf(!hasMmap)('mmap and pread give identical bytes', async () => {
-    const m = await openDataset(data, { backend: 'mmap', workers: 0 });
-    const p = await openDataset(data, { backend: 'pread', workers: 0 });
+    const m = await openDataset(shards.dir, { backend: 'mmap', workers: 0 });
+    const p = await openDataset(shards.dir, { backend: 'pread', workers: 0 });
     expect(m.backend).toBe('mmap');
     expect(p.backend).toBe('pread');
     for (let i = 0; i < m.size; i++) expect(m.image(i)).toEqual(p.image(i));
@@ -184,7 +177,7 @@ describe('I/O backends', () => {
 
   it.skipIf(!hasMmap)('close() releases every mapping', async () => {
     const before = liveMappings();
-    const ds = await openDataset(data, { backend: 'mmap', workers: 0 });
+    const ds = await openDataset(shards.dir, { backend: 'mmap', workers: 0 });
     for (let i = 0; i < ds.size; i++) ds.image(i);
     await collect(ds, { batchSize: 16 });
     expect(liveMappings()).toBeGreaterThan(before);
@@ -196,7 +189,7 @@ describe('I/O backends', () => {
 
 describe('shutdown', () => {
   it('close() with batches still in flight resolves, and the program goes on after it', () => {
-    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(import.meta.dirname, 'helpers/close-early.ts'), data], { encoding: 'utf8', cwd: path.join(import.meta.dirname, '..'), timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(import.meta.dirname, 'helpers/close-early.ts'), shards.dir], { encoding: 'utf8', cwd: path.join(import.meta.dirname, '..'), timeout: 60_000 });
     expect({ status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, signal: null, stdout: 'after close\n', stderr: '' });
   });
 });
@@ -205,7 +198,7 @@ describe('damaged datasets', () => {
   function copy(): string {
     const d = tempDir();
     dirs.push(d);
-    cpSync(data, d, { recursive: true });
+    cpSync(shards.dir, d, { recursive: true });
     return d;
   }
 

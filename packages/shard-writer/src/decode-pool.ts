@@ -19,8 +19,10 @@ interface Task {
   req: WorkerRequest;
   resolve: (s: Result) => void;
   reject: (e: Error) => void;
-  /** Sent alone: it was in a group whose worker died, so a second death names it alone. */
+  /** To be sent alone: it was in a group whose worker died, so a second death names it alone. */
   solo?: boolean;
+  /** It went in a message of its own (set when sent). */
+  alone?: boolean;
 }
 
 /**
@@ -117,16 +119,19 @@ export class DecodePool {
       this.pump();
     });
     // A worker that dies (out of memory in a codec) fails the file it died on, never the build silently.
-    // It takes its files one at a time, in order: holding one, that one is the file; holding several
-    // (a group, answered at its end), they all go back to the queue to be sent alone, so a second death names it.
+    // It takes its files one at a time, in order, and answers a message at its end: when the oldest file it
+    // held came in a message of its own, that is the file, and the others go back to the queue; when it came
+    // in a group, any of the group may be, so all go back, each to be sent alone, and a second death names it.
     const fail = (err: Error) => {
-      const held = [...tasks.values()];
+      const [first, ...rest] = tasks.values();
       tasks.clear();
       this.running.delete(w);
       this.messages.delete(w);
       this.workers.splice(this.workers.indexOf(w), 1);
-      if (held.length === 1) held[0].reject(new Error(`decoder thread failed: ${err.message}`));
-      else this.queue.unshift(...held.map((t) => ({ ...t, solo: true })));
+      if (first?.alone) {
+        first.reject(new Error(`decoder thread failed: ${err.message}`));
+        this.queue.unshift(...rest);
+      } else if (first) this.queue.unshift(...[first, ...rest].map((t) => ({ ...t, solo: true })));
       if (this.queue.length) this.spawn();
       this.pump();
     };
@@ -154,7 +159,10 @@ export class DecodePool {
       while (group.length < size && this.queue.length && !this.queue[0].solo) group.push(this.queue.shift()!);
       if (group.length === 0) group.push(this.queue.shift()!);
       const tasks = this.running.get(best)!;
-      for (const t of group) tasks.set(t.req.id, t);
+      for (const t of group) {
+        t.alone = group.length === 1;
+        tasks.set(t.req.id, t);
+      }
       this.messages.set(best, this.messages.get(best)! + 1);
       best.postMessage({ requests: group.map((t) => t.req) } satisfies WorkerMessage);
     }

@@ -120,9 +120,8 @@ async function buildWith(o: ResolvedOptions, pool: DecodePool, started: number):
   const layout = { hash: schemaHash(schema), perShard: recordsPerShard(o.shardBytes, DATA_OFFSET, schema.record.stride) };
   await checkOutFolder(o.out); // refuse a folder that is not ours before writing anything into it
   const lock = acquireLock(o.out);
-  // A big PNG tree's decoder threads start now, loading their modules while the plan below hashes every input.
+  // A big PNG tree decodes in the decoder threads too (started during the walk, see onSlice).
   const pngInPool = slices.filter((s) => !s.format).length >= PNG_POOL_MIN;
-  if (pngInPool || slices.some((s) => s.format)) pool.warm();
   try {
     // A swap a killed build began is finished first: the folder then holds one whole dataset again.
     await completeSwap(o.out);
@@ -211,10 +210,7 @@ async function writeShards(o: ResolvedOptions, allSlices: PlannedSlice[], exclud
   // Over the whole plan, not `todo`: a resumed build writes the same series positions.
   const places = seriesPlaces(slices);
   const job: MedicalJob = { size: o.size, fit: o.fit, kernel: o.kernel, values: valueOptions(o), dicomWindow: o.window === 'dicom' };
-  // Enough files in flight to fill every decoder thread's messages (several files each); a tree with files
-  // of many samples (volumes, multi-frame) keeps the smaller bound, which is what caps memory there.
-  const inFlight = (png || todo.some((s) => s.format)) && !todo.some((s) => s.many) ? Math.max(o.workers, pool.capacity) : o.workers;
-  const decoded = mapOrdered(todo, inFlight, (s): Promise<MappedSample[] | { bytes: Uint8Array; stats: MappedSample['stats'] }[]> =>
+  const decoded = mapOrdered(todo, pool.inFlight(todo, o.workers, png === true), (s): Promise<MappedSample[] | { bytes: Uint8Array; stats: MappedSample['stats'] }[]> =>
     s.error ? Promise.reject(s.error) : s.format ? pool.run(s.file, job) : decodeImage(s.file, png ? pool : undefined, image).then((p) => [p]),
   );
   try {

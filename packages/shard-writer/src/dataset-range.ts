@@ -33,8 +33,7 @@ export async function findDatasetRange(o: ResolvedOptions, slices: readonly Plan
   try {
     let done = 0;
     o.onProgress?.({ phase: 'range', total: todo.length, done, written: 0, skipped: 0 });
-    const inFlight = todo.some((s) => s.format) && !todo.some((s) => s.many) ? Math.max(o.workers, pool.capacity) : o.workers;
-    const results = mapOrdered(todo, inFlight, (s) => (s.format ? pool.run(s.file, job) : preprocessSlice(s.file, { ...o, ...values, windows: null }).then((p) => [p])));
+    const results = mapOrdered(todo, pool.inFlight(todo, o.workers, false), (s) => (s.format ? pool.run(s.file, job) : preprocessSlice(s.file, { ...o, ...values, windows: null }).then((p) => [p])));
     for await (const r of results) {
       o.onProgress?.({ phase: 'range', total: todo.length, done: ++done, written: 0, skipped: 0 });
       if (!r.ok) continue;

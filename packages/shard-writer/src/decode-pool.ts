@@ -57,9 +57,14 @@ export class DecodePool {
 
   constructor(private readonly count: number) {}
 
-  /** Files that keep every worker's messages full: callers keep this many in flight. */
-  get capacity(): number {
-    return this.count * DEPTH * GROUP;
+  /**
+   * Files a caller keeps in flight: enough to fill every worker's messages (several files each) when
+   * files go to the workers (medical ones, or PNGs when `png`) and each holds one sample; `workers` when
+   * any holds many (volumes, multi-frame), which is what caps memory there.
+   */
+  inFlight(files: readonly { format?: string; many?: boolean }[], workers: number, png: boolean): number {
+    const pooled = png || files.some((s) => s.format);
+    return pooled && !files.some((s) => s.many) ? Math.max(workers, this.count * DEPTH * GROUP) : workers;
   }
 
   /** Decodes and maps every image of `file` in a worker; workers start when files wait for one (a PNG tree starts none). */

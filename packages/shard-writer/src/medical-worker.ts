@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { InputError } from './errors.js';
 import { mapMedicalFile, type MedicalJob } from './medical-slices.js';
-import { decodePngSlice, type Preprocessed, type PreprocessOptions } from './png-slice.js';
+import { decodePngSlice, isPngName, type Preprocessed, type PreprocessOptions } from './png-slice.js';
 import { scanInput, type InputScan } from './scan-input.js';
 
 export type WorkerRequest =
@@ -41,7 +41,7 @@ parentPort!.on('message', ({ requests }: WorkerMessage) => {
 
 /** A PNG's bytes, read synchronously (this thread does nothing else meanwhile); undefined leaves it to the async path, which reports why. */
 function readPng(file: string): Uint8Array | undefined {
-  if (!/\.png$/i.test(file)) return undefined;
+  if (!isPngName(file)) return undefined;
   try {
     return readFileSync(file);
   } catch {

@@ -23,6 +23,11 @@ export interface Preprocessed {
   stats: SampleValues;
 }
 
+/** Files decodePngSlice takes (by name; the rest go to sharp). */
+export function isPngName(file: string): boolean {
+  return /\.png$/i.test(file);
+}
+
 /**
  * A greyscale 8/16-bit PNG already at the output size, or undefined for sharp to decode: same stored
  * values as sharp's raw output; anything resized, colour, interlaced, with transparency or a colour
@@ -31,7 +36,7 @@ export interface Preprocessed {
  * about a third of a slice's decode there).
  */
 export async function decodePngSlice(file: string, opts: PreprocessOptions, bytes?: Uint8Array): Promise<Preprocessed | undefined> {
-  if (!/\.png$/i.test(file)) return undefined;
+  if (!isPngName(file)) return undefined;
   // 8-bit input for --dtype uint16 is widened by sharp's grey16 conversion: left to sharp.
   const png = decodeGreyPng(bytes ?? (await readFile(file).catch(() => undefined)) ?? new Uint8Array(0), opts.size);
   if (!png || (png.depth === 8 && opts.dtype === 'uint16' && !opts.rescale)) return undefined;

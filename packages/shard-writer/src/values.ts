@@ -113,7 +113,7 @@ export function mapValues(values: Float32Array, narrow: boolean, o: ValueOptions
     return { bytes: new Uint8Array(out.buffer), stats };
   }
   const out = new Uint8Array(n);
-  const mode = o.intensity.mode === 'auto' ? (narrow ? 'stored' : 'minmax') : o.intensity.mode;
+  const mode = intensityMode(o, narrow);
   if (mode === 'stored') {
     // 8-bit input as it is; wider input by round(v / 257), the exact inverse of the 8-to-16 bit scale.
     if (narrow) for (let i = 0; i < n; i++) out[i] = roundByte(values[i]);
@@ -132,6 +132,46 @@ function datasetRange(m: IntensityMode): [number, number] {
   return [m.lo, m.hi];
 }
 
+/** `auto` resolved: 8-bit stored values are display values already (`stored`), anything wider `minmax`. */
+function intensityMode(o: ValueOptions, narrow: boolean): IntensityMode['mode'] {
+  return o.intensity.mode === 'auto' ? (narrow ? 'stored' : 'minmax') : o.intensity.mode;
+}
+
+/** The mode when a per-value table can map the image (uint8, no window, `stored` or `minmax`), else undefined. */
+function tableMode(o: ValueOptions, narrow: boolean): 'stored' | 'minmax' | undefined {
+  const mode = intensityMode(o, narrow);
+  return !o.windows && o.dtype === 'uint8' && (mode === 'stored' || mode === 'minmax') ? mode : undefined;
+}
+
+/**
+ * The per-value byte table of an integer image whose values min..max were counted in `counts[at + v]`
+ * (and are cleared here as they are read): `lut[v - min]` is v's byte by the same expressions mapValues
+ * evaluates per pixel, with the image's fine histogram and its number of grey levels.
+ */
+function valueTable(counts: Int32Array, at: number, min: number, max: number, mode: 'stored' | 'minmax', narrow: boolean): { lut: Uint8Array; levels: number; bins: FineBins } {
+  const scale = max > min ? 255 / (max - min) : 0;
+  const lut = new Uint8Array(max - min + 1);
+  const table = integerBins();
+  // fineBin never decreases as v grows, so the bins in use lie between those of min and max.
+  const first = table[min - INT_LO];
+  const binCounts = new Int32Array(table[max - INT_LO] - first + 1);
+  const seen = new Uint8Array(256);
+  let levels = 0;
+  for (let v = min; v <= max; v++) {
+    const c = counts[at + v];
+    if (c === 0) continue;
+    counts[at + v] = 0;
+    binCounts[table[v - INT_LO] - first] += c;
+    const out = mode === 'stored' ? roundByte(narrow ? v : v / 257) : roundByte((v - min) * scale);
+    lut[v - min] = out;
+    if (seen[out] === 0) {
+      seen[out] = 1;
+      levels++;
+    }
+  }
+  return { lut, levels, bins: { first, counts: binCounts } };
+}
+
 /** Per-value pixel counts for mapIntegers (one per thread, cleared over the range used after each image), at value + the array's offset. */
 const valueCounts = new Int32Array(65536);
 
@@ -146,8 +186,8 @@ export type SmallIntegers = Uint8Array | Uint16Array | Int8Array | Int16Array;
  * statistics as mapValues on `stored + intercept`.
  */
 export function mapIntegers(stored: SmallIntegers, narrow: boolean, o: ValueOptions, intercept = 0): { bytes: Uint8Array; stats: SampleValues } | undefined {
-  const mode = o.intensity.mode === 'auto' ? (narrow ? 'stored' : 'minmax') : o.intensity.mode;
-  if (o.windows || o.dtype !== 'uint8' || (mode !== 'stored' && mode !== 'minmax') || stored.length === 0 || !Number.isInteger(intercept)) return undefined;
+  const mode = tableMode(o, narrow);
+  if (!mode || stored.length === 0 || !Number.isInteger(intercept)) return undefined;
   const n = stored.length;
   // Signed values are counted at value + 32768, so one table serves every type.
   const offset = stored instanceof Int16Array || stored instanceof Int8Array ? 32768 : 0;
@@ -173,35 +213,15 @@ export function mapIntegers(stored: SmallIntegers, narrow: boolean, o: ValueOpti
     valueCounts.fill(0, lo, hi + 1);
     return undefined;
   }
-  const scale = max > min ? 255 / (max - min) : 0;
-  const lut = new Uint8Array(hi - lo + 1);
-  const table = integerBins();
-  // fineBin never decreases as v grows, so the bins in use lie between those of min and max.
-  const first = table[min - INT_LO];
-  const binCounts = new Int32Array(table[max - INT_LO] - first + 1);
-  const seen = new Uint8Array(256);
-  let levels = 0;
-  for (let k = lo; k <= hi; k++) {
-    const c = valueCounts[k];
-    if (c === 0) continue;
-    valueCounts[k] = 0;
-    const v = k - offset + intercept;
-    binCounts[table[v - INT_LO] - first] += c;
-    // The same expressions mapValues evaluates per pixel, once per value present.
-    const out = mode === 'stored' ? roundByte(narrow ? v : v / 257) : roundByte((v - min) * scale);
-    lut[k - lo] = out;
-    if (seen[out] === 0) {
-      seen[out] = 1;
-      levels++;
-    }
-  }
+  // valueCounts[k] counts modality value k - offset + intercept.
+  const { lut, levels, bins } = valueTable(valueCounts, offset - intercept, min, max, mode, narrow);
   const bytes = new Uint8Array(n);
   if (mode === 'stored' && narrow && stored instanceof Uint8Array && intercept === 0) bytes.set(stored);
   else {
     const at = offset - lo;
     for (let i = 0; i < n; i++) bytes[i] = lut[stored[i] + at];
   }
-  return { bytes, stats: { min, max, clipped: 0, levels, bins: { first, counts: binCounts } } };
+  return { bytes, stats: { min, max, clipped: 0, levels, bins } };
 }
 
 /** Four banks of 256 counts for 8-bit values (see countBytes). */
@@ -248,9 +268,9 @@ let modalityCounts: Int32Array | undefined;
  * the counts are clean again. Same bytes and statistics as the general path.
  */
 export function mapIntegerValues(values: Float32Array, narrow: boolean, o: ValueOptions): { bytes: Uint8Array; stats: SampleValues } | undefined {
-  const mode = o.intensity.mode === 'auto' ? (narrow ? 'stored' : 'minmax') : o.intensity.mode;
+  const mode = tableMode(o, narrow);
   const n = values.length;
-  if (o.windows || o.dtype !== 'uint8' || (mode !== 'stored' && mode !== 'minmax') || n === 0) return undefined;
+  if (!mode || n === 0) return undefined;
   const counts = (modalityCounts ??= new Int32Array(INT_HI - INT_LO + 1));
   let min = INT_HI;
   let max = INT_LO;
@@ -266,30 +286,10 @@ export function mapIntegerValues(values: Float32Array, narrow: boolean, o: Value
     if (k < min) min = k;
     if (k > max) max = k;
   }
-  const table = integerBins();
-  const scale = max > min ? 255 / (max - min) : 0;
-  const lut = new Uint8Array(max - min + 1);
-  // fineBin never decreases as v grows, so the bins in use lie between those of min and max.
-  const first = table[min - INT_LO];
-  const binCounts = new Int32Array(table[max - INT_LO] - first + 1);
-  const seen = new Uint8Array(256);
-  let levels = 0;
-  for (let v = min; v <= max; v++) {
-    const c = counts[v - INT_LO];
-    if (c === 0) continue;
-    counts[v - INT_LO] = 0;
-    binCounts[table[v - INT_LO] - first] += c;
-    // The same expressions mapValues evaluates per pixel, once per value present.
-    const out = mode === 'stored' ? roundByte(narrow ? v : v / 257) : roundByte((v - min) * scale);
-    lut[v - min] = out;
-    if (seen[out] === 0) {
-      seen[out] = 1;
-      levels++;
-    }
-  }
+  const { lut, levels, bins } = valueTable(counts, -INT_LO, min, max, mode, narrow);
   const bytes = new Uint8Array(n);
   for (let i = 0; i < n; i++) bytes[i] = lut[(values[i] | 0) - min]; // an integer index (see scan)
-  return { bytes, stats: { min, max, clipped: 0, levels, bins: { first, counts: binCounts } } };
+  return { bytes, stats: { min, max, clipped: 0, levels, bins } };
 }
 
 /**

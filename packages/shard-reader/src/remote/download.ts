@@ -39,7 +39,7 @@ export async function downloadObject(store: ObjectStore, entry: DownloadTarget, 
   for (let attempt = 0; attempt < policy.attempts * 4; attempt++) {
     const before = written;
     try {
-      const body = await store.open(entry.key, written);
+      const body = await (store.openWhole ? store.openWhole(entry.key, written) : store.open(entry.key, written));
       if (body.total !== entry.bytes) {
         body.cancel();
         throw new RemoteError(url, `is ${body.total} bytes, the manifest says ${entry.bytes} (object replaced or truncated in the store)`);
@@ -52,6 +52,7 @@ export async function downloadObject(store: ObjectStore, entry: DownloadTarget, 
           }
           if (sink.offset + chunk.length > entry.bytes) throw new DigestError(`response runs past the ${entry.bytes} bytes the manifest gives`);
           await sink.push(chunk);
+          if (body.reusesChunks) await sink.flush();
         }
       } finally {
         // Bytes received are kept (a resume starts after them); a failed write is thrown from here.

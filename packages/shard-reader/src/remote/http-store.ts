@@ -1,5 +1,6 @@
 // ObjectStore over plain HTTP(S): GET with Range requests (any static server, e.g. nginx), HEAD, index pages.
 import { BodyError, StatusError } from './errors.js';
+import { socketGet, socketGetServes } from './socket-get.js';
 import { BaseStore, specOptions, type ObjectBody, type ObjectInfo, type StoreOptions, type StoreSpec } from './object-store.js';
 
 export class HttpStore extends BaseStore {
@@ -42,20 +43,14 @@ export class HttpStore extends BaseStore {
       cancel();
       throw new StatusError(res.status, res.statusText);
     }
-    const contentLength = Number(res.headers.get('content-length') ?? NaN);
-    let total = contentLength;
-    if (res.status === 206) {
-      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
-      if (!m || Number(m[1]) !== offset) {
-        cancel();
-        throw new BodyError(`answer to Range ${headers.range} has Content-Range ${res.headers.get('content-range')}`);
-      }
-      total = m[3] === '*' ? NaN : Number(m[3]);
-    } else if (offset > 0 || (length !== undefined && length < contentLength)) {
-      // A 200 to a Range request is the whole object: reading on would be wrong or wasteful.
+    let total: number;
+    try {
+      total = totalOf(res.status, (h) => res.headers.get(h) ?? undefined, offset, length, headers.range);
+    } catch (err) {
       cancel();
-      throw new StatusError(501, `server ignores Range requests (answered 200 to ${headers.range})`);
+      throw err;
     }
+    const contentLength = Number(res.headers.get('content-length') ?? NaN);
     if (!Number.isSafeInteger(contentLength) || !res.body) {
       cancel();
       throw new BodyError('response has no Content-Length');
@@ -74,6 +69,17 @@ export class HttpStore extends BaseStore {
       })(this),
       cancel,
     };
+  }
+
+  /**
+   * A whole download over a plain socket (socket-get.ts) when this is a plain http:// store of this class;
+   * fetch for https, for subclasses (they may change how requests are made) and for answers socketGet leaves.
+   */
+  protected override wholeOnce(key: string, offset: number): Promise<ObjectBody | undefined> | undefined {
+    if (!this.spec || !socketGetServes(this.url)) return undefined;
+    const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+    if (offset > 0) headers.range = `bytes=${offset}-`;
+    return plainWhole(this.urlOf(key), headers, offset, this.timeoutMs);
   }
 
   protected async headOnce(key: string): Promise<ObjectInfo | undefined> {
@@ -139,5 +145,40 @@ export class HttpStore extends BaseStore {
   async close(): Promise<void> {
     for (const c of this.controllers) c.abort();
     this.controllers.clear();
+  }
+}
+
+/**
+ * The object's size from a 200/206 answer to a request from `offset` (`length` bytes, or to the end), whose
+ * `range` header is given when one was sent; NaN when the answer does not say. Throws when the answer is not
+ * the bytes asked for: a wrong Content-Range, or a whole object in answer to a Range request.
+ */
+function totalOf(status: number, header: (name: string) => string | undefined, offset: number, length: number | undefined, range: string | undefined): number {
+  const contentLength = Number(header('content-length') ?? NaN);
+  if (status === 206) {
+    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header('content-range') ?? '');
+    if (!m || Number(m[1]) !== offset) throw new BodyError(`answer to Range ${range} has Content-Range ${header('content-range')}`);
+    return m[3] === '*' ? NaN : Number(m[3]);
+  }
+  // A 200 to a Range request is the whole object: reading on would be wrong or wasteful.
+  if (offset > 0 || (length !== undefined && length < contentLength)) throw new StatusError(501, `server ignores Range requests (answered 200 to ${range})`);
+  return contentLength;
+}
+
+/**
+ * GET over a plain socket of `url` from `offset` to the end (headers as sent, range included), checked as
+ * openOnce checks fetch's answers; undefined for an answer to ask again with fetch (a redirect, a 4xx, whose
+ * message fetch words best, or a chunked or encoded body). Shared by the S3 store's presigned downloads.
+ */
+export async function plainWhole(url: string, headers: Record<string, string>, offset: number, timeoutMs: number): Promise<ObjectBody | undefined> {
+  const body = await socketGet(url, headers, timeoutMs);
+  if (!body) return undefined;
+  try {
+    const total = totalOf(body.status, (h) => body.headers.get(h), offset, undefined, headers.range);
+    body.total = Number.isSafeInteger(total) ? total : offset + body.length;
+    return body;
+  } catch (err) {
+    body.cancel();
+    throw err;
   }
 }

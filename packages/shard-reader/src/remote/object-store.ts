@@ -17,6 +17,8 @@ export interface ObjectBody {
   total: number;
   chunks: AsyncIterable<Uint8Array>;
   cancel(): void;
+  /** Set when chunks share one buffer: each must be used up (written, hashed) before the next is asked for. */
+  reusesChunks?: boolean;
 }
 
 export interface StoreOptions {
@@ -46,6 +48,11 @@ export interface ObjectStore {
   urlOf(key: string): string;
   /** One attempt (no retry): bytes from `offset`, `length` of them or to the end. Consume or cancel the body. */
   open(key: string, offset?: number, length?: number): Promise<ObjectBody>;
+  /**
+   * One attempt at the object from `offset` to its end, for a consumer that is done with each chunk before
+   * it asks for the next (a whole download): the store may then hand over chunks that share one buffer.
+   */
+  openWhole?(key: string, offset?: number): Promise<ObjectBody>;
   /** The whole object, retried. */
   get(key: string): Promise<Uint8Array>;
   /** Exactly `length` bytes at `offset`, retried. */
@@ -91,6 +98,23 @@ export abstract class BaseStore implements ObjectStore {
     checkRange(offset, length);
     const body = await withTimeout(this.openOnce(key, offset, length), this.timeoutMs, `no response in ${this.timeoutMs} ms`, (late) => late.cancel());
     return { ...body, chunks: idleGuard(body, this.timeoutMs) };
+  }
+
+  async openWhole(key: string, offset = 0): Promise<ObjectBody> {
+    checkRange(offset, undefined);
+    const once = this.wholeOnce(key, offset);
+    const body = once && (await withTimeout(once, this.timeoutMs, `no response in ${this.timeoutMs} ms`, (late) => late?.cancel()));
+    if (!body) return this.open(key, offset);
+    return { length: body.length, total: body.total, reusesChunks: body.reusesChunks, chunks: idleGuard(body, this.timeoutMs), cancel: () => body.cancel() };
+  }
+
+  /**
+   * A store's own way to make openWhole's request, or undefined to make it with open() (the default, and
+   * the answer for any store whose open() a subclass may have changed). Its promise may also answer
+   * undefined: open() is then asked.
+   */
+  protected wholeOnce(_key: string, _offset: number): Promise<ObjectBody | undefined> | undefined {
+    return undefined;
   }
 
   get(key: string): Promise<Uint8Array> {

@@ -4,7 +4,10 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StatusError } from './errors.js';
+import { plainWhole } from './http-store.js';
+import { socketGetServes } from './socket-get.js';
 import type { S3Options } from './s3-options.js';
 import { BaseStore, specOptions, type ObjectBody, type ObjectInfo, type StoreOptions, type StoreSpec } from './object-store.js';
 
@@ -22,8 +25,13 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   return { bucket: m[1], prefix };
 }
 
+/** The endpoint an S3 client of these options talks to; undefined for AWS itself. */
+export function s3EndpointOf(o: S3Options = {}): string | undefined {
+  return o.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+}
+
 export function s3ClientFor(o: S3Options = {}, timeoutMs = 30_000): S3Client {
-  const endpoint = o.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  const endpoint = s3EndpointOf(o);
   const region = o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (endpoint ? 'us-east-1' : undefined);
   const agent = { keepAlive: true, maxSockets: o.maxSockets ?? 16 };
   return new S3Client({
@@ -56,12 +64,15 @@ export class S3Store extends BaseStore {
     this.bucket = bucket;
     this.prefix = prefix;
     this.client = s3ClientFor(options.s3, this.timeoutMs);
+    this.plainEndpoint = socketGetServes(s3EndpointOf(options.s3) ?? '');
     // A subclass may change how requests are made: only this class can be rebuilt elsewhere from its options.
     const copy = new.target === S3Store ? specOptions(options) : undefined;
     this.spec = copy && { kind: 's3', url: this.url, options: copy };
   }
 
   readonly spec?: StoreSpec;
+  /** A plain http:// endpoint (a store on the local network, e.g. Ceph RGW): whole downloads skip the SDK. */
+  private readonly plainEndpoint: boolean;
 
   urlOf(key: string): string {
     return this.url + key;
@@ -94,6 +105,20 @@ export class S3Store extends BaseStore {
       chunks: body ?? (async function* () {})(),
       cancel: () => body?.destroy(),
     };
+  }
+
+  /**
+   * A whole download of a plain http:// endpoint over a plain socket (socket-get.ts), with a URL the SDK
+   * presigned (its credentials, region and addressing); the SDK's own GetObject for https, for subclasses,
+   * and for the answers socketGet leaves to a full client (4xx, whose wording the SDK reads from the body).
+   */
+  protected override wholeOnce(key: string, offset: number): Promise<ObjectBody | undefined> | undefined {
+    if (!this.spec || !this.plainEndpoint) return undefined;
+    return (async () => {
+      const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }), { expiresIn: 3600 });
+      // Range is not part of the presigned request: SigV4 query signing covers the host header only.
+      return plainWhole(url, offset > 0 ? { range: `bytes=${offset}-` } : {}, offset, this.timeoutMs);
+    })();
   }
 
   protected async headOnce(key: string): Promise<ObjectInfo | undefined> {

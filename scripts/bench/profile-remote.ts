@@ -48,6 +48,22 @@ const cpuSince = (from: NodeJS.CpuUsage) => {
   const d = process.cpuUsage(from);
   return (d.user + d.system) / 1e6;
 };
+/** CPU seconds so far of the servers' processes (radosgw, ceph-osd, ceph-mon, nginx): what the client competes with. */
+const serverCpu = (): number => {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!/^(radosgw|ceph-osd|ceph-mon|nginx)/.test(name)) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      // gone
+    }
+  }
+  return total;
+};
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const work = mkdtempSync(path.join(os.tmpdir(), 'rp-'));
 const server: RunningServer | Rgw = useS3 ? await startRgw() : await startNginx(path.dirname(dir));
@@ -100,14 +116,19 @@ try {
     // Cold against raw, side by side: a fresh cacheDir each round.
     rmSync(path.join(work, 'c'), { recursive: true, force: true });
     let cpu = process.cpuUsage();
+    let srv = serverCpu();
     const rawRate = await raw();
     const rawCpu = cpuSince(cpu);
+    const rawSrv = serverCpu() - srv;
     const cold = await open();
     await cold.ready();
     cpu = process.cpuUsage();
     const threads = threadCpu();
     const elu = performance.eventLoopUtilization();
+    srv = serverCpu();
     const c = await epoch(cold);
+    const coldSrv = serverCpu() - srv;
+    console.log(`  servers' CPU per GB: raw ${(rawSrv / (bytes / 1e9)).toFixed(2)} s, cold epoch ${(coldSrv / (bytes / 1e9)).toFixed(2)} s`);
     console.log(`  cold epoch CPU s by thread: ${threadReport(threads)}`);
     const coldElu = performance.eventLoopUtilization(elu).utilization;
     const coldCpu = cpuSince(cpu);

@@ -1,17 +1,23 @@
-// Client CPU and wall time of receiving the remote bench's shards from nginx on one thread, by receive method: fetch (undici), node:http, and a plain socket reading into one reused buffer (net `onread`); each bare, + SHA-256, + writing to a file.
+// Client CPU and wall time of receiving the remote bench's shards on one thread, by receive method; each bare, + SHA-256, + writing to a file.
+// From nginx (default): fetch (undici), node:http, a plain socket reading into one reused buffer (net `onread`), and HttpStore.openWhole.
+// From Ceph RGW (`--s3`): the AWS SDK's GetObject and S3Store.openWhole (presigned socket GET).
+// node --conditions=source --import tsx scripts/bench/receive-ab.ts [shard dir] [--s3]   (RECEIVE_ONLY=store: one method)
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startNginx } from '../../test/helpers/servers.js';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HttpStore, S3Store, s3ClientFor, type ObjectStore } from 'shard-reader/remote';
+import { startNginx, startRgw } from '../../test/helpers/servers.js';
 
-const dir = path.resolve(process.argv[2] ?? '.bench-data/shards-remote-full');
+const useS3 = process.argv.includes('--s3');
+const dir = path.resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? '.bench-data/shards-remote-full');
 const files = readdirSync(dir).filter((f) => f.endsWith('.bin') || f.endsWith('.shard')).sort();
 const bytes = files.reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
-const nginx = await startNginx(path.dirname(dir));
+const nginx = useS3 ? await startRgw() : await startNginx(path.dirname(dir));
 const base = `${nginx.endpoint}/${path.basename(dir)}/`;
 const u = new URL(base);
 const work = mkdtempSync(path.join(os.tmpdir(), 'rab-'));
@@ -61,8 +67,25 @@ const viaSocket = (f: string, sink: Sink) =>
     s.on('error', reject);
     s.write(`GET ${u.pathname}${f} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`);
   });
-const methods = { fetch: viaFetch, http: viaHttp, socket: viaSocket };
-async function run(name: keyof typeof methods, extra: 'bare' | 'sha' | 'sha+write') {
+const viaStore = (store: ObjectStore) => async (f: string, sink: Sink) => {
+  for await (const c of (await store.openWhole!(f)).chunks) sink(c);
+};
+let methods: Record<string, (f: string, sink: Sink) => Promise<void>> = { fetch: viaFetch, http: viaHttp, socket: viaSocket, store: viaStore(new HttpStore(base)) };
+if (useS3) {
+  const rgw = nginx as Awaited<ReturnType<typeof startRgw>>;
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region });
+  const client = s3ClientFor({ endpoint: rgw.endpoint, maxSockets: 8 });
+  await client.send(new CreateBucketCommand({ Bucket: 'rab' }));
+  for (const f of files) await client.send(new PutObjectCommand({ Bucket: 'rab', Key: f, Body: readFileSync(path.join(dir, f)) }));
+  methods = {
+    sdk: async (f, sink) => {
+      const r = await client.send(new GetObjectCommand({ Bucket: 'rab', Key: f }));
+      for await (const c of r.Body as AsyncIterable<Uint8Array>) sink(c);
+    },
+    store: viaStore(new S3Store('s3://rab/', { s3: { endpoint: rgw.endpoint } })),
+  };
+}
+async function run(name: string, extra: 'bare' | 'sha' | 'sha+write') {
   const t = performance.now();
   const cpu = process.cpuUsage();
   let next = 0;
@@ -88,7 +111,7 @@ try {
   for (let round = 0; round < 3; round++) {
     for (const extra of ['bare', 'sha', 'sha+write'] as const) {
       const parts: string[] = [];
-      for (const m of Object.keys(methods) as (keyof typeof methods)[]) {
+      for (const m of Object.keys(methods).filter((k) => !process.env.RECEIVE_ONLY || k === process.env.RECEIVE_ONLY)) {
         const r = await run(m, extra);
         parts.push(`${m} ${r.cpu.toFixed(2)} s ${r.gbps.toFixed(2)} GB/s`);
       }

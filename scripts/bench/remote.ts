@@ -111,9 +111,6 @@ export const remoteBench: Bench = async (ctx): Promise<BenchResult> => {
       await cold.close();
       // The raw limit is the mean of one run just before the cold epoch and one just after: the load here drifts.
       const raw = (rawBefore + (await rawLimit(files, w.get))) / 2;
-      // For reference: the same GETs through the reader's own client, which receives for a fifth of the CPU.
-      const own = await rawLimit(files, ownGet(w.store));
-      await w.store.close();
       // Warm against local in alternating epochs, each after one warm-up epoch of its own (the local one had its
       // own above): a warm epoch is ~0.1 s, so one alone is noise and first-epoch costs (mapping) would dominate.
       const warm = await open();
@@ -125,6 +122,10 @@ export const remoteBench: Bench = async (ctx): Promise<BenchResult> => {
         ls.push((await epoch(local)).samplesPerSec);
       }
       await warm.close();
+      // For reference, after the warm epochs (so the server is as quiet for them as before): the same GETs
+      // through the reader's own client, which receives for a fifth of fetch's CPU.
+      const own = await rawLimit(files, ownGet(w.store));
+      await w.store.close();
       const localRate = { samplesPerSec: mean(ls) };
       const h = { samplesPerSec: mean(hs.map((x) => x.samplesPerSec)), bytesPerSec: mean(hs.map((x) => x.bytesPerSec)) };
       const key = i === 0 ? 's3' : 'http';

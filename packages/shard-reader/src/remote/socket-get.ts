@@ -6,10 +6,10 @@ import { BodyError, StatusError, TimeoutError } from './errors.js';
 import type { ObjectBody } from './object-store.js';
 
 /** Bytes gathered before the consumer is handed a chunk (fewer at the end, or from a slow server). */
-const CHUNK = 1 << 20;
+const CHUNK = 512 << 10;
 /** One socket read at most. */
-const READ = 256 << 10;
-/** Bytes in hand are handed over after this long without a full chunk. */
+const READ = 128 << 10;
+/** Bytes in hand are handed over at the next read after this long without a full chunk. */
 const PARTIAL_MS = 100;
 /** A response head longer than this is refused (nginx's own default limit is 8 KiB per header line). */
 const MAX_HEAD = 64 << 10;
@@ -22,15 +22,14 @@ export function socketGetServes(url: string): boolean {
 /**
  * GET `url` with `headers` and answer its body, or undefined when the answer is one this reader leaves to a
  * full HTTP client (a redirect, a 4xx, no Content-Length, a chunked or encoded body): the caller then asks
- * again that way. Other statuses than 200/206 (5xx, 1xx) throw a StatusError. The body's chunks share one buffer: each must be
- * used up before the next is asked for (`reusesChunks`). No bytes for `timeoutMs` is a TimeoutError.
+ * again that way. Other statuses than 200/206 (5xx, 1xx) throw a StatusError. The body's chunks share
+ * three buffers: each must be used up before the next is asked for (`reusesChunks`). No bytes for
+ * `timeoutMs` is a TimeoutError.
  */
 export function socketGet(url: string, headers: Record<string, string>, timeoutMs: number): Promise<SocketBody | undefined> {
   const u = new URL(url);
   if (u.protocol !== 'http:') throw new RangeError(`socketGet serves http:// only (got ${url})`);
   return new Promise((resolve, reject) => {
-    const body = new SocketBody();
-    let head = Buffer.alloc(0);
     let answered = false;
     const answer = (value: SocketBody | undefined, err?: Error) => {
       answered = true;
@@ -42,14 +41,16 @@ export function socketGet(url: string, headers: Record<string, string>, timeoutM
       if (!answered) answer(undefined, err);
       else body.failed(err);
     };
+    const body = new SocketBody();
     const socket = net.connect({
       host: u.hostname.replace(/^\[|\]$/g, ''),
       port: Number(u.port || 80),
       onread: {
-        buffer: Buffer.allocUnsafe(READ),
-        callback: (n: number, buf: Uint8Array) => {
-          if (answered) return body.received(buf.subarray(0, n));
-          head = Buffer.concat([head, buf.subarray(0, n)]);
+        // Node asks for the next read's buffer after every callback: the kernel writes straight into ours.
+        buffer: () => body.nextRead(),
+        callback: (n: number) => {
+          if (answered) return body.received(n);
+          const head = body.head(n);
           const end = head.indexOf('\r\n\r\n');
           if (end < 0) {
             if (head.length > MAX_HEAD) fail(new BodyError(`response head longer than ${MAX_HEAD} bytes`));
@@ -75,9 +76,8 @@ export function socketGet(url: string, headers: Record<string, string>, timeoutM
             answer(undefined);
             return false;
           }
-          body.start(socket, length, parsed.status, parsed.headers);
           answer(body);
-          return body.received(head.subarray(end + 4));
+          return body.start(socket, length, parsed.status, parsed.headers, end + 4);
         },
       },
     } as net.NetConnectOpts);
@@ -106,9 +106,11 @@ function parseHead(text: string): { status: number; reason: string; headers: Map
 }
 
 /**
- * The body of one socketGet. Reads are copied into one of two buffers; a buffer of CHUNK bytes (or the
- * last bytes) is handed over, and reading goes on into the other one, which the consumer gave back by
- * asking for the next chunk. Both full: the socket pauses until then.
+ * The body of one socketGet. The socket reads into the current buffer; one of CHUNK bytes (or the last
+ * bytes) is sealed and queued, and reading goes on into a spare one. The consumer holds one buffer at a time
+ * and gives it back by asking for the next chunk. Three buffers: while one is held and one queued, the third
+ * takes reads; whenever no spare is left for the next seal, the socket pauses until one is. Node is only
+ * ever given a buffer no one else holds, so no read lands in bytes the consumer has or will be handed.
  */
 export class SocketBody implements ObjectBody {
   readonly reusesChunks = true;
@@ -117,38 +119,87 @@ export class SocketBody implements ObjectBody {
   status = 0;
   headers = new Map<string, string>();
   private socket: net.Socket | undefined;
-  private readonly bufs = [Buffer.allocUnsafe(CHUNK + READ), Buffer.allocUnsafe(CHUNK + READ)];
+  private readonly bufs = [0, 1, 2].map(() => Buffer.allocUnsafe(CHUNK + READ));
   private cur = 0;
   private fill = 0;
-  /** Bytes handed over so far. */
-  private handed = 0;
+  /** Sealed buffers waiting for the consumer, in order. */
+  private readonly ready: { index: number; bytes: number }[] = [];
+  /** The buffer the consumer holds, or -1. */
+  private lent = -1;
+  /** Body bytes received so far. */
+  private got = 0;
+  private paused = false;
   private done = false;
+  private sealSoon = false;
   private error: Error | undefined;
   private wake: (() => void) | undefined;
 
-  start(socket: net.Socket, length: number, status: number, headers: Map<string, string>): void {
-    Object.assign(this, { socket, length, total: length, status, headers });
-    if (length === 0) this.done = true;
+  /** Where the next read goes: the rest of the current buffer. */
+  nextRead(): Buffer {
+    return this.bufs[this.cur].subarray(this.fill, this.fill + READ);
   }
 
-  /** Takes one read's bytes; answers whether to read on (false pauses the socket until a hand-over). */
-  received(bytes: Uint8Array): boolean {
+  /** Before the body: `n` more bytes of the response head (and maybe the body's first bytes) read. */
+  head(n: number): Buffer {
+    this.fill += n;
+    return this.bufs[this.cur].subarray(0, this.fill);
+  }
+
+  /** The head ended at `bodyAt`: what follows is the body's first bytes. Answers whether to read on. */
+  start(socket: net.Socket, length: number, status: number, headers: Map<string, string>, bodyAt: number): boolean {
+    Object.assign(this, { socket, length, total: length, status, headers });
+    const rest = this.fill - bodyAt;
+    this.bufs[this.cur].copyWithin(0, bodyAt, this.fill);
+    this.fill = 0;
+    return this.received(rest);
+  }
+
+  /** `n` body bytes were read into the current buffer; answers whether to read on (false pauses). */
+  received(n: number): boolean {
     if (this.done || this.error) return false;
-    if (this.handed + this.fill + bytes.length > this.length) {
+    this.fill += n;
+    this.got += n;
+    if (this.got > this.length) {
       this.failed(new BodyError(`response is longer than its ${this.length} announced bytes`));
       return false;
     }
-    this.bufs[this.cur].set(bytes, this.fill);
-    this.fill += bytes.length;
-    if (this.handed + this.fill === this.length) {
+    if (this.got === this.length) {
       this.done = true;
       this.socket?.destroy();
     }
-    if (this.fill >= CHUNK || this.done) {
-      this.notify();
-      return false;
+    if (this.fill >= CHUNK || this.done || (this.sealSoon && this.fill > 0)) this.seal();
+    return !this.paused && !this.done;
+  }
+
+  /** Queues the current buffer's bytes for the consumer and moves reading to a free buffer. */
+  private seal(): void {
+    if (this.fill > 0) {
+      this.ready.push({ index: this.cur, bytes: this.fill });
+      this.fill = 0;
+      this.sealSoon = false;
+      // Reading only goes on while a spare buffer exists (see resume), so there is one to move to; after
+      // a failure there may be none, and no more reads either.
+      this.cur = this.spare() ?? this.cur;
+      // No spare left: the next seal would have nowhere to go, so wait for the consumer first.
+      if (this.spare() === undefined) this.paused = true;
     }
-    return true;
+    this.notify();
+  }
+
+  /** A buffer that is neither read into, nor queued, nor held by the consumer. */
+  private spare(): number | undefined {
+    for (let i = 0; i < this.bufs.length; i++) {
+      if (i !== this.cur && i !== this.lent && !this.ready.some((r) => r.index === i)) return i;
+    }
+    return undefined;
+  }
+
+  /** Reads on once a seal would have a spare buffer to move to again. */
+  private resume(): void {
+    if (this.paused && !this.done && !this.error && this.spare() !== undefined) {
+      this.paused = false;
+      this.socket?.resume();
+    }
   }
 
   failed(err: Error): void {
@@ -158,7 +209,7 @@ export class SocketBody implements ObjectBody {
   }
 
   closed(): void {
-    if (!this.done) this.failed(Object.assign(new BodyError(`connection closed after ${this.handed + this.fill} of ${this.length} bytes`), { code: 'ECONNRESET' }));
+    if (!this.done) this.failed(Object.assign(new BodyError(`connection closed after ${this.got} of ${this.length} bytes`), { code: 'ECONNRESET' }));
   }
 
   private notify(): void {
@@ -174,45 +225,35 @@ export class SocketBody implements ObjectBody {
   private async *iterate(): AsyncGenerator<Uint8Array> {
     try {
       for (;;) {
-        // Bytes received before a failure are good: handed over first, a resumed download starts after them.
-        if (this.fill > 0 && (this.fill >= CHUNK || this.done || this.waited || this.error)) {
-          const chunk = this.bufs[this.cur].subarray(0, this.fill);
-          this.handed += this.fill;
-          this.cur ^= 1;
-          this.fill = 0;
-          this.waited = false;
-          if (!this.done && !this.error) this.socket?.resume();
-          yield chunk;
+        // Asking again means the consumer is done with the buffer it held.
+        this.lent = -1;
+        // After a failure the socket reads no more: bytes received before it are good and handed over
+        // first, so a resumed download starts after them.
+        if (this.error && this.fill > 0) this.seal();
+        const next = this.ready.shift();
+        if (next) this.lent = next.index;
+        this.resume();
+        if (next) {
+          yield this.bufs[next.index].subarray(0, next.bytes);
           continue;
         }
         if (this.error) throw this.error;
         if (this.done) return;
-        await this.nextRead();
+        await this.arrival();
       }
     } finally {
       this.socket?.destroy();
     }
   }
 
-  /** Set when a wait with bytes in hand ran out: they are handed over as they are (a slow server). */
-  private waited = false;
-
-  private nextRead(): Promise<void> {
+  /** Waits for a sealed buffer; after PARTIAL_MS the next read seals whatever is in hand (a slow server). */
+  private arrival(): Promise<void> {
     return new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      const timer = setTimeout(() => (this.sealSoon = true), PARTIAL_MS);
       this.wake = () => {
         clearTimeout(timer);
         resolve();
       };
-      const check = () => {
-        if (this.fill === 0) {
-          timer = setTimeout(check, PARTIAL_MS);
-          return;
-        }
-        this.waited = true;
-        this.notify();
-      };
-      timer = setTimeout(check, PARTIAL_MS);
     });
   }
 

@@ -146,10 +146,13 @@ try {
     const localCpu = cpuSince(cpu);
     const h: number[] = [];
     const l: number[] = [];
+    const srvWarm = serverCpu();
+    const tWarm = performance.now();
     for (let i = 0; i < 4; i++) {
       h.push((await epoch(warm)).samplesPerSec);
       l.push((await epoch(local)).samplesPerSec);
     }
+    console.log(`  servers' CPU while the warm and local epochs ran: ${(serverCpu() - srvWarm).toFixed(2)} s in ${((performance.now() - tWarm) / 1000).toFixed(2)} s`);
     await warm.close();
     console.log(`  this process's CPU per GB: raw ${(rawCpu / (bytes / 1e9)).toFixed(2)} s, cold epoch ${(coldCpu / (bytes / 1e9)).toFixed(2)} s (main thread busy ${(coldElu * 100).toFixed(0)}% of the cold epoch), first warm epoch ${(firstWarmCpu / (bytes / 1e9)).toFixed(2)} s, local epoch ${(localCpu / (bytes / 1e9)).toFixed(2)} s`);
     console.log(`round ${r}: raw ${(limit / 1e9).toFixed(3)} GB/s, cold ${(c.bytesPerSec / 1e9).toFixed(3)} GB/s = ${(c.bytesPerSec / limit).toFixed(2)}x; warm ${mean(h).toFixed(0)}/s vs local ${mean(l).toFixed(0)}/s = ${(mean(h) / mean(l)).toFixed(2)}x (warm ${h.map((x) => x.toFixed(0)).join(' ')}; local ${l.map((x) => x.toFixed(0)).join(' ')})`);

@@ -123,7 +123,7 @@ export const remoteBench: Bench = async (ctx): Promise<BenchResult> => {
       }
       await warm.close();
       // For reference, after the warm epochs (so the server is as quiet for them as before): the same GETs
-      // through the reader's own client, which receives for a fifth of fetch's CPU.
+      // through the reader's own client, which receives for a fifth to a third of fetch's CPU.
       const own = await rawLimit(files, ownGet(w.store));
       await w.store.close();
       const localRate = { samplesPerSec: mean(ls) };
@@ -149,7 +149,7 @@ export const remoteBench: Bench = async (ctx): Promise<BenchResult> => {
           rows,
           notes: [
             'Both servers run on this machine (memstore OSD, nginx-light), so the raw limit is a CPU/loopback figure, measured in the same run.',
-            "The raw limit's client is the standard one: fetch for HTTP, the AWS SDK's GetObject for S3. The reader's download threads receive over a plain socket into reused buffers (presigned URLs for S3), which costs about a fifth of fetch's CPU per byte (scripts/bench/receive-ab.ts); the reference row shows that client's own GET loop.",
+            "The raw limit's client is the standard one: fetch for HTTP, the AWS SDK's GetObject for S3. The reader's download threads receive over a plain socket into reused buffers (presigned URLs for S3), which costs a fifth to a third of fetch's CPU per byte (scripts/bench/receive-ab.ts); the reference row shows that client's own GET loop.",
             'Cold: a fresh cacheDir, every shard downloaded (and its SHA-256 checked) once, threads started before the epoch. Warm: the same cacheDir again, nothing downloaded; the dataset opened once, one warm-up epoch, then the mean of several epochs, each followed by one of the local dataset (which had its own warm-up epoch): same workers, same warm-up.',
           ],
         },

@@ -1,5 +1,5 @@
-// A GET over a plain HTTP/1.1 socket whose body is read straight into one reused buffer (net's `onread`).
-// Whole-shard downloads use it: fetch costs about five times its CPU per byte, and on a machine whose
+// A GET over a plain HTTP/1.1 socket whose body is read straight into reused buffers (net's `onread`).
+// Whole-shard downloads use it: fetch costs three to six times its CPU per byte, and on a machine whose
 // cores the server shares, that CPU is what limits a cold epoch (scripts/bench/receive-ab.ts).
 import net from 'node:net';
 import { BodyError, StatusError, TimeoutError } from './errors.js';

@@ -1,4 +1,5 @@
 // Object stores against real servers (Ceph RGW over S3, nginx over HTTP), and faults through a TCP proxy.
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -7,7 +8,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpStore, RemoteError, S3Store, ShardCache, s3ClientFor, uploadFile, uploadedIntact, type ObjectStore, type StoreOptions } from 'shard-reader/remote';
 import { FaultProxy } from './helpers/fault-proxy.js';
-import { ensureInstalled, startNginx, startRgw, type Rgw, type RunningServer } from './helpers/servers.js';
+import { ensureInstalled, startNginx, startRgw, type Nginx, type Rgw } from './helpers/servers.js';
 
 const skip = await ensureInstalled();
 if (skip) console.warn(`remote store tests skipped: ${skip}`);
@@ -18,7 +19,7 @@ const small = Buffer.from('small object\n');
 const fast: StoreOptions = { timeoutMs: 1000, retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 50 } };
 
 let rgw: Rgw;
-let nginx: RunningServer;
+let nginx: Nginx;
 let root: string;
 const bucket = 'shards-test';
 
@@ -62,6 +63,31 @@ describe.skipIf(skip)('remote object stores', () => {
   afterAll(async () => {
     await Promise.all([rgw?.stop(), nginx?.stop()]);
     if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  describe('https (nginx with a self-signed certificate)', () => {
+    const child = (trust: boolean) => {
+      const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'remote-https-'));
+      const env = { ...process.env, NODE_EXTRA_CA_CERTS: trust ? nginx.ca : '' };
+      const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(import.meta.dirname, 'helpers/https-child.ts'), `${nginx.httpsEndpoint}/ds/`, 'blob.bin', String(blob.length), blobSha, cacheDir], { env, encoding: 'utf8', timeout: 60_000 });
+      rmSync(cacheDir, { recursive: true, force: true });
+      return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
+    };
+
+    it('downloads over TLS through the plain-socket path when the certificate is trusted (NODE_EXTRA_CA_CERTS)', () => {
+      expect(child(true)).toEqual({ reusesChunks: true, sha: blobSha, cached: blobSha });
+    });
+
+    it('refuses a certificate it was not told to trust, on the socket path and on fetch alike', async () => {
+      expect(child(false).error).toMatch(/certificate/);
+      const store = new HttpStore(`${nginx.httpsEndpoint}/ds/`, fast);
+      try {
+        await expect(store.openWhole('blob.bin')).rejects.toThrow(/certificate/);
+        await expect(store.get('blob.bin')).rejects.toThrow(/certificate/);
+      } finally {
+        await store.close();
+      }
+    });
   });
 
   it('uploads a file multipart with its SHA-256 recorded, so a rerun can skip what is already there intact', async () => {

@@ -2,6 +2,8 @@
 // From nginx (default): fetch (undici), node:http, a plain socket reading into one reused buffer (net `onread`), and HttpStore.openWhole.
 // From Ceph RGW (`--s3`): the AWS SDK's GetObject and S3Store.openWhole (presigned socket GET).
 // node --conditions=source --import tsx scripts/bench/receive-ab.ts [shard dir] [--s3]   (RECEIVE_ONLY=store: one method)
+// Over TLS: d=$(mktemp -u); bash scripts/servers/nginx-range.sh start $d .bench-data; . $d/env;
+//   NODE_EXTRA_CA_CERTS=$HTTPS_CA RECEIVE_BASE=$HTTPS_ENDPOINT/shards-remote-full/ node ... receive-ab.ts; bash scripts/servers/nginx-range.sh stop $d
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import http from 'node:http';
@@ -17,8 +19,10 @@ const useS3 = process.argv.includes('--s3');
 const dir = path.resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? '.bench-data/shards-remote-full');
 const files = readdirSync(dir).filter((f) => f.endsWith('.bin') || f.endsWith('.shard')).sort();
 const bytes = files.reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
-const nginx = useS3 ? await startRgw() : await startNginx(path.dirname(dir));
-const base = `${nginx.endpoint}/${path.basename(dir)}/`;
+// RECEIVE_BASE: a server already running (e.g. nginx-range.sh's HTTPS_ENDPOINT, with NODE_EXTRA_CA_CERTS=its HTTPS_CA): fetch and the store only.
+const given = process.env.RECEIVE_BASE;
+const nginx = given ? { endpoint: '', stop: async () => {} } : useS3 ? await startRgw() : await startNginx(path.dirname(dir));
+const base = given ?? `${nginx.endpoint}/${path.basename(dir)}/`;
 const u = new URL(base);
 const work = mkdtempSync(path.join(os.tmpdir(), 'rab-'));
 type Sink = (c: Uint8Array) => void;
@@ -70,7 +74,7 @@ const viaSocket = (f: string, sink: Sink) =>
 const viaStore = (store: ObjectStore) => async (f: string, sink: Sink) => {
   for await (const c of (await store.openWhole!(f)).chunks) sink(c);
 };
-let methods: Record<string, (f: string, sink: Sink) => Promise<void>> = { fetch: viaFetch, http: viaHttp, socket: viaSocket, store: viaStore(new HttpStore(base)) };
+let methods: Record<string, (f: string, sink: Sink) => Promise<void>> = given ? { fetch: viaFetch, store: viaStore(new HttpStore(base)) } : { fetch: viaFetch, http: viaHttp, socket: viaSocket, store: viaStore(new HttpStore(base)) };
 if (useS3) {
   const rgw = nginx as Awaited<ReturnType<typeof startRgw>>;
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region });

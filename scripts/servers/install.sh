@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the real servers the remote-dataset tests run against (Ceph RGW, nginx-light), once per machine.
+# Installs the real servers the remote-dataset tests run against (Ceph RGW, nginx-light, openssl for its certificate), once per machine.
 # Idempotent and serialised with flock, so parallel test files and .ci/run can all call it.
 set -euo pipefail
 
@@ -9,6 +9,8 @@ command -v ceph-osd >/dev/null 2>&1 || need+=(ceph-osd)
 command -v radosgw >/dev/null 2>&1 || need+=(radosgw)
 # nginx-light installs /usr/sbin/nginx, which is not on every PATH.
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+# nginx-range.sh makes its HTTPS port's self-signed certificate with the openssl command.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

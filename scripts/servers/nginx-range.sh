@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A throw-away nginx (nginx-light) serving one folder over HTTP with byte ranges, on a free 127.0.0.1 port.
-#   nginx-range.sh start DIR ROOT   state in DIR (created), serves ROOT; prints HTTP_ENDPOINT=... and writes DIR/env
+# A throw-away nginx (nginx-light) serving one folder over HTTP and HTTPS with byte ranges, on free 127.0.0.1 ports.
+#   nginx-range.sh start DIR ROOT   state in DIR (created), serves ROOT; prints HTTP_ENDPOINT=..., HTTPS_ENDPOINT=...
+#                                   and HTTPS_CA=... (the self-signed certificate to trust) and writes DIR/env
 #   nginx-range.sh stop DIR         stops the nginx started for DIR (by its pid file) and removes DIR
 set -euo pipefail
 
@@ -40,11 +41,14 @@ if [ -n "$(ls -A "$dir")" ]; then echo "nginx-range.sh: $dir is not empty" >&2; 
 dir=$(cd "$dir" && pwd)
 touch "$dir/.nginx-range-test"
 mkdir -p "$dir/tmp"
+# A certificate for 127.0.0.1 and localhost, valid for two days: clients trust it only when told to.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+  -addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>"$dir/openssl.log"
 trap 'status=$?; if [ $status -ne 0 ]; then echo "nginx-range.sh: start failed:" >&2; tail -n 5 "$dir/error.log" >&2 2>/dev/null || true; stop; fi' EXIT
 
 # The kernel picks the port; nginx binds it a moment later (a clash is retried below).
 for attempt in 1 2 3 4 5; do
-  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  read -r port tls_port < <(/usr/bin/python3 -c 'import socket; a=socket.socket(); a.bind(("127.0.0.1",0)); b=socket.socket(); b.bind(("127.0.0.1",0)); print(a.getsockname()[1], b.getsockname()[1])')
   # Workers run as the caller (root's default, nobody, cannot read a 0700 temp folder).
   cat >"$dir/nginx.conf" <<CONF
 user $(id -un) $(id -gn);
@@ -69,12 +73,19 @@ http {
     root $root;
     autoindex on;
   }
+  server {
+    listen 127.0.0.1:$tls_port ssl;
+    ssl_certificate $dir/cert.pem;
+    ssl_certificate_key $dir/key.pem;
+    root $root;
+    autoindex on;
+  }
 }
 CONF
   if "$nginx" -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log" 2>>"$dir/error.log"; then
     for _ in $(seq 1 100); do
       if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"; then
-        echo "HTTP_ENDPOINT=http://127.0.0.1:$port" | tee "$dir/env"
+        printf 'HTTP_ENDPOINT=http://127.0.0.1:%s\nHTTPS_ENDPOINT=https://127.0.0.1:%s\nHTTPS_CA=%s\n' "$port" "$tls_port" "$dir/cert.pem" | tee "$dir/env"
         exit 0
       fi
       sleep 0.02

@@ -81,8 +81,15 @@ export async function startRgw(): Promise<Rgw> {
   return { endpoint: env.S3_ENDPOINT, accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, region: env.AWS_REGION, env, stop };
 }
 
-/** nginx serving `root` with byte ranges. */
-export async function startNginx(root: string): Promise<RunningServer> {
+export interface Nginx extends RunningServer {
+  /** The same folder over TLS: https://127.0.0.1:PORT, with a self-signed certificate. */
+  httpsEndpoint: string;
+  /** That certificate (PEM): trusted only by a client told to, e.g. through NODE_EXTRA_CA_CERTS. */
+  ca: string;
+}
+
+/** nginx serving `root` with byte ranges, over HTTP and HTTPS. */
+export async function startNginx(root: string): Promise<Nginx> {
   const { env, stop } = await start('nginx-range.sh', [root]);
-  return { endpoint: env.HTTP_ENDPOINT, env, stop };
+  return { endpoint: env.HTTP_ENDPOINT, httpsEndpoint: env.HTTPS_ENDPOINT, ca: env.HTTPS_CA, env, stop };
 }

@@ -72,8 +72,8 @@ export class HttpStore extends BaseStore {
   }
 
   /**
-   * A whole download over a plain socket (socket-get.ts) when this is a plain http:// store of this class;
-   * fetch for https, for subclasses (they may change how requests are made) and for answers socketGet leaves.
+   * A whole download over a plain socket (socket-get.ts) when this is a store of this class; fetch for
+   * subclasses (they may change how requests are made) and for the answers socketGet leaves to it.
    */
   protected override wholeOnce(key: string, offset: number): Promise<ObjectBody | undefined> | undefined {
     if (!this.spec || !socketGetServes(this.url)) return undefined;

@@ -64,15 +64,15 @@ export class S3Store extends BaseStore {
     this.bucket = bucket;
     this.prefix = prefix;
     this.client = s3ClientFor(options.s3, this.timeoutMs);
-    this.plainEndpoint = socketGetServes(s3EndpointOf(options.s3) ?? '');
+    this.socketEndpoint = socketGetServes(s3EndpointOf(options.s3) ?? 'https://');
     // A subclass may change how requests are made: only this class can be rebuilt elsewhere from its options.
     const copy = new.target === S3Store ? specOptions(options) : undefined;
     this.spec = copy && { kind: 's3', url: this.url, options: copy };
   }
 
   readonly spec?: StoreSpec;
-  /** A plain http:// endpoint (a store on the local network, e.g. Ceph RGW): whole downloads skip the SDK. */
-  private readonly plainEndpoint: boolean;
+  /** An http(s):// endpoint, or AWS itself: whole downloads go over a plain socket (socket-get.ts). */
+  private readonly socketEndpoint: boolean;
 
   urlOf(key: string): string {
     return this.url + key;
@@ -108,12 +108,12 @@ export class S3Store extends BaseStore {
   }
 
   /**
-   * A whole download of a plain http:// endpoint over a plain socket (socket-get.ts), with a URL the SDK
-   * presigned (its credentials, region and addressing); the SDK's own GetObject for https, for subclasses,
-   * and for the answers socketGet leaves to a full client (4xx, whose wording the SDK reads from the body).
+   * A whole download over a plain socket (socket-get.ts), to a URL the SDK presigned (its credentials,
+   * region and addressing); the SDK's own GetObject for subclasses and for the answers socketGet leaves to a
+   * full client (redirects, and 4xx, whose wording the SDK reads from the body).
    */
   protected override wholeOnce(key: string, offset: number): Promise<ObjectBody | undefined> | undefined {
-    if (!this.spec || !this.plainEndpoint) return undefined;
+    if (!this.spec || !this.socketEndpoint) return undefined;
     return (async () => {
       const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }), { expiresIn: 3600 });
       // Range is not part of the presigned request: SigV4 query signing covers the host header only.

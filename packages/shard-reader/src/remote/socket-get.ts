@@ -2,6 +2,7 @@
 // Whole-shard downloads use it: fetch costs three to six times its CPU per byte, and on a machine whose
 // cores the server shares, that CPU is what limits a cold epoch (scripts/bench/receive-ab.ts).
 import net from 'node:net';
+import tls from 'node:tls';
 import { BodyError, StatusError, TimeoutError } from './errors.js';
 import type { ObjectBody } from './object-store.js';
 
@@ -14,9 +15,9 @@ const PARTIAL_MS = 100;
 /** A response head longer than this is refused (nginx's own default limit is 8 KiB per header line). */
 const MAX_HEAD = 64 << 10;
 
-/** Whether `socketGet` can serve `url`: plain http only (TLS is left to fetch and the SDK). */
+/** Whether `socketGet` can serve `url`: http and https. */
 export function socketGetServes(url: string): boolean {
-  return url.startsWith('http://');
+  return url.startsWith('http://') || url.startsWith('https://');
 }
 
 /**
@@ -24,11 +25,12 @@ export function socketGetServes(url: string): boolean {
  * full HTTP client (a redirect, a 4xx, no Content-Length, a chunked or encoded body): the caller then asks
  * again that way. Other statuses than 200/206 (5xx, 1xx) throw a StatusError. The body's chunks share
  * three buffers: each must be used up before the next is asked for (`reusesChunks`). No bytes for
- * `timeoutMs` is a TimeoutError.
+ * `timeoutMs` is a TimeoutError. https is TLS with Node's defaults: its CA store and the host name checked.
  */
 export function socketGet(url: string, headers: Record<string, string>, timeoutMs: number): Promise<SocketBody | undefined> {
   const u = new URL(url);
-  if (u.protocol !== 'http:') throw new RangeError(`socketGet serves http:// only (got ${url})`);
+  const secure = u.protocol === 'https:';
+  if (!secure && u.protocol !== 'http:') throw new RangeError(`socketGet serves http:// and https:// (got ${url})`);
   return new Promise((resolve, reject) => {
     let answered = false;
     const answer = (value: SocketBody | undefined, err?: Error) => {
@@ -42,9 +44,12 @@ export function socketGet(url: string, headers: Record<string, string>, timeoutM
       else body.failed(err);
     };
     const body = new SocketBody();
-    const socket = net.connect({
-      host: u.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(u.port || 80),
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    // TLS as fetch and the SDK have it: Node's CA store (and NODE_EXTRA_CA_CERTS), the host name checked.
+    const connect = secure ? (o: net.NetConnectOpts) => tls.connect({ ...o, servername: net.isIP(host) ? undefined : host } as tls.ConnectionOptions) : net.connect;
+    const socket: net.Socket = connect({
+      host,
+      port: Number(u.port || (secure ? 443 : 80)),
       onread: {
         // Node asks for the next read's buffer after every callback: the kernel writes straight into ours.
         buffer: () => body.nextRead(),

@@ -68,7 +68,8 @@ async function copyObject(store: ObjectStore, key: string, file: string, quick: 
           await fh.truncate(info.size); // the rest a hole: same size, never read by a quick check
           return head.length;
         }
-        const body = await store.open(key, written);
+        // Each chunk is written before the next is asked for, so the store may reuse its buffers (openWhole).
+        const body = await (store.openWhole ? store.openWhole(key, written) : store.open(key, written));
         fh ??= await open(file, 'w');
         const before = written;
         try {

@@ -192,21 +192,37 @@ export class BatchStream implements AsyncIterableIterator<Batch> {
   private topUp(): void {
     const room = this.options.prefetch - (this.requested - this.nextBatch);
     const left = this.plan.batches - this.requested;
-    const executor = this.ctx.stage ? undefined : this.ctx.executor();
-    const deep = executor?.runGroup && this.options.prefetch >= 2 * REQUEST_GROUP * (executor.threads ?? Infinity);
+    const executor = this.ctx.executor();
+    const deep = executor.runGroup && this.options.prefetch >= 2 * REQUEST_GROUP * (executor.threads ?? Infinity);
     const group = deep ? REQUEST_GROUP : 1;
     if (room <= 0 || left <= 0 || (room < group && left > room)) return;
     for (let n = Math.min(room, left); n > 0; ) {
       const size = Math.min(group, n);
       const bs = Array.from({ length: size }, () => this.requested++);
       n -= size;
-      if (!executor?.runGroup || size === 1) {
+      if (!executor.runGroup || size === 1) {
         bs.forEach((b) => this.request(b));
         continue;
       }
       const reqs = bs.map((b) => this.requestFor(b));
-      executor.runGroup(reqs).forEach((batch, k) => this.enqueue(batch, reqs[k]));
+      if (this.ctx.stage) this.requestStaged(executor, reqs);
+      else executor.runGroup(reqs).forEach((batch, k) => this.enqueue(batch, reqs[k]));
     }
+  }
+
+  /**
+   * A group of a remote stream: handed off together once every batch's shards are local (a remote warm epoch
+   * paid a message, and a wake-up, per batch without it). If one batch's staging fails, the others run
+   * alone and that one fails by itself, as ungrouped batches would: the batches before a failure still come.
+   */
+  private requestStaged(executor: BatchExecutor, reqs: BatchRequest[]): void {
+    const stage = this.ctx.stage!;
+    const batches = Promise.allSettled(reqs.map((r) => stage(r.indices))).then((staged) => {
+      const done = (k: number) => () => (staged[k] as PromiseFulfilledResult<() => void>).value();
+      if (staged.every((r) => r.status === 'fulfilled')) return executor.runGroup!(reqs).map((batch, k) => batch.finally(done(k)));
+      return staged.map((r, k) => (r.status === 'fulfilled' ? executor.run(reqs[k]).finally(done(k)) : Promise.reject(r.reason)));
+    });
+    reqs.forEach((req, k) => this.enqueue(batches.then((all) => all[k]), req));
   }
 
   private requestFor(b: number): BatchRequest {

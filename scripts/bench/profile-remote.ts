@@ -17,19 +17,23 @@ const ctx = { quick, dataDir: path.resolve('.bench-data'), seconds: 1, log: (m: 
 const spec = quick ? { patients: 5, slices: 120, size: 256, bits: 16 as const } : { patients: 20, slices: 200, size: 256, bits: 16 as const };
 const dir = await ensureShards(ctx, await ensureSource(ctx, spec), quick ? 'remote-quick' : 'remote-full', { size: 256, shardBytes: (quick ? 4 : 16) * 2 ** 20 });
 const epoch = async (ds: Dataset) => measureThroughput(ds, { batchSize: 32, seed: 1, shuffle: 'block', blockShards: 2, seconds: 3600, maxSamples: ds.size });
+/** Name and CPU seconds (user + system) of a process or thread from its /proc stat file; undefined once it is gone. */
+const procCpu = (statFile: string): [string, number] | undefined => {
+  try {
+    const stat = readFileSync(statFile, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return [stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), (Number(f[11]) + Number(f[12])) / 100];
+  } catch {
+    return undefined;
+  }
+};
 /** CPU seconds of each thread of this process (Linux /proc): tid -> [name, seconds]. */
 const threadCpu = (): Map<string, [string, number]> => {
   const out = new Map<string, [string, number]>();
   try {
     for (const tid of readdirSync('/proc/self/task')) {
-      try {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out.set(tid, [name, (Number(f[11]) + Number(f[12])) / 100]);
-      } catch {
-        // the thread ended
-      }
+      const cpu = procCpu(`/proc/self/task/${tid}/stat`);
+      if (cpu) out.set(tid, cpu);
     }
   } catch {
     // not Linux
@@ -52,15 +56,8 @@ const cpuSince = (from: NodeJS.CpuUsage) => {
 const serverCpu = (): number => {
   let total = 0;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (!/^(radosgw|ceph-osd|ceph-mon|nginx)/.test(name)) continue;
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      // gone
-    }
+    const cpu = procCpu(`/proc/${pid}/stat`);
+    if (cpu && /^(radosgw|ceph-osd|ceph-mon|nginx)/.test(cpu[0])) total += cpu[1];
   }
   return total;
 };

@@ -2,7 +2,7 @@
 // The same loop runs in the download thread (ingest-worker.ts) and, for stores it cannot rebuild, on the caller's.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DigestError, RemoteError, describeError } from './errors.js';
-import type { ObjectStore } from './object-store.js';
+import { openToEnd, type ObjectStore } from './object-store.js';
 import { backoffDelay, isRetryable } from './retry.js';
 
 /** Where a download's bytes go: hashed and written in order from byte 0. */
@@ -39,7 +39,7 @@ export async function downloadObject(store: ObjectStore, entry: DownloadTarget, 
   for (let attempt = 0; attempt < policy.attempts * 4; attempt++) {
     const before = written;
     try {
-      const body = await (store.openWhole ? store.openWhole(entry.key, written) : store.open(entry.key, written));
+      const body = await openToEnd(store, entry.key, written);
       if (body.total !== entry.bytes) {
         body.cancel();
         throw new RemoteError(url, `is ${body.total} bytes, the manifest says ${entry.bytes} (object replaced or truncated in the store)`);

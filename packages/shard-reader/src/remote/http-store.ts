@@ -1,6 +1,6 @@
 // ObjectStore over plain HTTP(S): GET with Range requests (any static server, e.g. nginx), HEAD, index pages.
 import { BodyError, StatusError } from './errors.js';
-import { socketGet, socketGetServes } from './socket-get.js';
+import { socketGet } from './socket-get.js';
 import { BaseStore, specOptions, type ObjectBody, type ObjectInfo, type StoreOptions, type StoreSpec } from './object-store.js';
 
 export class HttpStore extends BaseStore {
@@ -76,7 +76,7 @@ export class HttpStore extends BaseStore {
    * subclasses (they may change how requests are made) and for the answers socketGet leaves to it.
    */
   protected override wholeOnce(key: string, offset: number): Promise<ObjectBody | undefined> | undefined {
-    if (!this.spec || !socketGetServes(this.url)) return undefined;
+    if (!this.spec) return undefined; // the constructor took http(s) URLs only: socketGet serves both
     const headers: Record<string, string> = { 'accept-encoding': 'identity' };
     if (offset > 0) headers.range = `bytes=${offset}-`;
     return plainWhole(this.urlOf(key), headers, offset, this.timeoutMs);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DATA_OFFSET, MANIFEST_FILE, decodeManifest } from 'shard-format';
 import { RemoteError, StatusError, describeError } from './errors.js';
-import type { ObjectStore } from './object-store.js';
+import { openToEnd, type ObjectStore } from './object-store.js';
 import { backoffDelay, isRetryable } from './retry.js';
 
 export interface MaterializeOptions {
@@ -68,8 +68,8 @@ async function copyObject(store: ObjectStore, key: string, file: string, quick: 
           await fh.truncate(info.size); // the rest a hole: same size, never read by a quick check
           return head.length;
         }
-        // Each chunk is written before the next is asked for, so the store may reuse its buffers (openWhole).
-        const body = await (store.openWhole ? store.openWhole(key, written) : store.open(key, written));
+        // Each chunk is written before the next is asked for, so the store may reuse its buffers.
+        const body = await openToEnd(store, key, written);
         fh ??= await open(file, 'w');
         const before = written;
         try {

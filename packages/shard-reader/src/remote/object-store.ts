@@ -64,6 +64,11 @@ export interface ObjectStore {
   close(): Promise<void>;
 }
 
+/** Bytes of `key` from `offset` to the end for a consumer done with each chunk before the next: openWhole when the store has it. */
+export function openToEnd(store: ObjectStore, key: string, offset: number): Promise<ObjectBody> {
+  return store.openWhole ? store.openWhole(key, offset) : store.open(key, offset);
+}
+
 /** `options` as a StoreSpec's, or undefined when they are not plain data (a copy must behave the same). */
 export function specOptions(options: StoreSpec['options']): StoreSpec['options'] | undefined {
   try {

@@ -7,7 +7,6 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StatusError } from './errors.js';
 import { plainWhole } from './http-store.js';
-import { socketGetServes } from './socket-get.js';
 import type { S3Options } from './s3-options.js';
 import { BaseStore, specOptions, type ObjectBody, type ObjectInfo, type StoreOptions, type StoreSpec } from './object-store.js';
 
@@ -25,13 +24,8 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   return { bucket: m[1], prefix };
 }
 
-/** The endpoint an S3 client of these options talks to; undefined for AWS itself. */
-export function s3EndpointOf(o: S3Options = {}): string | undefined {
-  return o.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-}
-
 export function s3ClientFor(o: S3Options = {}, timeoutMs = 30_000): S3Client {
-  const endpoint = s3EndpointOf(o);
+  const endpoint = o.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const region = o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (endpoint ? 'us-east-1' : undefined);
   const agent = { keepAlive: true, maxSockets: o.maxSockets ?? 16 };
   return new S3Client({
@@ -64,15 +58,12 @@ export class S3Store extends BaseStore {
     this.bucket = bucket;
     this.prefix = prefix;
     this.client = s3ClientFor(options.s3, this.timeoutMs);
-    this.socketEndpoint = socketGetServes(s3EndpointOf(options.s3) ?? 'https://');
     // A subclass may change how requests are made: only this class can be rebuilt elsewhere from its options.
     const copy = new.target === S3Store ? specOptions(options) : undefined;
     this.spec = copy && { kind: 's3', url: this.url, options: copy };
   }
 
   readonly spec?: StoreSpec;
-  /** An http(s):// endpoint, or AWS itself: whole downloads go over a plain socket (socket-get.ts). */
-  private readonly socketEndpoint: boolean;
 
   urlOf(key: string): string {
     return this.url + key;
@@ -113,7 +104,8 @@ export class S3Store extends BaseStore {
    * full client (redirects, and 4xx, whose wording the SDK reads from the body).
    */
   protected override wholeOnce(key: string, offset: number): Promise<ObjectBody | undefined> | undefined {
-    if (!this.spec || !this.socketEndpoint) return undefined;
+    // A presigned URL is always http(s): socketGet serves both.
+    if (!this.spec) return undefined;
     return (async () => {
       const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }), { expiresIn: 3600 });
       // Range is not part of the presigned request: SigV4 query signing covers the host header only.

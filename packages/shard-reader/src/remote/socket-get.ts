@@ -15,11 +15,6 @@ const PARTIAL_MS = 100;
 /** A response head longer than this is refused (nginx's own default limit is 8 KiB per header line). */
 const MAX_HEAD = 64 << 10;
 
-/** Whether `socketGet` can serve `url`: http and https. */
-export function socketGetServes(url: string): boolean {
-  return url.startsWith('http://') || url.startsWith('https://');
-}
-
 /**
  * GET `url` with `headers` and answer its body, or undefined when the answer is one this reader leaves to a
  * full HTTP client (a redirect, a 4xx, no Content-Length, a chunked or encoded body): the caller then asks

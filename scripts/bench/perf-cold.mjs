@@ -21,7 +21,7 @@ try {
     encoding: 'utf8',
   });
   if (rec.status !== 0) throw new Error(`perf record failed (is perf installed and allowed?): ${rec.stderr.trim().split('\n').pop()}`);
-  const script = spawnSync('perf', ['script', '-i', data, '-F', 'pid,tid,comm,time,ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const script = spawnSync('perf', ['script', '-i', data, '-F', 'pid,tid,comm,time,ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const samples = [];
   for (const block of script.stdout.split('\n\n')) {
     const lines = block.trim().split('\n');
@@ -63,6 +63,9 @@ try {
   for (const [k, n] of order) console.log(`  ${k.padEnd(44)} ${(n / HZ).toFixed(3)} s (${(n / HZ / (bytes / 1e9)).toFixed(2)} s/GB)`);
   const busy = win.length / HZ;
   console.log(`  ${'idle, of ' + cores + ' cores'.padEnd(38)} ${Math.max(0, cores * span - busy).toFixed(3)} s (${((1 - busy / (cores * span)) * 100).toFixed(0)}% of the window)`);
+  const restAll = win.filter((s) => kind(s) === 'download threads: the rest');
+  const restKernel = restAll.filter((s) => s.stack.split(' | ')[0].includes('[kernel.kallsyms]')).length;
+  console.log(`  of the download threads' rest, in the kernel: ${(restKernel / HZ).toFixed(3)} s`);
   const rest = count(win.filter((s) => kind(s) === 'download threads: the rest'), (s) => s.stack.split(' | ').slice(0, 3).join(' < ').slice(0, 120));
   console.log(`  the download threads' rest, top stacks: ${[...rest].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `${n} ${k}`).join('\n    ')}`);
   const servers = count(win.filter((s) => s.pid !== client), (s) => s.comm);

@@ -1,16 +1,20 @@
 // Client CPU and wall time of receiving the remote bench's shards on one thread, by receive method; each bare, + SHA-256, + writing to a file.
 // From nginx (default): fetch (undici), node:http, a plain socket reading into one reused buffer (net `onread`), and HttpStore.openWhole.
 // From Ceph RGW (`--s3`): the AWS SDK's GetObject and S3Store.openWhole (presigned socket GET).
+// From nginx also "c": receive_native.c (blocking reads of 256 KiB, SHA-NI, pwrite; 4 threads), what a native
+// download path would cost; its digests are checked against the manifest's. Needs cc.
 // node --conditions=source --import tsx scripts/bench/receive-ab.ts [shard dir] [--s3]   (RECEIVE_ONLY=store: one method)
 // Over TLS: d=$(mktemp -u); bash scripts/servers/nginx-range.sh start $d .bench-data; . $d/env;
 //   NODE_EXTRA_CA_CERTS=$HTTPS_CA RECEIVE_BASE=$HTTPS_ENDPOINT/shards-remote-full/ node ... receive-ab.ts; bash scripts/servers/nginx-range.sh stop $d
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { HttpStore, S3Store, s3ClientFor, type ObjectStore } from 'shard-reader/remote';
 import { startNginx, startRgw } from '../../test/helpers/servers.js';
@@ -89,7 +93,28 @@ if (useS3) {
     store: viaStore(new S3Store('s3://rab/', { s3: { endpoint: rgw.endpoint } })),
   };
 }
+/** receive_native.c, built into .bench-data on first use; undefined without a C compiler. */
+function nativeReceiver(): string | undefined {
+  const src = path.join(path.dirname(fileURLToPath(import.meta.url)), 'receive_native.c');
+  const exe = path.resolve('.bench-data', 'receive_native');
+  if (existsSync(exe) && statSync(exe).mtimeMs >= statSync(src).mtimeMs) return exe;
+  return spawnSync('cc', ['-O2', '-pthread', '-o', exe, src], { stdio: 'inherit' }).status === 0 ? exe : undefined;
+}
+const native = useS3 || given ? undefined : nativeReceiver();
+const shaOf = new Map<string, string>((JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')).shards as { file: string; sha256: string }[]).map((e) => [e.file, e.sha256]));
+function runNative(extra: 'bare' | 'sha' | 'sha+write') {
+  const r = spawnSync(native!, [u.hostname, u.port, u.pathname, extra, work, '4', ...files], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`receive_native: ${r.stderr.trim()}`);
+  const lines = r.stdout.trim().split('\n');
+  for (const line of lines.slice(0, -1)) {
+    const [hex, f] = line.split(' ');
+    if (shaOf.get(f) !== hex) throw new Error(`receive_native: wrong SHA-256 for ${f}`);
+  }
+  const [, cpu, wall] = /cpu ([\d.]+) wall ([\d.]+)/.exec(lines[lines.length - 1])!.map(Number);
+  return { gbps: bytes / wall / 1e9, cpu };
+}
 async function run(name: string, extra: 'bare' | 'sha' | 'sha+write') {
+  if (name === 'c') return runNative(extra);
   const t = performance.now();
   const cpu = process.cpuUsage();
   let next = 0;
@@ -115,7 +140,7 @@ try {
   for (let round = 0; round < 3; round++) {
     for (const extra of ['bare', 'sha', 'sha+write'] as const) {
       const parts: string[] = [];
-      for (const m of Object.keys(methods).filter((k) => !process.env.RECEIVE_ONLY || k === process.env.RECEIVE_ONLY)) {
+      for (const m of [...Object.keys(methods), ...(native ? ['c'] : [])].filter((k) => !process.env.RECEIVE_ONLY || k === process.env.RECEIVE_ONLY)) {
         const r = await run(m, extra);
         parts.push(`${m} ${r.cpu.toFixed(2)} s ${r.gbps.toFixed(2)} GB/s`);
       }

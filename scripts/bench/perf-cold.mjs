@@ -34,12 +34,15 @@ try {
   const count = (xs, f) => xs.reduce((m, x) => m.set(f(x), (m.get(f(x)) ?? 0) + 1), new Map());
   const isSha = (s) => /^sha256_block_data_order/.test(s.stack);
   const shaByTid = count(ours.filter((s) => s.tid !== client && isSha(s)), (s) => s.tid);
+  // Download threads hash (the native pump's threads, or the JS download workers without it).
   const dl = new Set([...shaByTid].filter(([, n]) => n > 20).map(([t]) => t));
   const times = ours.filter((s) => dl.has(s.tid) && isSha(s)).map((s) => s.t);
   const t0 = Math.min(...times);
   const t1 = Math.max(...times);
   const win = samples.filter((s) => s.t >= t0 && s.t <= t1);
   const batch = new Set([...count(win.filter((s) => s.pid === client && /ClmulFold|crc32c/i.test(s.stack)), (s) => s.tid)].filter(([, n]) => n > 5).map(([t]) => t));
+  // With the pump, the JS download workers no longer hash: they are the threads running the download loop.
+  const jsWorkers = new Set([...count(win.filter((s) => s.pid === client && s.tid !== client && !dl.has(s.tid) && /remote\/(download|ingest-worker|socket-get)\.ts/.test(s.stack)), (s) => s.tid)].filter(([, n]) => n > 2).map(([t]) => t));
   const kind = (s) => {
     if (s.pid !== client) return 'servers';
     if (dl.has(s.tid)) {
@@ -51,6 +54,7 @@ try {
       return 'download threads: the rest';
     }
     if (batch.has(s.tid)) return 'batch workers (copy + CRC)';
+    if (jsWorkers.has(s.tid)) return 'download workers (JS: requests, presigning, sinks)';
     if (s.tid === client) return 'main thread';
     return 'other threads (GC, JIT, libuv pool)';
   };
@@ -62,12 +66,16 @@ try {
   const order = [...by].sort((a, b) => a[0].localeCompare(b[0]));
   for (const [k, n] of order) console.log(`  ${k.padEnd(44)} ${(n / HZ).toFixed(3)} s (${(n / HZ / (bytes / 1e9)).toFixed(2)} s/GB)`);
   const busy = win.length / HZ;
+  const mine = win.filter((s) => s.pid === client).length / HZ;
+  console.log(`  ${'this process in all'.padEnd(44)} ${mine.toFixed(3)} s (${(mine / (bytes / 1e9)).toFixed(2)} s/GB)`);
   console.log(`  ${'idle, of ' + cores + ' cores'.padEnd(38)} ${Math.max(0, cores * span - busy).toFixed(3)} s (${((1 - busy / (cores * span)) * 100).toFixed(0)}% of the window)`);
   const restAll = win.filter((s) => kind(s) === 'download threads: the rest');
   const restKernel = restAll.filter((s) => s.stack.split(' | ')[0].includes('[kernel.kallsyms]')).length;
   console.log(`  of the download threads' rest, in the kernel: ${(restKernel / HZ).toFixed(3)} s`);
   const rest = count(win.filter((s) => kind(s) === 'download threads: the rest'), (s) => s.stack.split(' | ').slice(0, 3).join(' < ').slice(0, 120));
   console.log(`  the download threads' rest, top stacks: ${[...rest].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `${n} ${k}`).join('\n    ')}`);
+  const others = count(win.filter((s) => kind(s).startsWith(process.env.PERF_COLD_TOP ?? 'other')), (s) => (process.env.PERF_COLD_JS ? s.stack.split(' | ').find((f) => f.startsWith('JS:')) ?? s.stack.split(' | ')[0] : s.stack.split(' | ').slice(0, 2).join(' < ')).slice(0, 110));
+  console.log(`  other threads, top stacks: ${[...others].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, n]) => `${n} ${k}`).join('\n    ')}`);
   const servers = count(win.filter((s) => s.pid !== client), (s) => s.comm);
   console.log(`  servers by thread name: ${[...servers].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([c, n]) => `${c} ${(n / HZ).toFixed(3)} s`).join(', ')}`);
 } finally {

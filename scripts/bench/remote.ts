@@ -155,7 +155,7 @@ export const remoteBench: Bench = async (ctx): Promise<BenchResult> => {
           rows,
           notes: [
             'Both servers run on this machine (memstore OSD, nginx-light), so the raw limit is a CPU/loopback figure, measured in the same run.',
-            "The raw limit's client is the standard one: fetch for HTTP, the AWS SDK's GetObject for S3. The reader's download threads receive over a plain socket into reused buffers (presigned URLs for S3), which costs a fifth to a third of fetch's CPU per byte (scripts/bench/receive-ab.ts); the reference row shows that client's own GET loop.",
+            "The raw limit's client is the standard one: fetch for HTTP, the AWS SDK's GetObject for S3. The reader's download threads receive over a plain socket into reused buffers (presigned URLs for S3), which costs a fifth to a third of fetch's CPU per byte (scripts/bench/receive-ab.ts); over plain http, the native addon's pump then receives, writes and hashes the body's rest in a thread of its own (native/pump.cc). The reference row shows that client's own GET loop (socket GET read in JavaScript, body dropped).",
             'Cold: a fresh cacheDir, every shard downloaded (and its SHA-256 checked) once, threads started before the epoch. Warm: the same cacheDir again, nothing downloaded; the dataset opened once, one warm-up epoch, then 12 epochs, each followed by one of the local dataset (which had its own warm-up epoch): same workers, same warm-up; the medians are compared (a warm epoch is ~40 ms, so a mean of a few moved 10-30% with one stall of this shared machine).',
           ],
         },

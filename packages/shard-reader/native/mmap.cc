@@ -52,6 +52,7 @@ void InitCrc32(Napi::Env env, Napi::Object exports);  // native/crc32.cc
 void InitConvert(Napi::Env env, Napi::Object exports);  // native/convert.cc
 void InitGather(Napi::Env env, Napi::Object exports);  // native/gather.cc
 void InitInterleave(Napi::Env env, Napi::Object exports);  // native/interleave.cc
+void InitPump(Napi::Env env, Napi::Object exports);  // native/pump.cc
 
 using shard_mmap::Mapping;
 
@@ -344,6 +345,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitConvert(env, exports);
   InitGather(env, exports);
   InitInterleave(env, exports);
+  InitPump(env, exports);
   exports.Set("map", Napi::Function::New(env, Map, "map"));
   exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
   exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));

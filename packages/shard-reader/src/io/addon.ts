@@ -47,6 +47,38 @@ export interface MmapAddon {
   readonly interleaveSimd: boolean;
   /** dst[i] = src[i] * scale + offset for every element of dst, computed in double like JavaScript. */
   toFloat32(src: Uint8Array | Uint16Array | Int16Array | Float32Array, dst: Float32Array, scale: number, offset: number): void;
+  /** A fresh SHA-256 state (OpenSSL's, as node:crypto's) for sha256Update/sha256Hex and pump (native/pump.cc). Absent in older builds. */
+  sha256New?(): ArrayBuffer;
+  sha256Update?(state: ArrayBuffer, bytes: Uint8Array): void;
+  /** The digest in hex; the state is finished. */
+  sha256Hex?(state: ArrayBuffer): string;
+  /**
+   * Receives up to `length` bytes from the socket in a native thread (reads of 256 KiB), writing each at
+   * fileOffset + bytes so far and then hashing it into `state`; calls back once on this thread. The thread
+   * works on its own duplicates of both descriptors. `state` must not be used until the callback.
+   */
+  pump?(socketFd: number, fileFd: number, fileOffset: number, length: number, state: ArrayBuffer, timeoutMs: number, done: (r: PumpResult) => void): PumpHandle;
+  /** Ends a pump at its next wait: its callback then says 'cancelled'. */
+  pumpCancel?(handle: PumpHandle): void;
+}
+
+export type PumpHandle = object & { readonly __pump: unique symbol };
+
+/** How a pump ended: `bytes` were written and hashed, whatever the end. */
+export interface PumpResult {
+  bytes: number;
+  end: 'done' | 'closed' | 'long' | 'timeout' | 'cancelled' | 'read' | 'write';
+  /** errno name for 'read' and 'write'. */
+  code?: string;
+}
+
+/** The addon when it has the download pump (native/pump.cc) and SHARD_READER_NO_PUMP is not 1. */
+export type PumpAddon = MmapAddon & Required<Pick<MmapAddon, 'sha256New' | 'sha256Update' | 'sha256Hex' | 'pump' | 'pumpCancel'>>;
+
+export function loadPumpAddon(): PumpAddon | undefined {
+  if (process.env.SHARD_READER_NO_PUMP === '1') return undefined;
+  const a = loadMmapAddon();
+  return a && typeof a.pump === 'function' && typeof a.sha256New === 'function' ? (a as PumpAddon) : undefined;
 }
 
 // Two levels below the package root from both src/io and dist/io.

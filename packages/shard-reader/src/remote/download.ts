@@ -2,7 +2,7 @@
 // The same loop runs in the download thread (ingest-worker.ts) and, for stores it cannot rebuild, on the caller's.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DigestError, RemoteError, describeError } from './errors.js';
-import { openToEnd, type ObjectStore } from './object-store.js';
+import { openToEnd, type ObjectStore, type PumpTarget } from './object-store.js';
 import { backoffDelay, isRetryable } from './retry.js';
 
 /** Where a download's bytes go: hashed and written in order from byte 0. */
@@ -16,6 +16,8 @@ export interface DownloadSink {
   digest(): Promise<string> | string;
   /** Forgets the bytes and the hash, and empties the file: the download starts over. */
   restart(): Promise<void> | void;
+  /** Set when a body may pump into this sink (the bytes then never pass through JavaScript). */
+  readonly pump?: PumpTarget;
 }
 
 export interface DownloadTarget {
@@ -45,7 +47,10 @@ export async function downloadObject(store: ObjectStore, entry: DownloadTarget, 
         throw new RemoteError(url, `is ${body.total} bytes, the manifest says ${entry.bytes} (object replaced or truncated in the store)`);
       }
       try {
-        for await (const chunk of body.chunks) {
+        if (body.pumpTo && sink.pump) {
+          await body.pumpTo(sink.pump, stopped);
+          if (stopped()) throw new RemoteError(url, 'download stopped: the cache was closed');
+        } else for await (const chunk of body.chunks) {
           if (stopped()) {
             body.cancel();
             throw new RemoteError(url, 'download stopped: the cache was closed');

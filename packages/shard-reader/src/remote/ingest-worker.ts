@@ -2,8 +2,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, ftruncateSync, openSync, writeSync, writevSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { loadPumpAddon } from '../io/addon.js';
 import { downloadObject, type DownloadSink, type DownloadTarget } from './download.js';
-import type { ObjectStore, StoreSpec } from './object-store.js';
+import type { ObjectStore, PumpTarget, StoreSpec } from './object-store.js';
 
 type Message =
   | { type: 'block'; id: number; fd: number; at: number; block: Uint8Array }
@@ -22,16 +23,50 @@ const stores = new Map<string, Promise<ObjectStore>>();
 /** Enough bytes gathered to make one write call worth it. */
 const WRITE_AT = 1 << 20;
 
+/** The native addon's pump and SHA-256, when built: a plain socket's body is then received natively. */
+const pumpAddon = loadPumpAddon();
+
+/** SHA-256 in the addon's state (which a pump goes on hashing into), else node:crypto's. */
+class Sha256 {
+  private readonly state = pumpAddon?.sha256New();
+  private readonly hash = this.state ? undefined : createHash('sha256');
+  update(chunk: Uint8Array): void {
+    if (this.state) pumpAddon!.sha256Update(this.state, chunk);
+    else this.hash!.update(chunk);
+  }
+  hex(): string {
+    return this.state ? pumpAddon!.sha256Hex(this.state) : this.hash!.digest('hex');
+  }
+  /** The addon's state, for a pump. */
+  get native(): ArrayBuffer | undefined {
+    return this.state;
+  }
+}
+
 /** Hashes each chunk as it arrives and writes them a MiB at a time (one writev, no copy). */
 class FileSink implements DownloadSink {
   offset = 0;
-  private hash = createHash('sha256');
+  private hash = new Sha256();
   private queue: Uint8Array[] = [];
   private queued = 0;
   /** File position of the queue's first byte. */
   private at = 0;
+  /** Where a body's pump writes and hashes (with the addon's SHA-256 only). */
+  readonly pump: PumpTarget | undefined;
 
-  constructor(private readonly fd: number) {}
+  constructor(private readonly fd: number) {
+    this.pump = pumpAddon && {
+      push: (chunk) => this.push(chunk),
+      begin: () => {
+        this.flush();
+        return { fd: this.fd, at: this.at, state: this.hash.native! };
+      },
+      advance: (bytes) => {
+        this.at += bytes;
+        this.offset += bytes;
+      },
+    };
+  }
 
   push(chunk: Uint8Array): void {
     this.hash.update(chunk);
@@ -59,7 +94,7 @@ class FileSink implements DownloadSink {
 
   digest(): string {
     this.flush();
-    return this.hash.digest('hex');
+    return this.hash.hex();
   }
 
   restart(): void {
@@ -67,7 +102,7 @@ class FileSink implements DownloadSink {
     this.queued = 0;
     this.offset = 0;
     this.at = 0;
-    this.hash = createHash('sha256');
+    this.hash = new Sha256();
     ftruncateSync(this.fd, 0);
   }
 }

@@ -19,6 +19,22 @@ export interface ObjectBody {
   cancel(): void;
   /** Set when chunks share one buffer: each must be used up (written, hashed) before the next is asked for. */
   reusesChunks?: boolean;
+  /**
+   * Instead of `chunks`: the whole body into `target`'s file and hash, the rest after what is in hand read
+   * in a native thread (socket-get.ts). Resolves when every byte is written and hashed, or once `stopped()`;
+   * rejects as reading chunks would (the bytes written so far are in `target`). Only some bodies have it.
+   */
+  pumpTo?(target: PumpTarget, stopped: () => boolean): Promise<void>;
+}
+
+/** A download sink that a body can pump into: its file, file position and native SHA-256 state. */
+export interface PumpTarget {
+  /** Hashes and writes (queues) bytes received in JavaScript, as DownloadSink.push. */
+  push(chunk: Uint8Array): void;
+  /** Writes what is queued, then says where the pump goes on: the file's descriptor, position and hash state. */
+  begin(): { fd: number; at: number; state: ArrayBuffer };
+  /** The pump wrote and hashed `bytes` more from `at`. */
+  advance(bytes: number): void;
 }
 
 export interface StoreOptions {
@@ -110,7 +126,8 @@ export abstract class BaseStore implements ObjectStore {
     const once = this.wholeOnce(key, offset);
     const body = once && (await withTimeout(once, this.timeoutMs, `no response in ${this.timeoutMs} ms`, (late) => late?.cancel()));
     if (!body) return this.open(key, offset);
-    return { length: body.length, total: body.total, reusesChunks: body.reusesChunks, chunks: idleGuard(body, this.timeoutMs), cancel: () => body.cancel() };
+    const pumpTo = body.pumpTo?.bind(body);
+    return { length: body.length, total: body.total, reusesChunks: body.reusesChunks, chunks: idleGuard(body, this.timeoutMs), cancel: () => body.cancel(), ...(pumpTo ? { pumpTo } : {}) };
   }
 
   /**

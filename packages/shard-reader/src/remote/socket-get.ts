@@ -3,8 +3,9 @@
 // cores the server shares, that CPU is what limits a cold epoch (scripts/bench/receive-ab.ts).
 import net from 'node:net';
 import tls from 'node:tls';
+import { loadPumpAddon, type PumpAddon, type PumpHandle, type PumpResult } from '../io/addon.js';
 import { BodyError, StatusError, TimeoutError } from './errors.js';
-import type { ObjectBody } from './object-store.js';
+import type { ObjectBody, PumpTarget } from './object-store.js';
 
 /** Bytes gathered before the consumer is handed a chunk (fewer at the end, or from a slow server). */
 const CHUNK = 512 << 10;
@@ -14,6 +15,8 @@ const READ = 128 << 10;
 const PARTIAL_MS = 100;
 /** A response head longer than this is refused (nginx's own default limit is 8 KiB per header line). */
 const MAX_HEAD = 64 << 10;
+/** How often a pump looks at its consumer's stopped(). */
+const STOP_POLL_MS = 100;
 
 /**
  * GET `url` with `headers` and answer its body, or undefined when the answer is one this reader leaves to a
@@ -38,7 +41,8 @@ export function socketGet(url: string, headers: Record<string, string>, timeoutM
       if (!answered) answer(undefined, err);
       else body.failed(err);
     };
-    const body = new SocketBody();
+    // A plain socket's body can go to the native pump (native/pump.cc); TLS is decrypted by Node, so not that.
+    const body = new SocketBody(timeoutMs, secure ? undefined : loadPumpAddon());
     const host = u.hostname.replace(/^\[|\]$/g, '');
     // TLS as fetch and the SDK have it: Node's CA store (and NODE_EXTRA_CA_CERTS), the host name checked.
     const connect = secure ? (o: net.NetConnectOpts) => tls.connect({ ...o, servername: net.isIP(host) ? undefined : host } as tls.ConnectionOptions) : net.connect;
@@ -111,6 +115,10 @@ function parseHead(text: string): { status: number; reason: string; headers: Map
  * and gives it back by asking for the next chunk. Three buffers: while one is held and one queued, the third
  * takes reads; whenever no spare is left for the next seal, the socket pauses until one is. Node is only
  * ever given a buffer no one else holds, so no read lands in bytes the consumer has or will be handed.
+ *
+ * With the native addon, a plain socket stops reading once the head is in and the body is held: the
+ * consumer either asks for chunks (reading then goes on here) or calls pumpTo, which hands what is in hand
+ * to the target and has a native thread receive, write and hash the rest (no JavaScript per read).
  */
 export class SocketBody implements ObjectBody {
   readonly reusesChunks = true;
@@ -133,6 +141,15 @@ export class SocketBody implements ObjectBody {
   private sealSoon = false;
   private error: Error | undefined;
   private wake: (() => void) | undefined;
+  /** Reading stopped after the head, waiting for the consumer to choose chunks or pumpTo. */
+  private held = false;
+  private pump: PumpHandle | undefined;
+  pumpTo?: (target: PumpTarget, stopped: () => boolean) => Promise<void>;
+
+  constructor(
+    private readonly timeoutMs = 30_000,
+    private readonly addon?: PumpAddon,
+  ) {}
 
   /** Where the next read goes: the rest of the current buffer. */
   nextRead(): Buffer {
@@ -151,7 +168,12 @@ export class SocketBody implements ObjectBody {
     const rest = this.fill - bodyAt;
     this.bufs[this.cur].copyWithin(0, bodyAt, this.fill);
     this.fill = 0;
-    return this.received(rest);
+    const more = this.received(rest);
+    const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+    if (!more || !this.addon || typeof fd !== 'number' || fd < 0) return more;
+    this.held = true;
+    this.pumpTo = (target, stopped) => this.runPump(fd, target, stopped);
+    return false;
   }
 
   /** `n` body bytes were read into the current buffer; answers whether to read on (false pauses). */
@@ -196,6 +218,12 @@ export class SocketBody implements ObjectBody {
 
   /** Reads on once a seal would have a spare buffer to move to again. */
   private resume(): void {
+    if (this.held) {
+      // Chunks were asked for: reading goes on here.
+      this.held = false;
+      this.pumpTo = undefined;
+      this.paused = true;
+    }
     if (this.paused && !this.done && !this.error && this.spare() !== undefined) {
       this.paused = false;
       this.socket?.resume();
@@ -259,7 +287,49 @@ export class SocketBody implements ObjectBody {
 
   cancel(): void {
     this.done = true;
+    if (this.pump) this.addon!.pumpCancel(this.pump);
     this.socket?.destroy();
     this.notify();
+  }
+
+  /** pumpTo: what is in hand goes through the target, then a native thread takes the socket's rest. */
+  private async runPump(fd: number, target: PumpTarget, stopped: () => boolean): Promise<void> {
+    if (!this.held) throw new Error('the body is being read as chunks');
+    this.held = false;
+    this.pumpTo = undefined;
+    for (const r of this.ready.splice(0)) target.push(this.bufs[r.index].subarray(0, r.bytes));
+    if (this.fill > 0) target.push(this.bufs[this.cur].subarray(0, this.fill));
+    this.fill = 0;
+    if (this.error) throw this.error;
+    if (this.done) return;
+    let begun;
+    try {
+      begun = target.begin();
+    } catch (err) {
+      this.cancel();
+      throw err;
+    }
+    const { fd: file, at, state } = begun;
+    const left = this.length - this.got;
+    // The pump waits for data itself (timeoutMs); the socket's own idle timer would fire meanwhile.
+    this.socket?.setTimeout(0);
+    let poll: NodeJS.Timeout | undefined;
+    const r = await new Promise<PumpResult>((resolve) => {
+      this.pump = this.addon!.pump(fd, file, at, left, state, this.timeoutMs, resolve);
+      poll = setInterval(() => stopped() && this.addon!.pumpCancel(this.pump!), STOP_POLL_MS);
+    });
+    clearInterval(poll);
+    this.pump = undefined;
+    target.advance(r.bytes);
+    this.got += r.bytes;
+    // The socket has been read past what JavaScript knows of: it is done with, whatever the end.
+    this.done = true;
+    this.socket?.destroy();
+    if (r.end === 'done' || r.end === 'cancelled') return;
+    if (r.end === 'timeout') throw new TimeoutError(`no data for ${this.timeoutMs} ms`);
+    if (r.end === 'long') throw new BodyError(`response is longer than its ${this.length} announced bytes`);
+    if (r.end === 'write') throw Object.assign(new Error(`writing the download: ${r.code}`), { code: r.code });
+    if (r.end === 'read') throw Object.assign(new BodyError(`reading the response: ${r.code}`), { code: r.code });
+    throw Object.assign(new BodyError(`connection closed after ${this.got} of ${this.length} bytes`), { code: 'ECONNRESET' });
   }
 }

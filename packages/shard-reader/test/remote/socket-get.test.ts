@@ -1,10 +1,17 @@
 // The plain-socket GET of whole downloads: bytes as sent, chunks that share one buffer, answers it leaves to
-// fetch (redirect, chunked, 4xx), a slow server, a connection cut short. Against a node:http server that can
-// answer all of those (nginx and RGW are exercised by the remote tests).
+// fetch (redirect, chunked, 4xx), a slow server, a connection cut short; and the native pump that takes a
+// body's rest into a file and its hash (pumpTo). Against a node:http server that can answer all of those
+// (nginx and RGW are exercised by the remote tests, whose downloads go through the pump).
 import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPumpAddon } from '../../src/io/addon.js';
+import { TimeoutError } from '../../src/remote/errors.js';
+import type { PumpTarget } from '../../src/remote/object-store.js';
 import { HttpStore } from '../../src/remote/http-store.js';
 import { socketGet } from '../../src/remote/socket-get.js';
 import { isRetryable } from '../../src/remote/retry.js';
@@ -41,6 +48,16 @@ beforeAll(async () => {
         else res.end();
       };
       tick();
+    } else if (req.url === '/stall.bin') {
+      // 1 MiB, then nothing while the connection stays open.
+      res.writeHead(200, { 'content-length': blob.length });
+      res.write(blob.subarray(0, 1 << 20));
+      setTimeout(() => res.socket?.destroy(), 3000);
+    } else if (req.url === '/long.bin') {
+      // Announces 600 KiB, then sends 100 bytes more with the rest of them, after the head has been read.
+      const n = 600 << 10;
+      req.socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${n}\r\n\r\n`);
+      setTimeout(() => req.socket.end(blob.subarray(0, n + 100)), 100);
     } else if (req.url === '/short.bin') {
       res.writeHead(200, { 'content-length': blob.length });
       res.write(blob.subarray(0, 1_500_000), () => res.socket?.destroy());
@@ -139,5 +156,125 @@ describe('socketGet', () => {
     expect((err as Error).message).toMatch(/connection closed after \d+ of \d+ bytes/);
     expect(isRetryable(err)).toBe(true);
     expect(got).toBe(1_500_000);
+  });
+});
+
+/** A download sink as the download threads have it: bytes hashed with the addon's SHA-256 and written in order. */
+function fileTarget(dir: string) {
+  const addon = loadPumpAddon();
+  expect(addon, 'the native addon (with the download pump) is built').toBeDefined();
+  const fd = openSync(path.join(dir, `t-${Math.random()}`), 'w+');
+  const state = addon!.sha256New();
+  let at = 0;
+  let advanced = 0;
+  const target: PumpTarget = {
+    push: (c) => {
+      addon!.sha256Update(state, c);
+      at += writeSync(fd, c, 0, c.length, at);
+    },
+    begin: () => ({ fd, at, state }),
+    advance: (n) => {
+      at += n;
+      advanced += n;
+    },
+  };
+  return {
+    target,
+    get at() {
+      return at;
+    },
+    get pumped() {
+      return advanced;
+    },
+    bytes: () => readFileSync(`/proc/self/fd/${fd}`),
+    hex: () => addon!.sha256Hex(state),
+    close: () => closeSync(fd),
+  };
+}
+
+describe('pumpTo: a plain socket body received, written and hashed by a native thread', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pump-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the exact bytes into the file and the hash, from the start and resumed from an offset', async () => {
+    const t = fileTarget(dir);
+    const body = (await socketGet(`${base}whole.bin`, {}, 5000))!;
+    expect(body.pumpTo).toBeTypeOf('function');
+    await body.pumpTo!(t.target, () => false);
+    expect(t.at).toBe(blob.length);
+    expect(t.pumped).toBeGreaterThan(4 << 20); // nearly all of it went through the pump, not through JavaScript
+    expect(t.bytes().equals(blob)).toBe(true);
+    expect(t.hex()).toBe(sha(blob));
+    t.close();
+    // Resumed: the rest of the object after bytes already written and hashed.
+    const r = fileTarget(dir);
+    r.target.push(blob.subarray(0, 4_000_001));
+    const rest = (await socketGet(`${base}whole.bin`, { range: 'bytes=4000001-' }, 5000))!;
+    await rest.pumpTo!(r.target, () => false);
+    expect(r.bytes().equals(blob)).toBe(true);
+    expect(r.hex()).toBe(sha(blob));
+    r.close();
+  });
+
+  it('a slow server is waited for; a stalled one is a retryable timeout with the bytes so far kept', async () => {
+    const slow = fileTarget(dir);
+    await (await socketGet(`${base}slow.bin`, {}, 250))!.pumpTo!(slow.target, () => false);
+    expect(slow.bytes().equals(blob.subarray(0, 256 << 10))).toBe(true);
+    slow.close();
+    const t = fileTarget(dir);
+    const started = Date.now();
+    const err = await (await socketGet(`${base}stall.bin`, {}, 300))!.pumpTo!(t.target, () => false).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(isRetryable(err)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(t.at).toBe(1 << 20);
+    expect(t.bytes().equals(blob.subarray(0, 1 << 20))).toBe(true);
+    t.close();
+  });
+
+  it('a connection cut short keeps what it got and fails retryably; a longer body than announced is refused', async () => {
+    const t = fileTarget(dir);
+    const err = await (await socketGet(`${base}short.bin`, {}, 5000))!.pumpTo!(t.target, () => false).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/connection closed after 1500000 of \d+ bytes/);
+    expect(isRetryable(err)).toBe(true);
+    expect(t.at).toBe(1_500_000);
+    expect(t.bytes().equals(blob.subarray(0, 1_500_000))).toBe(true);
+    t.close();
+    const l = fileTarget(dir);
+    const long = await (await socketGet(`${base}long.bin`, {}, 5000))!.pumpTo!(l.target, () => false).catch((e: Error) => e);
+    expect((long as Error).message).toMatch(/longer than its 614400 announced bytes/);
+    expect(l.at).toBeLessThanOrEqual(600 << 10);
+    l.close();
+  });
+
+  it('stops soon after the consumer says so, and the connection is let go of', async () => {
+    const t = fileTarget(dir);
+    const body = (await socketGet(`${base}slow.bin`, {}, 5000))!;
+    const started = Date.now();
+    let stop = false;
+    setTimeout(() => (stop = true), 100);
+    await body.pumpTo!(t.target, () => stop);
+    expect(Date.now() - started).toBeLessThan(400); // the whole body takes 640 ms to arrive
+    expect(t.at).toBeLessThan(256 << 10);
+    expect(t.bytes().equals(blob.subarray(0, t.at))).toBe(true);
+    t.close();
+  });
+
+  it('a held body read as chunks instead reads on in JavaScript; TLS and SHARD_READER_NO_PUMP=1 bodies have no pump', async () => {
+    const body = (await socketGet(`${base}whole.bin`, {}, 5000))!;
+    expect(body.pumpTo).toBeTypeOf('function');
+    expect(sha((await drain(body.chunks)).bytes)).toBe(sha(blob));
+    expect(body.pumpTo).toBeUndefined();
+    process.env.SHARD_READER_NO_PUMP = '1';
+    try {
+      const plain = (await socketGet(`${base}whole.bin`, {}, 5000))!;
+      expect(plain.pumpTo).toBeUndefined();
+      expect(sha((await drain(plain.chunks)).bytes)).toBe(sha(blob));
+    } finally {
+      delete process.env.SHARD_READER_NO_PUMP;
+    }
   });
 });

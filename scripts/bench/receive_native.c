@@ -7,7 +7,6 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <immintrin.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -20,49 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static const uint32_t K[64] __attribute__((aligned(16))) = {
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be,
-  0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa,
-  0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85,
-  0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3,
-  0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f,
-  0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+#include "sha_ni.h"
 
-#define SHA __attribute__((target("sha,sse4.1")))
-#define ROUNDS4(S0, S1, M)                                                                                         \
-  do {                                                                                                             \
-    __m128i m_ = (M);                                                                                              \
-    S1 = _mm_sha256rnds2_epu32(S1, S0, m_);                                                                        \
-    S0 = _mm_sha256rnds2_epu32(S0, S1, _mm_shuffle_epi32(m_, 0x0E));                                               \
-  } while (0)
-#define SCHEDULE(W, g)                                                                                             \
-  (W[(g) & 3] = _mm_sha256msg2_epu32(                                                                              \
-       _mm_add_epi32(_mm_sha256msg1_epu32(W[(g) & 3], W[((g) + 1) & 3]), _mm_alignr_epi8(W[((g) + 3) & 3], W[((g) + 2) & 3], 4)), \
-       W[((g) + 3) & 3]))
-
-SHA static void compress(uint32_t *st, const uint8_t *p, size_t blocks) {
-  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-  __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)st), 0xB1);
-  __m128i u = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(st + 4)), 0x1B);
-  __m128i s0 = _mm_alignr_epi8(t, u, 8), s1 = _mm_blend_epi16(u, t, 0xF0);
-  for (; blocks; blocks--, p += 64) {
-    __m128i a0 = s0, a1 = s1, W[4];
-    for (int i = 0; i < 4; i++) W[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
-#pragma GCC unroll 16
-    for (int g = 0; g < 16; g++) {
-      if (g >= 4) SCHEDULE(W, g);
-      ROUNDS4(s0, s1, _mm_add_epi32(W[g & 3], _mm_load_si128((const __m128i *)(K + 4 * g))));
-    }
-    s0 = _mm_add_epi32(s0, a0);
-    s1 = _mm_add_epi32(s1, a1);
-  }
-  t = _mm_shuffle_epi32(s0, 0x1B);
-  s1 = _mm_shuffle_epi32(s1, 0xB1);
-  _mm_storeu_si128((__m128i *)st, _mm_blend_epi16(t, s1, 0xF0));
-  _mm_storeu_si128((__m128i *)(st + 4), _mm_alignr_epi8(s1, t, 8));
-}
-
+/* SHA-256 over a stream: whole blocks go straight to one(), the rest waits in part. */
 typedef struct {
   uint32_t h[8];
   uint8_t part[64];
@@ -76,9 +35,9 @@ static void shaUpdate(Sha *s, const uint8_t *p, size_t n) {
     size_t k = 64 - s->partLen < n ? 64 - s->partLen : n;
     memcpy(s->part + s->partLen, p, k), s->partLen += k, p += k, n -= k;
     if (s->partLen < 64) return;
-    compress(s->h, s->part, 1), s->partLen = 0;
+    one(s->h, s->part, 1), s->partLen = 0;
   }
-  compress(s->h, p, n / 64);
+  one(s->h, p, n / 64);
   memcpy(s->part, p + (n & ~(size_t)63), n & 63), s->partLen = n & 63;
 }
 static void shaHex(Sha *s, char *out) {

@@ -45,6 +45,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errno-name.h"
 #include "fault-guard.h"
 #include "mapping.h"
 
@@ -70,14 +71,7 @@ size_t PageSize() {
   return page;
 }
 
-const char* ErrnoName(int err) {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
-  const char* name = strerrorname_np(err);
-  if (name != nullptr) return name;
-#endif
-  (void)err;
-  return "EUNKNOWN";
-}
+const char* ErrnoName(int err) { return shard_errno::Name(err); }
 
 [[noreturn]] void ThrowErrno(Napi::Env env, const char* syscall, int err) {
   Napi::Error error =

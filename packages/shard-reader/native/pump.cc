@@ -51,6 +51,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "errno-name.h"
 #endif
 
 #if SHARD_PUMP
@@ -61,14 +63,7 @@ constexpr int kLowWater = 256 << 10;
 constexpr int kSliceMs = 100;
 constexpr napi_type_tag kPumpTag = {0x2c71e5a09b3d4f68ULL, 0x91f0a7c4e26b5d13ULL};
 
-const char* ErrnoName(int err) {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
-  const char* name = strerrorname_np(err);
-  if (name != nullptr) return name;
-#endif
-  (void)err;
-  return "EUNKNOWN";
-}
+const char* ErrnoName(int err) { return shard_errno::Name(err); }
 
 SHA256_CTX* StateArg(const Napi::CallbackInfo& info, size_t i) {
   if (!info[i].IsArrayBuffer() || info[i].As<Napi::ArrayBuffer>().ByteLength() != sizeof(SHA256_CTX)) {

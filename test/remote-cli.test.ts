@@ -1,4 +1,5 @@
 // The shard command on s3:// (Ceph RGW) and http:// (nginx) datasets: same answers as on the local folder.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -102,5 +103,21 @@ describe.skipIf(skip)('shard CLI on remote datasets', () => {
     const open = await shard('inspect', `${nginx.endpoint}/nothing/`);
     expect(open.code).toBe(2);
     expect(open.stderr.split('\n')).toHaveLength(2); // one line, no stack
+  });
+
+  it("the AWS SDK's Node-version notice: never from the shard command, at most once from a training process", async () => {
+    const env = { ...process.env };
+    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    const run = (...args: string[]) => spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', ...args], { cwd: path.join(import.meta.dirname, '..'), env, encoding: 'utf8' });
+    // The command as users start it (its bin), with a download through the download threads.
+    const r = run('packages/shard-cli/bin/shard.js', 'verify', `s3://${bucket}/mr`, '-q', '--s3-endpoint', rgw.endpoint);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    // The main thread's S3 client may tell the user once (Node < 22); the download threads do not repeat it.
+    const child = run(path.join(import.meta.dirname, 'helpers/s3-epoch-child.ts'), `s3://${bucket}/mr`, rgw.endpoint, path.join(work, 'notice-cache'));
+    expect(child.status, child.stderr).toBe(0);
+    expect(child.stdout.trim()).toBe('51');
+    const notices = child.stderr.split('NodeVersionSupportWarning').length - 1;
+    expect(notices).toBe(Number(process.versions.node.split('.')[0]) < 22 ? 1 : 0);
   });
 });

@@ -17,6 +17,12 @@ if (process.env.UV_THREADPOOL_SIZE === undefined) {
   process.env.UV_THREADPOOL_SIZE = String(Math.max(4, 2 * os.availableParallelism()));
 }
 
+// On Node < 22 the AWS SDK prints a 9-line notice (its releases after January 2027 will need Node 22) before any
+// s3:// output. shard-reader pins SDK releases that run on Node 20, so for this command it is only noise.
+if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === undefined) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+}
+
 let settled = false;
 // If the event loop ever empties before the command settles, that is our bug: never exit 0 on it.
 process.on('exit', () => {

@@ -20,6 +20,14 @@ const running = new Map<number, { stopped: boolean }>();
 /** One store per spec, as the main thread has one per dataset: its connections are reused. */
 const stores = new Map<string, Promise<ObjectStore>>();
 
+// The AWS SDK's Node-version notice comes once per thread that makes a client: the main thread's S3 client has
+// told the user already, so the download threads do not print it again (other warnings pass).
+const emitWarning = process.emitWarning.bind(process) as (warning: string | Error, ...rest: unknown[]) => void;
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  if (String(typeof warning === 'string' ? warning : warning?.message).startsWith('NodeVersionSupportWarning')) return;
+  emitWarning(warning, ...rest);
+}) as typeof process.emitWarning;
+
 /** Enough bytes gathered to make one write call worth it. */
 const WRITE_AT = 1 << 20;
 

@@ -145,7 +145,7 @@ async function download(msg: Extract<Message, { type: 'download' }>): Promise<vo
 
 parentPort!.on('message', (msg: Message) => {
   if (msg.type === 'prepare') {
-    const ready = msg.spec ? storeFor(msg.spec).then(() => undefined) : Promise.resolve();
+    const ready = msg.spec ? storeFor(msg.spec).then((store) => store.warmUp?.()) : Promise.resolve();
     void ready.then(
       () => parentPort!.postMessage({ type: 'prepared', id: msg.id }),
       (err: Error) => parentPort!.postMessage({ type: 'prepared', id: msg.id, error: { name: err.name, message: err.message } }),

@@ -69,6 +69,8 @@ export interface ObjectStore {
    * it asks for the next (a whole download): the store may then hand over chunks that share one buffer.
    */
   openWhole?(key: string, offset?: number): Promise<ObjectBody>;
+  /** Readies the client for whole downloads without a request (a download thread's start-up); never throws. */
+  warmUp?(): Promise<void>;
   /** The whole object, retried. */
   get(key: string): Promise<Uint8Array>;
   /** Exactly `length` bytes at `offset`, retried. */

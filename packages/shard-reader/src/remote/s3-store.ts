@@ -107,10 +107,24 @@ export class S3Store extends BaseStore {
     // A presigned URL is always http(s): socketGet serves both.
     if (!this.spec) return undefined;
     return (async () => {
-      const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }), { expiresIn: 3600 });
+      const url = await this.presign(key);
       // Range is not part of the presigned request: SigV4 query signing covers the host header only.
       return plainWhole(url, offset > 0 ? { range: `bytes=${offset}-` } : {}, offset, this.timeoutMs);
     })();
+  }
+
+  /**
+   * One presign, result dropped: the signer's first use in a thread costs 30-65 ms of CPU (its code loaded,
+   * credentials and endpoint resolved), later ones 1-18 ms (scripts/bench/presign-cost.ts), so a download
+   * thread pays the first while starting up, not in the first epoch. A failure (no credentials yet) shows at
+   * the first download instead.
+   */
+  async warmUp(): Promise<void> {
+    if (this.spec) await this.presign('manifest.json').catch(() => {});
+  }
+
+  private presign(key: string): Promise<string> {
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }), { expiresIn: 3600 });
   }
 
   protected async headOnce(key: string): Promise<ObjectInfo | undefined> {

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { MANIFEST_FILE } from 'shard-format';
 import { StatusError } from './errors.js';
 import { plainWhole } from './http-store.js';
 import type { S3Options } from './s3-options.js';
@@ -120,7 +121,7 @@ export class S3Store extends BaseStore {
    * the first download instead.
    */
   async warmUp(): Promise<void> {
-    if (this.spec) await this.presign('manifest.json').catch(() => {});
+    if (this.spec) await this.presign(MANIFEST_FILE).catch(() => {});
   }
 
   private presign(key: string): Promise<string> {

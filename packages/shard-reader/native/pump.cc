@@ -21,7 +21,7 @@
 //     reads up to `length` body bytes from the socket; each read is written at fileOffset + bytes so far,
 //     then hashed into state. callback({ bytes, end, code }) once, on this thread, where end is
 //     'done' (length bytes), 'closed' (the peer closed first), 'long' (more bytes than length arrived),
-//     'timeout' (no byte for timeoutMs), 'cancelled', 'read' or 'write' (code: the errno name).
+//     'timeout' (no byte for timeoutMs), 'cancelled', 'read' or 'write' (code: the errno name; message: its text).
 //   pumpCancel(handle)                             ends the pump at its next wait ('cancelled')
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <napi.h>
@@ -243,7 +243,10 @@ Napi::Value PumpJs(const Napi::CallbackInfo& info) {
       Napi::Object o = Napi::Object::New(env);
       o.Set("bytes", Napi::Number::New(env, res->bytes));
       o.Set("end", Napi::String::New(env, res->end));
-      if (res->err != 0) o.Set("code", Napi::String::New(env, ErrnoName(res->err)));
+      if (res->err != 0) {
+        o.Set("code", Napi::String::New(env, ErrnoName(res->err)));
+        o.Set("message", Napi::String::New(env, strerror(res->err)));
+      }
       delete res;
       cb.Call({o});
     });

@@ -70,6 +70,8 @@ export interface PumpResult {
   end: 'done' | 'closed' | 'long' | 'timeout' | 'cancelled' | 'read' | 'write';
   /** errno name for 'read' and 'write'. */
   code?: string;
+  /** Its text ("No space left on device"). */
+  message?: string;
 }
 
 /** The addon when it has the download pump (native/pump.cc) and SHARD_READER_NO_PUMP is not 1. */

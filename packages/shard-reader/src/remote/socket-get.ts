@@ -328,8 +328,10 @@ export class SocketBody implements ObjectBody {
     if (r.end === 'done' || r.end === 'cancelled') return;
     if (r.end === 'timeout') throw new TimeoutError(`no data for ${this.timeoutMs} ms`);
     if (r.end === 'long') throw new BodyError(`response is longer than its ${this.length} announced bytes`);
-    if (r.end === 'write') throw Object.assign(new Error(`writing the download: ${r.code}`), { code: r.code });
-    if (r.end === 'read') throw Object.assign(new BodyError(`reading the response: ${r.code}`), { code: r.code });
+    // Worded as Node words a failed fs or socket call ("ENOSPC: no space left on device").
+    const why = `${r.code}: ${(r.message ?? '').toLowerCase()}`;
+    if (r.end === 'write') throw Object.assign(new Error(`writing the download: ${why}`), { code: r.code });
+    if (r.end === 'read') throw Object.assign(new BodyError(`reading the response: ${why}`), { code: r.code });
     throw Object.assign(new BodyError(`connection closed after ${this.got} of ${this.length} bytes`), { code: 'ECONNRESET' });
   }
 }

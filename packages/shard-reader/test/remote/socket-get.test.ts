@@ -3,7 +3,7 @@
 // body's rest into a file and its hash (pumpTo). Against a node:http server that can answer all of those
 // (nginx and RGW are exercised by the remote tests, whose downloads go through the pump).
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -248,6 +248,20 @@ describe('pumpTo: a plain socket body received, written and hashed by a native t
     expect((long as Error).message).toMatch(/longer than its 614400 announced bytes/);
     expect(l.at).toBeLessThanOrEqual(600 << 10);
     l.close();
+  });
+
+  it("a failed write is the write's error, worded as Node words it, and not retried", async () => {
+    const addon = loadPumpAddon()!;
+    const file = path.join(dir, 'read-only');
+    writeFileSync(file, '');
+    const fd = openSync(file, 'r'); // pwrite on it fails with EBADF
+    const state = addon.sha256New();
+    const target: PumpTarget = { push: (c) => addon.sha256Update(state, c), begin: () => ({ fd, at: 0, state }), advance: () => {} };
+    const err = await (await socketGet(`${base}whole.bin`, {}, 5000))!.pumpTo!(target, () => false).catch((e: Error) => e);
+    closeSync(fd);
+    expect((err as Error).message).toBe('writing the download: EBADF: bad file descriptor');
+    expect((err as NodeJS.ErrnoException).code).toBe('EBADF');
+    expect(isRetryable(err)).toBe(false);
   });
 
   it('stops soon after the consumer says so, and the connection is let go of', async () => {

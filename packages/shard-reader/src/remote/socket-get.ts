@@ -314,12 +314,20 @@ export class SocketBody implements ObjectBody {
     // The pump waits for data itself (timeoutMs); the socket's own idle timer would fire meanwhile.
     this.socket?.setTimeout(0);
     let poll: NodeJS.Timeout | undefined;
-    const r = await new Promise<PumpResult>((resolve) => {
-      this.pump = this.addon!.pump(fd, file, at, left, state, this.timeoutMs, resolve);
-      poll = setInterval(() => stopped() && this.addon!.pumpCancel(this.pump!), STOP_POLL_MS);
-    });
-    clearInterval(poll);
-    this.pump = undefined;
+    let r: PumpResult;
+    try {
+      r = await new Promise<PumpResult>((resolve) => {
+        this.pump = this.addon!.pump(fd, file, at, left, state, this.timeoutMs, resolve);
+        poll = setInterval(() => stopped() && this.addon!.pumpCancel(this.pump!), STOP_POLL_MS);
+      });
+    } catch (err) {
+      // The pump could not start (no descriptors left): the connection is let go of here.
+      this.cancel();
+      throw err;
+    } finally {
+      clearInterval(poll);
+      this.pump = undefined;
+    }
     target.advance(r.bytes);
     this.got += r.bytes;
     // The socket has been read past what JavaScript knows of: it is done with, whatever the end.

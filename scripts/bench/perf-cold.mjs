@@ -3,7 +3,8 @@
 // to the last SHA-256 sample of the download threads (the cold epoch's downloads), and splits that window's
 // samples: download threads (SHA-256, receiving, writing the cache file, the rest), batch workers, main thread,
 // the servers' processes, and what was left idle of the machine's cores.
-// node scripts/bench/perf-cold.mjs [s3|http]
+// node scripts/bench/perf-cold.mjs [s3|http]   (SHARD_READER_NO_PUMP=1: without the native pump;
+//   PERF_COLD_TOP=<kind prefix>: top stacks of that kind instead of "other"; PERF_COLD_JS=1: by innermost JS frame)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';

@@ -2,7 +2,7 @@
 // and against the native gather limit, on the same 256x256 uint8 images and shuffled order, in one run; the
 // tfjs feed against the native uint8 -> float32 limit and tf.data over lmdb-js; the reader beside a busy core.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { defaultReaderWorkers, measureThroughput, openDataset, type Dataset } fr
 import { toTfDataset } from 'shard-reader/tfjs';
 // Internal: the addon's conversion, timed on its own as the tensor limit (not part of shard-reader's API).
 import { loadMmapAddon } from '../../packages/shard-reader/src/io/index.js';
+import { buildC } from './build-c.mjs';
 import { shardJson } from './cli.js';
 import { ensureSource, readSetSpec } from './data.js';
 import { drainFor, type EpochIterator } from './png-feed.js';
@@ -71,10 +72,8 @@ function lmdbRate(data: PeerData, seconds: number): number {
  * consumer does: the destination no longer stays in the core's cache.
  */
 async function gatherRate(ctx: BenchContext, data: PeerData, threads: number, buffers = 1): Promise<Measured> {
-  const exe = path.join(ctx.dataDir, 'gather_limit');
-  const src = path.join(HERE, 'gather_limit.c');
   try {
-    if (!existsSync(exe) || statSync(exe).mtimeMs < statSync(src).mtimeMs) await run('cc', ['-O2', '-pthread', '-o', exe, src]);
+    const exe = buildC('gather_limit', { flags: ['-pthread'], dir: ctx.dataDir });
     const { stdout } = await run(exe, [data.npy, String(data.npyDataOffset), String(data.imageBytes), data.orderFile, String(BATCH), String(threads), String(ctx.seconds), String(buffers)]);
     return { rate: Number(stdout.trim()) };
   } catch (err) {

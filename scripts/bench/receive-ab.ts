@@ -8,16 +8,16 @@
 //   NODE_EXTRA_CA_CERTS=$HTTPS_CA RECEIVE_BASE=$HTTPS_ENDPOINT/shards-remote-full/ node ... receive-ab.ts; bash scripts/servers/nginx-range.sh stop $d
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { HttpStore, S3Store, s3ClientFor, type ObjectStore } from 'shard-reader/remote';
 import { startNginx, startRgw } from '../../test/helpers/servers.js';
+import { buildC } from './build-c.mjs';
 
 const useS3 = process.argv.includes('--s3');
 const dir = path.resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? '.bench-data/shards-remote-full');
@@ -93,12 +93,14 @@ if (useS3) {
     store: viaStore(new S3Store('s3://rab/', { s3: { endpoint: rgw.endpoint } })),
   };
 }
-/** receive_native.c, built into .bench-data on first use; undefined without a C compiler. */
+/** receive_native.c, built into .bench-data; undefined (and said) without a C compiler. */
 function nativeReceiver(): string | undefined {
-  const src = path.join(path.dirname(fileURLToPath(import.meta.url)), 'receive_native.c');
-  const exe = path.resolve('.bench-data', 'receive_native');
-  if (existsSync(exe) && statSync(exe).mtimeMs >= statSync(src).mtimeMs) return exe;
-  return spawnSync('cc', ['-O2', '-pthread', '-o', exe, src], { stdio: 'inherit' }).status === 0 ? exe : undefined;
+  try {
+    return buildC('receive_native', { headers: ['sha_ni.h'], flags: ['-pthread'] });
+  } catch (err) {
+    console.log(`method "c" skipped: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 const native = useS3 || given ? undefined : nativeReceiver();
 const shaOf = new Map<string, string>((JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')).shards as { file: string; sha256: string }[]).map((e) => [e.file, e.sha256]));

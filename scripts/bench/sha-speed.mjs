@@ -4,9 +4,7 @@
 // node scripts/bench/sha-speed.mjs
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { buildC } from './build-c.mjs';
 
 const buf = Buffer.alloc(16 << 20, 7);
 let best = Infinity;
@@ -24,12 +22,14 @@ if (process.env.SHA_SPEED_CHILD) {
   const off = spawnSync(process.execPath, [process.argv[1]], { env: { ...process.env, SHA_SPEED_CHILD: '1', OPENSSL_ia32cap: ':~0x20000000' }, encoding: 'utf8' });
   const without = Number(off.stdout);
   console.log(`SHA-256: ${gbps.toFixed(2)} GB/s (${(1 / gbps).toFixed(2)} ns a byte); SHA extensions masked: ${without.toFixed(2)} GB/s (${(1 / without).toFixed(2)} ns a byte)`);
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const src = path.join(here, 'sha_ni_streams.c');
-  const exe = path.resolve('.bench-data', 'sha_ni_streams');
-  mkdirSync(path.dirname(exe), { recursive: true });
-  const built = (existsSync(exe) && statSync(exe).mtimeMs >= statSync(src).mtimeMs) || spawnSync('cc', ['-O2', '-o', exe, src], { stdio: 'inherit' }).status === 0;
-  const r = built ? spawnSync(exe, { encoding: 'utf8' }) : undefined;
+  let built = false;
+  let why = '';
+  try {
+    built = buildC('sha_ni_streams', { headers: ['sha_ni.h'] });
+  } catch (err) {
+    why = err.message;
+  }
+  const r = built ? spawnSync(built, { encoding: 'utf8' }) : undefined;
   const m = r && /one ([\d.]+) two ([\d.]+)/.exec(r.stdout);
-  console.log(m ? `SHA-NI in C: one stream ${m[1]} ns a byte; two streams interleaved on one thread ${m[2]} ns a byte of both` : `SHA-NI streams: not measured (${built ? (r?.stderr || 'failed').trim() : 'needs cc'})`);
+  console.log(m ? `SHA-NI in C: one stream ${m[1]} ns a byte; two streams interleaved on one thread ${m[2]} ns a byte of both` : `SHA-NI streams: not measured (${built ? (r?.stderr || 'failed').trim() : why})`);
 }

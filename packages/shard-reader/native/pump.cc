@@ -126,7 +126,7 @@ void SetLowWater(int fd, uint64_t left) {
   setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
 }
 
-Result Run(Pump& p, uint64_t offset, uint64_t length, SHA256_CTX* ctx, int timeoutMs) {
+Result Run(Pump& p, uint64_t offset, uint64_t length, int timeoutMs) {
   Result r;
   std::unique_ptr<uint8_t[]> buf(new uint8_t[kReadBytes]);
   uint64_t done = 0;
@@ -184,7 +184,7 @@ Result Run(Pump& p, uint64_t offset, uint64_t length, SHA256_CTX* ctx, int timeo
       }
       w += k;
     }
-    SHA256_Update(ctx, buf.get(), got);
+    SHA256_Update(&p.ctx, buf.get(), got);
     done += got;
     lastData = std::chrono::steady_clock::now();
     if (length - done < static_cast<uint64_t>(kLowWater)) SetLowWater(p.sock, length - done);
@@ -230,7 +230,7 @@ Napi::Value PumpJs(const Napi::CallbackInfo& info) {
   auto hook = std::make_shared<Napi::Env::CleanupHook<std::function<void()>>>(env.AddCleanupHook(std::function<void()>([pump]() { pump->Cancel(); })));
 
   std::thread([pump, offset, length, timeoutMs, tsfn, stateRef, hook]() mutable {
-    auto* result = new Result(Run(*pump, offset, length, &pump->ctx, timeoutMs));
+    auto* result = new Result(Run(*pump, offset, length, timeoutMs));
     // The connection and the file are let go of now, not when the handle is collected; the eventfd stays
     // (a late pumpCancel writes to it) until the last owner goes.
     close(pump->sock), pump->sock = -1;

@@ -4,10 +4,10 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { MANIFEST_FILE } from 'shard-format';
 import { StatusError } from './errors.js';
 import { plainWhole } from './http-store.js';
+import { GetObjectPresigner } from './s3-presign.js';
 import type { S3Options } from './s3-options.js';
 import { BaseStore, specOptions, type ObjectBody, type ObjectInfo, type StoreOptions, type StoreSpec } from './object-store.js';
 
@@ -59,12 +59,14 @@ export class S3Store extends BaseStore {
     this.bucket = bucket;
     this.prefix = prefix;
     this.client = s3ClientFor(options.s3, this.timeoutMs);
+    this.presigner = new GetObjectPresigner(this.client, bucket);
     // A subclass may change how requests are made: only this class can be rebuilt elsewhere from its options.
     const copy = new.target === S3Store ? specOptions(options) : undefined;
     this.spec = copy && { kind: 's3', url: this.url, options: copy };
   }
 
   readonly spec?: StoreSpec;
+  private readonly presigner: GetObjectPresigner;
 
   urlOf(key: string): string {
     return this.url + key;
@@ -108,24 +110,19 @@ export class S3Store extends BaseStore {
     // A presigned URL is always http(s): socketGet serves both.
     if (!this.spec) return undefined;
     return (async () => {
-      const url = await this.presign(key);
+      const url = await this.presigner.url(this.prefix + key);
       // Range is not part of the presigned request: SigV4 query signing covers the host header only.
       return plainWhole(url, offset > 0 ? { range: `bytes=${offset}-` } : {}, offset, this.timeoutMs);
     })();
   }
 
   /**
-   * One presign, result dropped: the signer's first use in a thread costs 30-65 ms of CPU (its code loaded,
-   * credentials and endpoint resolved), later ones 1-18 ms (scripts/bench/presign-cost.ts), so a download
-   * thread pays the first while starting up, not in the first epoch. A failure (no credentials yet) shows at
-   * the first download instead.
+   * One presign, result dropped: the first in a thread costs 30-65 ms of CPU (the SDK's code loaded,
+   * credentials and endpoint resolved; scripts/bench/presign-cost.ts), so a download thread pays it while
+   * starting up, not in the first epoch. A failure (no credentials yet) shows at the first download instead.
    */
   async warmUp(): Promise<void> {
-    if (this.spec) await this.presign(MANIFEST_FILE).catch(() => {});
-  }
-
-  private presign(key: string): Promise<string> {
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }), { expiresIn: 3600 });
+    if (this.spec) await this.presigner.url(this.prefix + MANIFEST_FILE).catch(() => {});
   }
 
   protected async headOnce(key: string): Promise<ObjectInfo | undefined> {

@@ -1,7 +1,7 @@
-// CPU of the S3 presign that starts every whole download, in a fresh process, as cold as a download thread's: the SDK's
-// getSignedUrl for every key, against GetObjectPresigner (src/remote/s3-presign.ts: getSignedUrl for the first
-// key only, the SDK's S3RequestPresigner for the rest). The first call of each is the one a download thread
-// pays while starting up (S3Store.warmUp, from ds.ready()). No request is sent.
+// CPU of the S3 presign that starts every whole download, in a fresh process (as cold as a download thread):
+// the SDK's getSignedUrl for every key, against GetObjectPresigner (src/remote/s3-presign.ts: getSignedUrl for
+// the first key only, the SDK's S3RequestPresigner for the rest). The first call of each is the one a download
+// thread pays while starting up (S3Store.warmUp, from ds.ready()). No request is sent.
 // node --conditions=source --import tsx scripts/bench/presign-cost.ts
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -1,11 +1,11 @@
 // Presigned GetObject URLs for the keys of one bucket, for the whole downloads (socket-get.ts).
 //
 // getSignedUrl runs the client's whole middleware stack on every call (serializer, endpoint rules, a new
-// signer) for 1-6 ms of CPU, more in a download thread whose JIT is cold: 0.2-0.3 CPU-s per GB of a cold
-// epoch of 16 MB shards (scripts/bench/presign-cost.ts). What it resolves depends on the bucket and the
-// client's settings, not on the key (the SDK's endpoint cache does not key on Key), so the first call's URL
-// gives the endpoint and signing scope, and every later key is signed by the SDK's own S3RequestPresigner:
-// byte-identical URLs (test/remote-store.test.ts), for 0.1-0.3 ms.
+// signer): in a fresh process, a median of 1.4-1.5 ms of CPU, 39-43 ms for the eight after the first (what a
+// download thread pays in one epoch of 16 shards; scripts/bench/presign-cost.ts). What it resolves depends on
+// the bucket and the client's settings, not on the key (the SDK's endpoint cache does not key on Key), so the
+// first call's URL gives the endpoint and signing scope, and every later key is signed by the SDK's own
+// S3RequestPresigner: byte-identical URLs (test/remote/s3-presign.test.ts), for a median of 0.23-0.30 ms.
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { formatUrl } from '@aws-sdk/core/util';
 import { S3RequestPresigner, getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -36,7 +36,10 @@ export function encodeKeyPath(key: string): string {
 }
 
 export class GetObjectPresigner {
-  /** Undefined once known: this bucket is signed some other way (SigV4a, S3 Express sessions), keep the SDK's path. */
+  /**
+   * Set by the first call; resolves to undefined when this bucket is signed some other way (SigV4a, S3 Express
+   * sessions) or its URL cannot be taken apart: every key then keeps the SDK's path.
+   */
   private resolved?: Promise<Resolved | undefined>;
 
   constructor(

@@ -117,7 +117,7 @@ export class S3Store extends BaseStore {
   }
 
   /**
-   * One presign, result dropped: the first in a thread costs 30-65 ms of CPU (the SDK's code loaded,
+   * One presign, result dropped: the first in a thread costs 30-70 ms of CPU (the SDK's code loaded,
    * credentials and endpoint resolved; scripts/bench/presign-cost.ts), so a download thread pays it while
    * starting up, not in the first epoch. A failure (no credentials yet) shows at the first download instead.
    */

@@ -2,14 +2,14 @@
 // lands and the batches come: the cacheDir watched (inotify) for part files appearing and objects landing.
 // The first round is what `pnpm bench --only remote` measures (the first cold epoch of the process).
 // node --conditions=source --import tsx scripts/bench/cold-timeline.ts   (ROUNDS=3)
-import { mkdtempSync, readFileSync, rmSync, watch, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, watch, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { openDataset } from 'shard-reader';
 import { s3ClientFor } from 'shard-reader/remote';
 import { startRgw } from '../../test/helpers/servers.js';
+import { rawLimit, sdkGet, uploadDataset, useRgwCredentials } from './remote-setup.js';
 
 const dir = path.resolve('.bench-data/shards-remote-full');
 const rounds = Number(process.env.ROUNDS ?? 3);
@@ -19,22 +19,10 @@ try {
   const local = await openDataset(dir);
   const files = local.manifest.shards.map((s) => s.file);
   const bytes = local.manifest.shards.reduce((n, s) => n + s.bytes, 0);
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region });
+  useRgwCredentials(rgw);
   const client = s3ClientFor({ endpoint: rgw.endpoint, maxSockets: 8 });
-  await client.send(new CreateBucketCommand({ Bucket: 'timeline' }));
-  for (const name of [...files, ...local.manifest.shards.map((s) => s.index.file), 'manifest.json']) await client.send(new PutObjectCommand({ Bucket: 'timeline', Key: `ds/${name}`, Body: readFileSync(path.join(dir, name)) }));
-  const get = async (f: string) => {
-    const r = await client.send(new GetObjectCommand({ Bucket: 'timeline', Key: `ds/${f}` }));
-    let n = 0;
-    for await (const c of r.Body as AsyncIterable<Uint8Array>) n += c.length;
-    return n;
-  };
-  const raw = async () => {
-    const t = performance.now();
-    let next = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => { while (next < files.length) await get(files[next++]); }));
-    return bytes / ((performance.now() - t) / 1000);
-  };
+  await uploadDataset(client, 'timeline', 'ds/', dir, local.manifest);
+  const raw = () => rawLimit(files, sdkGet(client, 'timeline', 'ds/'));
   await raw();
   for (let r = 0; r < rounds; r++) {
     const cacheDir = path.join(work, `c${r}`);

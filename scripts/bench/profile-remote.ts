@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { measureThroughput, openDataset, type Dataset } from 'shard-reader';
 import { s3ClientFor } from 'shard-reader/remote';
 import { startNginx, startRgw, type Rgw, type RunningServer } from '../../test/helpers/servers.js';
 import { ensureShards, ensureSource } from './data.js';
+import { fetchGet, rawLimit, sdkGet, uploadDataset, useRgwCredentials } from './remote-setup.js';
 
 const quick = process.env.PROFILE_QUICK === '1';
 const useS3 = process.env.PROFILE_STORE === 's3';
@@ -73,39 +73,17 @@ try {
   let s3: { endpoint: string } | undefined;
   if (useS3) {
     const rgw = server as Rgw;
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region });
+    useRgwCredentials(rgw);
     const client = s3ClientFor({ endpoint: rgw.endpoint, maxSockets: 8 });
-    await client.send(new CreateBucketCommand({ Bucket: 'profile' }));
-    for (const name of [...files, ...local.manifest.shards.map((s) => s.index.file), 'manifest.json']) await client.send(new PutObjectCommand({ Bucket: 'profile', Key: `ds/${name}`, Body: readFileSync(path.join(dir, name)) }));
+    await uploadDataset(client, 'profile', 'ds/', dir, local.manifest);
     url = 's3://profile/ds';
     s3 = { endpoint: rgw.endpoint };
-    get = async (f) => {
-      const r = await client.send(new GetObjectCommand({ Bucket: 'profile', Key: `ds/${f}` }));
-      let n = 0;
-      for await (const c of r.Body as AsyncIterable<Uint8Array>) n += c.length;
-      return n;
-    };
+    get = sdkGet(client, 'profile', 'ds/');
   } else {
     url = `${server.endpoint}/${path.basename(dir)}/`;
-    get = async (f) => {
-      const r = await fetch(url + f);
-      let n = 0;
-      for await (const c of r.body as unknown as AsyncIterable<Uint8Array>) n += c.length;
-      return n;
-    };
+    get = fetchGet(url);
   }
-  const raw = async () => {
-    const t = performance.now();
-    let next = 0;
-    let n = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (next < files.length) {
-        const got = await get(files[next++]);
-        n += got;
-      }
-    }));
-    return n / ((performance.now() - t) / 1000);
-  };
+  const raw = () => rawLimit(files, get);
   await raw();
   await epoch(local);
   const open = () => openDataset(url, { cacheDir: path.join(work, 'c'), cacheBytes: bytes, workers, s3 });

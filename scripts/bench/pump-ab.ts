@@ -2,43 +2,26 @@
 // process, alternating (the order flips every round), each with a fresh cache and the SDK's raw GET loop run just
 // before and just after it: whether the pump speeds a cold epoch up on this machine, where load drifts.
 // ROUNDS=8 node --conditions=source --import tsx scripts/bench/pump-ab.ts
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { measureThroughput, openDataset } from 'shard-reader';
 import { s3ClientFor } from 'shard-reader/remote';
 import { startRgw } from '../../test/helpers/servers.js';
+import { rawLimit, sdkGet, uploadDataset, useRgwCredentials } from './remote-setup.js';
 
 const dir = path.resolve('.bench-data/shards-remote-full');
 const rounds = Number(process.env.ROUNDS ?? 6);
 const rgw = await startRgw();
 const work = mkdtempSync(path.join(os.tmpdir(), 'pump-ab-'));
-Object.assign(process.env, { AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region });
+useRgwCredentials(rgw);
 const local = await openDataset(dir);
 const files = local.manifest.shards.map((s) => s.file);
-const bytes = local.manifest.shards.reduce((n, s) => n + s.bytes, 0);
 const client = s3ClientFor({ endpoint: rgw.endpoint, maxSockets: 8 });
-await client.send(new CreateBucketCommand({ Bucket: 'pumpab' }));
-for (const name of [...files, ...local.manifest.shards.map((s) => s.index.file), 'manifest.json']) {
-  await client.send(new PutObjectCommand({ Bucket: 'pumpab', Key: `ds/${name}`, Body: readFileSync(path.join(dir, name)) }));
-}
+await uploadDataset(client, 'pumpab', 'ds/', dir, local.manifest);
 
-/** The bench's raw limit: 8 parallel whole-object GETs through the SDK, GB/s. */
-async function raw(): Promise<number> {
-  const t = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < files.length) {
-        const r = await client.send(new GetObjectCommand({ Bucket: 'pumpab', Key: `ds/${files[next++]}` }));
-        for await (const _ of r.Body as AsyncIterable<Uint8Array>);
-      }
-    }),
-  );
-  return bytes / ((performance.now() - t) / 1000) / 1e9;
-}
+/** The bench's raw limit: parallel whole-object GETs through the SDK, GB/s. */
+const raw = async () => (await rawLimit(files, sdkGet(client, 'pumpab', 'ds/'))) / 1e9;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cold: Record<'pump' | 'nopump', number[]> = { pump: [], nopump: [] };

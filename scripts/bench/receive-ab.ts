@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { HttpStore, S3Store, s3ClientFor, type ObjectStore } from 'shard-reader/remote';
 import { startNginx, startRgw } from '../../test/helpers/servers.js';
+import { useRgwCredentials } from './remote-setup.js';
 import { buildC } from './build-c.mjs';
 
 const useS3 = process.argv.includes('--s3');
@@ -81,7 +82,7 @@ const viaStore = (store: ObjectStore) => async (f: string, sink: Sink) => {
 let methods: Record<string, (f: string, sink: Sink) => Promise<void>> = given ? { fetch: viaFetch, store: viaStore(new HttpStore(base)) } : { fetch: viaFetch, http: viaHttp, socket: viaSocket, store: viaStore(new HttpStore(base)) };
 if (useS3) {
   const rgw = nginx as Awaited<ReturnType<typeof startRgw>>;
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region });
+  useRgwCredentials(rgw);
   const client = s3ClientFor({ endpoint: rgw.endpoint, maxSockets: 8 });
   await client.send(new CreateBucketCommand({ Bucket: 'rab' }));
   for (const f of files) await client.send(new PutObjectCommand({ Bucket: 'rab', Key: f, Body: readFileSync(path.join(dir, f)) }));

@@ -7,10 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { MANIFEST_FILE, decodeManifest } from 'shard-format';
 import { measureThroughput, openDataset, type Dataset } from 'shard-reader';
 import { s3ClientFor } from 'shard-reader/remote';
 import { startNginx, startRgw } from '../../test/helpers/servers.js';
+import { uploadDataset, useRgwCredentials } from './remote-setup.js';
 
 const dir = path.resolve('.bench-data/shards-remote-full'); // made by `pnpm bench --only remote`
 const [rgw, nginx] = await Promise.all([startRgw(), startNginx(path.dirname(dir))]);
@@ -38,13 +39,9 @@ async function profile(ds: Dataset): Promise<string> {
 }
 
 try {
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region });
+  useRgwCredentials(rgw);
   const client = s3ClientFor({ endpoint: rgw.endpoint });
-  await client.send(new CreateBucketCommand({ Bucket: 'warm' }));
-  const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { shards: { file: string; index: { file: string } }[] };
-  for (const n of [...m.shards.map((s) => s.file), ...m.shards.map((s) => s.index.file), 'manifest.json']) {
-    await client.send(new PutObjectCommand({ Bucket: 'warm', Key: `ds/${n}`, Body: readFileSync(path.join(dir, n)) }));
-  }
+  await uploadDataset(client, 'warm', 'ds/', dir, decodeManifest(readFileSync(path.join(dir, MANIFEST_FILE), 'utf8'), dir));
   client.destroy();
   const sets: Record<string, Dataset> = {
     s3: await openDataset('s3://warm/ds', { cacheDir: path.join(work, 's3'), s3: { endpoint: rgw.endpoint } }),

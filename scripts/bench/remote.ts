@@ -1,17 +1,15 @@
 // Benchmark: one block-shuffle epoch from the local Ceph RGW (S3) and nginx (HTTP), cold and warm cache, against each server's raw limit.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { measureThroughput, openDataset, type Dataset } from 'shard-reader';
 import { HttpStore, S3Store, s3ClientFor, type ObjectStore } from 'shard-reader/remote';
 import { ensureInstalled, startNginx, startRgw } from '../../test/helpers/servers.js';
 import { ensureShards, ensureSource } from './data.js';
+import { RAW_PARALLEL as PARALLEL, fetchGet, rawLimit, sdkGet, uploadDataset, useRgwCredentials } from './remote-setup.js';
 import { fmt, type Bench, type BenchResult } from './types.js';
 
 const BUCKET = 'bench';
-/** Whole-object GETs in flight for the raw limit: what a fast client would open against one server. */
-const PARALLEL = 8;
 const COMMAND = 'pnpm bench --only remote';
 /** Warm epochs measured per store, each followed by one of the local dataset's. */
 const WARM_EPOCHS = 12;
@@ -21,22 +19,6 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-
-/** Bytes per second of fetching every shard once, PARALLEL at a time, bodies read and dropped. */
-async function rawLimit(files: string[], get: (file: string) => Promise<number>): Promise<number> {
-  const started = performance.now();
-  let next = 0;
-  let bytes = 0;
-  await Promise.all(
-    Array.from({ length: PARALLEL }, async () => {
-      while (next < files.length) {
-        const n = await get(files[next++]);
-        bytes += n;
-      }
-    }),
-  );
-  return bytes / ((performance.now() - started) / 1000);
-}
 
 /** A GET through the reader's own store (the client its download threads use), body drained: no hash, no write. */
 const ownGet = (store: ObjectStore) => async (f: string) => {
@@ -65,37 +47,24 @@ export const remoteBench: Bench = async (ctx): Promise<BenchResult> => {
   const datasetBytes = manifest.shards.reduce((n, s) => n + s.bytes, 0);
   const www = path.dirname(dir);
   const [rgw, nginx] = await Promise.all([startRgw(), startNginx(www)]);
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region });
+  useRgwCredentials(rgw);
   const client = s3ClientFor({ endpoint: rgw.endpoint, maxSockets: PARALLEL });
   const work = mkdtempSync(path.join(os.tmpdir(), 'shard-bench-remote-'));
   try {
-    await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
     ctx.log(`uploading ${files.length} shards (${fmt.mb(datasetBytes)} MB) to the RGW ...`);
-    for (const name of [...files, ...manifest.shards.map((s) => s.index.file), 'manifest.json']) {
-      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `ds/${name}`, Body: readFileSync(path.join(dir, name)) }));
-    }
+    await uploadDataset(client, BUCKET, 'ds/', dir, manifest);
     const where = [
       {
         name: 'S3 (Ceph RGW, 127.0.0.1)',
         url: `s3://${BUCKET}/ds`,
         store: new S3Store(`s3://${BUCKET}/ds`, { s3: { endpoint: rgw.endpoint } }),
-        get: async (f: string) => {
-          const r = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `ds/${f}` }));
-          let n = 0;
-          for await (const c of r.Body as AsyncIterable<Uint8Array>) n += c.length;
-          return n;
-        },
+        get: sdkGet(client, BUCKET, 'ds/'),
       },
       {
         name: 'HTTP (nginx, 127.0.0.1)',
         url: `${nginx.endpoint}/${path.basename(dir)}/`,
         store: new HttpStore(`${nginx.endpoint}/${path.basename(dir)}/`),
-        get: async (f: string) => {
-          const r = await fetch(`${nginx.endpoint}/${path.basename(dir)}/${f}`);
-          let n = 0;
-          for await (const c of r.body as unknown as AsyncIterable<Uint8Array>) n += c.length;
-          return n;
-        },
+        get: fetchGet(`${nginx.endpoint}/${path.basename(dir)}/`),
       },
     ];
     const rows: (string | number)[][] = [];
